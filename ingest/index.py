@@ -1,0 +1,422 @@
+"""The clause index: a SQLite manifest (the truth), Chroma vectors and a BM25 index beside them.
+
+SQLite holds every document (with its sha256 and text) and every clause. Chroma and BM25 are
+derived from it. A document is written in this order: vectors into Chroma under fresh ids, then
+one SQLite transaction that swaps the document's rows, then the old vectors are deleted. Readers
+only see clauses that SQLite lists, so a failure at any step leaves the previous state visible
+and never half a document. BM25 is rebuilt from SQLite whenever its generation is behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.clauses import Clause
+from ingest.embedders import Embedder
+from ingest.errors import EmbedderError, UserError
+from ingest.normalise import tokens
+
+Progress = Callable[[int, int], None]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
+    contract TEXT NOT NULL DEFAULT '', title TEXT NOT NULL, text TEXT NOT NULL,
+    n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clauses (
+    clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL, path TEXT NOT NULL, heading TEXT NOT NULL, page INTEGER,
+    text TEXT NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS embed_cache (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the manifest knows it."""
+
+    doc_id: str
+    source: str
+    sha256: str
+    kind: str
+    contract: str
+    title: str
+    n_clauses: int
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class ClauseRecord:
+    """A stored clause with its document's kind and contract."""
+
+    clause_id: str
+    doc_id: str
+    ordinal: int
+    path: str
+    heading: str
+    page: int | None
+    text: str
+    char_start: int
+    char_end: int
+    kind: str
+    contract: str
+    title: str
+
+
+def index_text(heading: str, text: str) -> str:
+    """What is embedded and tokenised for a clause: its heading path gives it context."""
+    return f"{heading}\n{text}" if heading else text
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class ClauseIndex:
+    """Read and write access to one index directory (and its Chroma, embedded or server)."""
+
+    COLLECTION = "clauses"
+
+    def __init__(self, root: Path, embedder: Embedder, chroma_url: str | None = None) -> None:
+        self.root = root
+        self.embedder = embedder
+        self.chroma_url = chroma_url
+        root.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(root / "manifest.sqlite"), timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
+        self._collection: Any = None
+        self._bm25: tuple[int, Any, list[str], np.ndarray, np.ndarray] | None = None
+
+    def close(self) -> None:
+        """Release the SQLite connection."""
+        self.db.close()
+
+    # --- meta and fingerprint ----------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def stored_fingerprint(self) -> dict[str, object] | None:
+        """The fingerprint of the embedder the index was built with, if any."""
+        raw = self._meta("fingerprint")
+        return json.loads(raw) if raw else None
+
+    def check_fingerprint(self) -> dict[str, object]:
+        """The current embedder's fingerprint, after checking it matches the index.
+
+        Raises:
+            EmbedderError: the index was built with another model.
+        """
+        current = self.embedder.fingerprint
+        stored = self.stored_fingerprint()
+        if stored is not None and stored != current and self.documents():
+            raise EmbedderError(
+                f"索引は別の埋め込みモデル（{stored.get('name')}）で作成されています。"
+                f"現在の設定は {current.get('name')} です。設定を戻すか、"
+                "`copilot purge --yes` の後に取り込み直してください。",
+                f"the index was built with another embedding model ({stored.get('name')}), "
+                f"not {current.get('name')}; restore the setting, or run `copilot purge --yes` "
+                "and ingest again.",
+            )
+        return current
+
+    def generation(self) -> int:
+        """A counter bumped by every change to the clauses."""
+        return int(self._meta("generation") or 0)
+
+    # --- Chroma ------------------------------------------------------------------------------
+
+    def collection(self) -> Any:
+        """The Chroma collection, created on first use; never with a default embedding function."""
+        if self._collection is None:
+            import chromadb
+            from chromadb.config import Settings
+
+            settings = Settings(anonymized_telemetry=False)
+            try:
+                if self.chroma_url:
+                    url = urlparse(self.chroma_url)
+                    client = chromadb.HttpClient(
+                        host=url.hostname or "localhost",
+                        port=url.port or (443 if url.scheme == "https" else 8000),
+                        ssl=url.scheme == "https",
+                        settings=settings,
+                    )
+                else:
+                    client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=settings)
+                self._collection = client.get_or_create_collection(
+                    self.COLLECTION,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            except Exception as exc:  # chromadb raises plain Exception subclasses of many kinds
+                where = self.chroma_url or str(self.root / "chroma")
+                raise UserError(
+                    f"ベクトルストア（Chroma: {where}）に接続できません: {exc}。"
+                    "COPILOT_CHROMA_URL とサーバの起動を確認してください。",
+                    f"cannot open the vector store (Chroma: {where}): {exc}; check "
+                    "COPILOT_CHROMA_URL and that the server is running.",
+                ) from exc
+        return self._collection
+
+    # --- embeddings with a cache ---------------------------------------------------------------
+
+    def embed(self, texts: list[str], batch: int = 16, progress: Progress | None = None) -> np.ndarray:
+        """Passage vectors, reusing cached ones so an unchanged clause is never embedded twice."""
+        fp = _digest(self.embedder.fingerprint)
+        keys = [hashlib.sha256(f"{fp}\0{t}".encode()).hexdigest() for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(
+                f"SELECT key, vector FROM embed_cache WHERE key IN ({marks})", chunk
+            ):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        done = len(texts) - len(missing)
+        if progress:
+            progress(done, len(texts))
+        for start in range(0, len(missing), batch):
+            idx = missing[start : start + batch]
+            vectors = self.embedder.embed_documents([texts[i] for i in idx])
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO embed_cache(key, vector) VALUES (?, ?)",
+                    [(keys[i], v.astype(np.float32).tobytes()) for i, v in zip(idx, vectors)],
+                )
+            for i, v in zip(idx, vectors):
+                found[keys[i]] = v
+            done += len(idx)
+            if progress:
+                progress(done, len(texts))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32)
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        """All documents, ordered by id."""
+        rows = self.db.execute(
+            "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at "
+            "FROM documents ORDER BY doc_id"
+        ).fetchall()
+        return [DocumentRecord(*r) for r in rows]
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        """One document, or None."""
+        return next((d for d in self.documents() if d.doc_id == doc_id), None)
+
+    def document_text(self, doc_id: str) -> str:
+        """The document's full text, into which clause offsets point."""
+        row = self.db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else ""
+
+    def _clause_ids(self, doc_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT clause_id FROM clauses WHERE doc_id=?", (doc_id,))]
+
+    def put_document(
+        self,
+        doc: DocumentRecord,
+        text: str,
+        clauses: list[Clause],
+        batch: int = 16,
+        progress: Progress | None = None,
+    ) -> None:
+        """Add or replace one document: all of it lands in both indexes, or nothing changes."""
+        fingerprint = self.check_fingerprint()
+        vectors = self.embed([index_text(c.heading, c.text) for c in clauses], batch, progress)
+        key = hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]
+        ids = [f"{key}-{doc.sha256[:8]}-{c.ordinal:04d}" for c in clauses]
+        old_ids = self._clause_ids(doc.doc_id)
+        fresh = [i for i in ids if i not in set(old_ids)]
+        col = self.collection()
+        metas = [
+            {"doc_id": doc.doc_id, "kind": doc.kind, "contract": doc.contract} for _ in clauses
+        ]
+        try:
+            for s in range(0, len(ids), 1000):
+                col.upsert(ids=ids[s : s + 1000], embeddings=vectors[s : s + 1000], metadatas=metas[s : s + 1000])
+            with self.db:
+                self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc.doc_id,))
+                self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
+                self.db.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                    (doc.doc_id, doc.source, doc.sha256, doc.kind, doc.contract, doc.title, text,
+                     len(clauses), doc.ingested_at),
+                )
+                self.db.executemany(
+                    "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?)",
+                    [
+                        (cid, doc.doc_id, c.ordinal, c.path, c.heading, c.page, c.text,
+                         c.char_start, c.char_end)
+                        for cid, c in zip(ids, clauses)
+                    ],
+                )
+                self._bump(fingerprint)
+        except BaseException:
+            if fresh:
+                try:
+                    col.delete(ids=fresh)
+                except Exception:  # noqa: BLE001 - orphans are invisible and swept later
+                    pass
+            raise
+        stale = [i for i in old_ids if i not in set(ids)]
+        if stale:
+            col.delete(ids=stale)
+
+    def remove_document(self, doc_id: str) -> None:
+        """Remove a document from both indexes."""
+        old_ids = self._clause_ids(doc_id)
+        with self.db:
+            self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc_id,))
+            self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._bump(None)
+        if old_ids:
+            self.collection().delete(ids=old_ids)
+
+    def _bump(self, fingerprint: dict[str, object] | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation() + 1),)
+        )
+        if fingerprint is not None:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
+                (json.dumps(fingerprint, sort_keys=True),),
+            )
+
+    # --- reading clauses ---------------------------------------------------------------------
+
+    _CLAUSE_SQL = (
+        "SELECT c.clause_id, c.doc_id, c.ordinal, c.path, c.heading, c.page, c.text, c.char_start, "
+        "c.char_end, d.kind, d.contract, d.title FROM clauses c JOIN documents d USING (doc_id)"
+    )
+
+    def clauses(self, ids: list[str]) -> dict[str, ClauseRecord]:
+        """Clauses by id (ids the manifest does not know are left out)."""
+        out: dict[str, ClauseRecord] = {}
+        for s in range(0, len(ids), 500):
+            chunk = ids[s : s + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"{self._CLAUSE_SQL} WHERE c.clause_id IN ({marks})", chunk):
+                out[row[0]] = ClauseRecord(*row)
+        return out
+
+    def document_clauses(self, doc_id: str) -> list[ClauseRecord]:
+        """A document's clauses in order."""
+        rows = self.db.execute(f"{self._CLAUSE_SQL} WHERE c.doc_id=? ORDER BY c.ordinal", (doc_id,))
+        return [ClauseRecord(*r) for r in rows]
+
+    def count_clauses(self) -> int:
+        """Number of clauses in the manifest."""
+        return int(self.db.execute("SELECT COUNT(*) FROM clauses").fetchone()[0])
+
+    # --- search ------------------------------------------------------------------------------
+
+    def dense(self, query: str, n: int, where: dict[str, str]) -> list[tuple[str, float]]:
+        """Nearest clauses by cosine similarity, restricted by kind/contract."""
+        self.check_fingerprint()
+        if not self.count_clauses():
+            return []
+        vector = self.embedder.embed_query(query)
+        conds = [{k: v} for k, v in where.items()]
+        flt: dict[str, Any] | None = None
+        if len(conds) == 1:
+            flt = conds[0]
+        elif conds:
+            flt = {"$and": conds}
+        res = self.collection().query(
+            query_embeddings=[vector.tolist()], n_results=n, where=flt, include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def _bm25_state(self) -> tuple[Any, list[str], np.ndarray, np.ndarray]:
+        gen = self.generation()
+        if self._bm25 is not None and self._bm25[0] == gen:
+            return self._bm25[1:]
+        import bm25s
+
+        folder = self.root / "bm25"
+        state_file = folder / "state.json"
+        retriever = None
+        if state_file.is_file():
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+            if state.get("generation") == gen:
+                retriever = bm25s.BM25.load(str(folder), show_progress=False)
+                ids = state["ids"]
+        rows = self.db.execute(
+            "SELECT c.clause_id, c.heading, c.text, d.kind, d.contract "
+            "FROM clauses c JOIN documents d USING (doc_id) ORDER BY c.clause_id"
+        ).fetchall()
+        if retriever is None:
+            ids = [r[0] for r in rows]
+            retriever = bm25s.BM25()
+            if rows:
+                retriever.index([tokens(index_text(r[1], r[2])) for r in rows], show_progress=False)
+                tmp = self.root / "bm25.tmp"
+                shutil.rmtree(tmp, ignore_errors=True)
+                retriever.save(str(tmp), show_progress=False)
+                (tmp / "state.json").write_text(
+                    json.dumps({"generation": gen, "ids": ids}, ensure_ascii=False), encoding="utf-8"
+                )
+                shutil.rmtree(folder, ignore_errors=True)
+                tmp.rename(folder)
+        by_id = {r[0]: (r[3], r[4]) for r in rows}
+        kinds = np.array([by_id[i][0] for i in ids], dtype=object)
+        contracts = np.array([by_id[i][1] for i in ids], dtype=object)
+        self._bm25 = (gen, retriever, ids, kinds, contracts)
+        return retriever, ids, kinds, contracts
+
+    def refresh_sparse(self) -> None:
+        """Rebuild the BM25 index now if it is behind (ingest calls this once at the end)."""
+        self._bm25_state()
+
+    def sparse(self, query: str, n: int, where: dict[str, str]) -> list[tuple[str, float]]:
+        """Top clauses by BM25 over character n-grams, restricted by kind/contract."""
+        if not self.count_clauses():
+            return []
+        retriever, ids, kinds, contracts = self._bm25_state()
+        q = [t for t in tokens(query) if t in retriever.vocab_dict]
+        if not q:
+            return []
+        scores = np.asarray(retriever.get_scores(q), dtype=np.float64)
+        mask = np.ones(len(ids), dtype=bool)
+        if "kind" in where:
+            mask &= kinds == where["kind"]
+        if "contract" in where:
+            mask &= contracts == where["contract"]
+        scores = np.where(mask, scores, -1.0)
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+@contextmanager
+def open_index(root: Path, embedder: Embedder, chroma_url: str | None = None) -> Iterator[ClauseIndex]:
+    """Open an index and close it afterwards."""
+    index = ClauseIndex(root, embedder, chroma_url)
+    try:
+        yield index
+    finally:
+        index.close()
+
+
+def now_iso() -> str:
+    """Local time as ISO 8601 with seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
