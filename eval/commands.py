@@ -1,10 +1,63 @@
-"""Registers `copilot eval ...` (placeholder until the runner lands)."""
+"""Registers `copilot eval ...` with the CLI (entry point group copilot.commands)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+
+
+def _cmd_retrieval(args: argparse.Namespace) -> int:
+    from copilot.cli import err, open_services, print_json
+    from eval.retrieval import evaluate_retrieval
+
+    with open_services() as services:
+        report = evaluate_retrieval(
+            services, Path(args.golden), with_baseline=not args.no_baseline, notify=err
+        )
+    if args.json:
+        print_json(report)
+    else:
+        print(format_retrieval(report))
+    if args.min_recall is not None:
+        recall = report["pipeline"]["overall"]["recall@5"]  # type: ignore[index]
+        if recall < args.min_recall:
+            err(f"recall@5 {recall} が基準 {args.min_recall} を下回りました / below threshold")
+            return 1
+    return 0
+
+
+def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
+    """A plain-text table of the retrieval report."""
+    keys = ("recall@5", "recall@10", "mrr@10", "mean_chars_top5")
+    lines = [f"正解データ: {report['golden']}（{report['queries']} 件）", ""]
+    header = f"{'system':<10} {'subset':<11} " + " ".join(f"{k:>16}" for k in keys)
+    lines.append(header)
+    for system in ("pipeline", "baseline"):
+        if system not in report:
+            continue
+        for subset in ("overall", "lexical", "paraphrase"):
+            row = report[system][subset]
+            lines.append(
+                f"{system:<10} {subset:<11} " + " ".join(f"{row[k]:>16}" for k in keys)
+            )
+    if "ratios" in report:
+        lines.append("")
+        lines.append("ratio (pipeline / baseline): " + json.dumps(report["ratios"]))
+    if report.get("misses"):
+        lines.append("")
+        lines.append("上位5件に入らなかった質問 / misses at 5:")
+        lines.extend(f"  {m['id']} ({m['kind']}): {m['query']}" for m in report["misses"])
+    return "\n".join(lines)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the eval command."""
-    sub.add_parser("eval", help="評価 / evaluation")
+    """Add `copilot eval retrieval`."""
+    p = sub.add_parser("eval", help="評価 / evaluation against golden sets")
+    eval_sub = p.add_subparsers(dest="eval_command", required=True)
+    r = eval_sub.add_parser("retrieval", help="検索の評価 / retrieval metrics vs a baseline")
+    r.add_argument("--golden", required=True, help="JSONL golden set")
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--no-baseline", action="store_true", help="skip the llama-index baseline")
+    r.add_argument("--min-recall", type=float, default=None, help="exit 1 below this recall@5")
+    r.set_defaults(func=_cmd_retrieval)

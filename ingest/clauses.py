@@ -72,6 +72,7 @@ class _Marker:
     ordinal: int
     label: str
     components: tuple[str, ...] = ()
+    spaced: bool = True  # followed by a space, a tab or the end of the line
 
 
 @dataclass
@@ -115,7 +116,9 @@ def parse_marker(line: str) -> tuple[_Marker, int] | None:
         m = pattern.match(s)
         if not m:
             continue
-        raw = line[lead : lead + m.end()].strip()
+        raw = line[lead : lead + m.end()].strip(" \t\u3000").translate(_WIDTH)
+        if kind == "num.":
+            raw = raw.rstrip(".")
         if kind == "dai":
             unit = m.group(2)
             return _Marker(f"dai{unit}", _to_int(m.group(1)), raw), lead + m.end()
@@ -137,7 +140,9 @@ def parse_marker(line: str) -> tuple[_Marker, int] | None:
             ordinal = ord(token) - ord("A") + 1
         else:
             ordinal = _to_int(token)
-        return _Marker(kind, ordinal, raw), lead + m.end()
+        after = s[m.end() : m.end() + 1]
+        spaced = after in ("", " ", "\t", "\u3000", "|")
+        return _Marker(kind, ordinal, raw, spaced=spaced), lead + m.end()
     return None
 
 
@@ -161,7 +166,9 @@ def _accept(stack: list[_Node], marker: _Marker, forced: bool) -> bool:
         return True
     for node in reversed(stack):
         if node.marker.kind == marker.kind:
-            return marker.ordinal > node.marker.ordinal or marker.ordinal == 1
+            step = marker.ordinal - node.marker.ordinal
+            # a gap in the numbering is believed only when the marker stands apart from the text
+            return step == 1 or marker.ordinal == 1 or (step > 1 and marker.spaced)
     return marker.ordinal == 1
 
 

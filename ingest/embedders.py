@@ -151,9 +151,12 @@ class SentenceTransformerEmbedder:
             if p.suffix in (".safetensors", ".bin", ".pt", ".onnx") and p.is_file()
         ]
         if self._dim is None:
-            self._dim = int(
-                self._load().get_sentence_embedding_dimension()  # type: ignore[attr-defined]
+            model = self._load()
+            # renamed in sentence-transformers 6; keep both so either major version works
+            get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
+                model, "get_sentence_embedding_dimension"
             )
+            self._dim = int(get_dim())
         return {
             "name": f"sentence-transformers/{self.model_dir.name}",
             "dim": self._dim,

@@ -1,0 +1,58 @@
+"""Retrieval metrics over ranked texts: recall@k, MRR@10, characters an auditor must read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.normalise import squash
+
+
+def matches(text: str, needles: Sequence[str]) -> bool:
+    """Whether a hit's text contains any needle, after NFKC and whitespace removal."""
+    t = squash(text)
+    return any(squash(n) in t for n in needles)
+
+
+def first_match(texts: Sequence[str], needles: Sequence[str]) -> int | None:
+    """1-based rank of the first text that contains a needle, or None."""
+    for rank, text in enumerate(texts, start=1):
+        if matches(text, needles):
+            return rank
+    return None
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Aggregated metrics of one system over a set of queries."""
+
+    queries: int
+    recall_at_5: float
+    recall_at_10: float
+    mrr_at_10: float
+    mean_chars_top5: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain dict with the metric names used in reports."""
+        return {
+            "queries": self.queries,
+            "recall@5": round(self.recall_at_5, 4),
+            "recall@10": round(self.recall_at_10, 4),
+            "mrr@10": round(self.mrr_at_10, 4),
+            "mean_chars_top5": round(self.mean_chars_top5, 1),
+        }
+
+
+def score(runs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Scores:
+    """Metrics over (ranked hit texts, needles) pairs."""
+    n = len(runs)
+    if n == 0:
+        return Scores(0, 0.0, 0.0, 0.0, 0.0)
+    ranks = [first_match(list(texts)[:10], needles) for texts, needles in runs]
+    return Scores(
+        queries=n,
+        recall_at_5=sum(1 for r in ranks if r is not None and r <= 5) / n,
+        recall_at_10=sum(1 for r in ranks if r is not None) / n,
+        mrr_at_10=sum(1.0 / r for r in ranks if r is not None) / n,
+        mean_chars_top5=sum(sum(len(t) for t in list(texts)[:5]) for texts, _ in runs) / n,
+    )
