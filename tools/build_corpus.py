@@ -285,6 +285,34 @@ def _font(kind: str) -> str:
     sys.exit(f"Japanese font not found ({kind}); install fonts-ipaexfont")
 
 
+NO_LINE_START = "。、，．）」』】〕！？ー・：；々ゃゅょっャュョッ"
+
+
+def _wrap_ja(pdf, text: str, width: float) -> list[str]:
+    """Break Japanese text into lines that fit width, keeping closing punctuation off line starts."""
+    lines, cur = [], ""
+    for ch in text:
+        if cur and pdf.get_string_width(cur + ch) > width and ch not in NO_LINE_START:
+            lines.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _write_lines(pdf, text: str, x: float, width: float, line_h: float) -> None:
+    """Write wrapped lines starting at x (the current line for the first one)."""
+    from fpdf.enums import XPos, YPos
+
+    for i, line in enumerate(_wrap_ja(pdf, text, width)):
+        if pdf.will_page_break(line_h):
+            pdf.add_page()
+        pdf.set_x(x)
+        pdf.cell(width, line_h, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 def build_pdf(blocks, out: Path, title: str) -> None:
     """Render parsed blocks to an A4 PDF with extractable Japanese text and page numbers."""
     from fpdf import FPDF
@@ -293,6 +321,9 @@ def build_pdf(blocks, out: Path, title: str) -> None:
 
     class Doc(FPDF):
         def header(self) -> None:
+            if self.page_no() == 1:
+                self.ln(8)
+                return
             self.set_font("Gothic", size=8)
             self.cell(0, 5, title, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             self.ln(3)
@@ -325,6 +356,8 @@ def build_pdf(blocks, out: Path, title: str) -> None:
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(4)
         elif kind in ("h1", "h2", "h3"):
+            if pdf.will_page_break(36 if kind == "h1" else 24):  # keep a heading with what follows
+                pdf.add_page()
             pdf.ln(2 if kind != "h1" else 3)
             pdf.set_font("Gothic", size={"h1": 12, "h2": 11, "h3": 10.5}[kind])
             pdf.multi_cell(width, 7, payload, align="L", wrapmode=WrapMode.CHAR,
@@ -340,8 +373,7 @@ def build_pdf(blocks, out: Path, title: str) -> None:
             text = str(payload)
             level = item_level(text)
             if level is None:
-                pdf.multi_cell(width, line_h, "　" + text, align="L", wrapmode=WrapMode.CHAR,
-                               new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                _write_lines(pdf, "　" + text, pdf.l_margin, width, line_h)
                 continue
             m = re.match(r"^(\S+?　|第[0-9０-９]+条　?|[①-⑳]　?)", text)
             marker = m.group(1) if m else ""
@@ -350,8 +382,7 @@ def build_pdf(blocks, out: Path, title: str) -> None:
             mw = max(unit, pdf.get_string_width(marker))
             pdf.set_x(left)
             pdf.cell(mw, line_h, marker)
-            pdf.multi_cell(width - (left - pdf.l_margin) - mw, line_h, body, align="L",
-                           wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            _write_lines(pdf, body, left + mw, width - (left - pdf.l_margin) - mw, line_h)
         elif kind == "table":
             rows = payload
             ncols = max(len(r) for r in rows)
