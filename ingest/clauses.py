@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ingest.readers import Block
 
 PREAMBLE = "前文"
+_CAPTION = re.compile(r"^[\s\u3000]*[（(][^）)]{1,24}[）)][\s\u3000]*$")
 
 _WIDTH = str.maketrans(
     "０１２３４５６７８９（）．｜［］ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ－",
@@ -169,7 +170,15 @@ def _accept(stack: list[_Node], marker: _Marker, forced: bool) -> bool:
             step = marker.ordinal - node.marker.ordinal
             # a gap in the numbering is believed only when the marker stands apart from the text
             return step == 1 or marker.ordinal == 1 or (step > 1 and marker.spaced)
-    return marker.ordinal == 1
+    if marker.ordinal == 1:
+        return True
+    # In an article (第N条) the first paragraph is unnumbered and the second starts at ２.
+    return (
+        marker.kind == "num"
+        and marker.ordinal == 2
+        and bool(stack)
+        and stack[-1].marker.kind.startswith("dai")
+    )
 
 
 def _place(stack: list[_Node], marker: _Marker, heading_level: int | None) -> None:
@@ -236,14 +245,19 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         exactly ``document_text[char_start:char_end]``.
     """
     text = "\n".join(b.text for b in blocks)
+    levels = [b.heading_level for b in blocks]
+    headed = [lv for lv in levels if lv]
+    if headed and levels[0] == min(headed) and headed.count(levels[0]) == 1:
+        levels[0] = 0  # a lone top heading at the very start is the document's title
     nodes: list[_Node] = []
     stack: list[_Node] = []
     offset = 0
     preamble: _Node | None = None
-    for block in blocks:
+    previous, previous_opened = "", False
+    for block, level in zip(blocks, levels):
         line = block.text
+        level = level or None  # level 0 (a title) is ordinary text
         parsed = parse_marker(line)
-        level = block.heading_level
         if parsed is None and level is not None:
             marker = _Marker(f"h{level}", 0, line.strip()[:30])
             parsed = (marker, len(line) - len(line.lstrip()))
@@ -258,9 +272,15 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
             _place(stack, marker, level)
             if stack:
                 stack[-1].children += 1
-            node = _Node(marker, offset, title, block.page, level, ancestors=list(stack))
+            start = offset
+            if nodes and not previous_opened and _CAPTION.match(previous):
+                # 「（再委託）」 above 「第8条」 is the article's caption, not the end of 第7条
+                start = offset - len(previous) - 1
+                nodes[-1].lines -= 1
+                title = previous.strip()
+            node = _Node(marker, start, title, block.page, level, ancestors=list(stack))
             if nodes:
-                nodes[-1].end = offset
+                nodes[-1].end = start
             nodes.append(node)
             stack.append(node)
         elif nodes:
@@ -269,6 +289,12 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
             preamble = _Node(_Marker("pre", 0, PREAMBLE), offset, "", block.page)
             nodes.append(preamble)
         offset += len(line) + 1
+        previous_opened = (
+            bool(nodes)
+            and nodes[-1].start == offset - len(line) - 1
+            and nodes[-1].marker.kind != "pre"
+        )
+        previous = line
     if nodes:
         nodes[-1].end = len(text)
 

@@ -99,12 +99,16 @@ class ClauseIndex:
         self.db = sqlite3.connect(str(root / "manifest.sqlite"), timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        self._client: Any = None
         self._collection: Any = None
         self._bm25: tuple[int, Any, list[str], np.ndarray, np.ndarray] | None = None
 
     def close(self) -> None:
-        """Release the SQLite connection."""
+        """Release the SQLite connection and the Chroma client."""
         self.db.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = self._collection = None
 
     # --- meta and fingerprint ----------------------------------------------------------------
 
@@ -160,6 +164,7 @@ class ClauseIndex:
                     )
                 else:
                     client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=settings)
+                self._client = client
                 self._collection = client.get_or_create_collection(
                     self.COLLECTION,
                     configuration={"hnsw": {"space": "cosine"}},

@@ -119,8 +119,38 @@ def read_text(path: Path) -> list[Block]:
 # --- PDF -------------------------------------------------------------------------------------
 
 
+_PAGE_NUMBER = re.compile(r"^[\s\-－—–ー‐]*(?:p\.?\s*)?\d+(?:\s*/\s*\d+)?[\s\-－—–ー‐]*$", re.IGNORECASE)
+
+
+def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """Drop page numbers and running headers/footers (the same line at the top or bottom of
+    several pages, digits aside), which would otherwise land inside clauses."""
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip())
+
+    edges: dict[str, int] = {}
+    for lines in pages:
+        for line in {shape(x) for x in lines[:2] + lines[-2:]}:
+            edges[line] = edges.get(line, 0) + 1
+    repeated = {k for k, n in edges.items() if k and n >= 2 and n * 2 >= len(pages)}
+    out = []
+    for lines in pages:
+        keep = list(lines)
+        for i in [0, 1, len(keep) - 1, len(keep) - 2]:
+            if 0 <= i < len(keep):
+                line = keep[i]
+                if _PAGE_NUMBER.match(line) or shape(line) in repeated:
+                    keep[i] = ""
+        out.append(keep)
+    return out
+
+
 def read_pdf(path: Path) -> list[Block]:
-    """PDF: the text of each page, line by line, with its page number."""
+    """PDF: the text of each page, line by line, with its page number.
+
+    Page numbers and running headers and footers are left out.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -132,11 +162,14 @@ def read_pdf(path: Path) -> list[Block]:
                 "パスワードで保護されたPDFです。保護を解除してから取り込んでください。",
                 "the PDF is password-protected; remove the protection and ingest it again.",
             )
-        blocks = []
-        for number, page in enumerate(reader.pages, start=1):
-            for line in (page.extract_text() or "").splitlines():
-                blocks.append(Block(line.rstrip(), page=number))
-        return blocks
+        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        pages = [[ln.rstrip() for ln in lines if ln.strip()] for lines in pages]
+        return [
+            Block(line, page=number)
+            for number, lines in enumerate(strip_running_lines(pages), start=1)
+            for line in lines
+            if line
+        ]
     except UnreadableFileError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -330,7 +363,7 @@ class _Numbering:
 def _heading_level(paragraph: object) -> int | None:
     name = getattr(paragraph.style, "name", "") or ""  # type: ignore[attr-defined]
     if name.lower() == "title" or name == "表題":
-        return 1
+        return 0  # the document's title, not a level of its clauses
     m = _HEADING_STYLE.match(name.strip())
     return int(m.group(1)) if m else None
 

@@ -102,10 +102,45 @@ def test_line_that_only_begins_with_a_number_stays_in_its_clause():
 
 def test_markdown_and_word_headings_nest_by_level():
     _, clauses = split(
-        ["基本方針", "目的", "本方針は市の情報資産を守る。", "対象範囲", "本方針は全ての職員に適用する。"],
+        ["第1部", "目的", "本方針は市の情報資産を守る。", "第2部", "対象範囲", "全職員に適用する。"],
+        headings={0: 1, 1: 2, 3: 1, 4: 2},
+    )
+    assert [c.path for c in clauses] == ["第1部 > 目的", "第2部 > 対象範囲"]
+
+
+def test_a_lone_top_heading_is_the_title_not_a_path_level():
+    _, clauses = split(
+        ["情報セキュリティ基本方針", "目的", "本方針は市の情報資産を守る。", "対象範囲", "全職員に適用する。"],
         headings={0: 1, 1: 2, 3: 2},
     )
-    assert [c.path for c in clauses] == ["基本方針 > 目的", "基本方針 > 対象範囲"]
+    assert [c.path for c in clauses] == ["前文", "目的", "対象範囲"]
+    assert clauses[0].text == "情報セキュリティ基本方針"
+
+
+def test_article_paragraphs_start_at_two_and_captions_belong_to_the_next_article():
+    _, clauses = split(
+        [
+            "（目的）",
+            "第1条　この契約は、業務の委託について定める。",
+            "（再委託）",
+            "第2条　乙は、業務を一括して第三者に委託してはならない。",
+            "２　乙は、一部を委託するときは、次の事項を甲に通知し承認を得なければならない。",
+            "（１）　再委託先の名称",
+            "（２）　再委託の理由",
+            "３　乙は、再委託先に同等の義務を負わせなければならない。",
+        ]
+    )
+    assert [c.path for c in clauses] == [
+        "第1条",
+        "第2条",
+        "第2条 > 2",
+        "第2条 > 2 > (1)",
+        "第2条 > 2 > (2)",
+        "第2条 > 3",
+    ]
+    assert clauses[1].text.startswith("（再委託）\n第2条")
+    assert clauses[0].text == "（目的）\n第1条　この契約は、業務の委託について定める。"
+    assert clauses[3].heading.startswith("第2条 （再委託）")
 
 
 def test_preamble_before_any_number_is_kept():
