@@ -73,7 +73,9 @@ def _hit_lines(hits: list[Hit]) -> str:
     for h in hits:
         page = f" p.{h.page}" if h.page else ""
         contract = f" [{h.contract}]" if h.contract else ""
-        lines.append(f"{h.rank}. {h.document_title}{contract} {h.clause_path}{page} ({h.score:.4f})")
+        lines.append(
+            f"{h.rank}. {h.document_title}{contract} {h.clause_path}{page} ({h.score:.4f})"
+        )
         lines.append("   " + h.text.replace("\n", " ")[:200])
     return "\n".join(lines)
 
@@ -100,7 +102,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 flt = item.get("filters") or {}
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                 raise UserError(
-                    f"{args.batch} の {number} 行目が読めません（{{\"id\", \"query\"}} の JSON が必要）。",
+                    f"{args.batch} の {number} 行目が読めません"
+                    '（{"id", "query"} の JSON が必要）。',
                     f"line {number} of {args.batch} is not a JSON object with id and query.",
                 ) from exc
             hits = s.search(

@@ -12,6 +12,7 @@ from copilot.errors import IndexMissingError, UserError
 from copilot.schemas import Hit
 from copilot.thesaurus import Thesaurus
 from ingest.index import ClauseIndex
+from ingest.normalise import squash
 from ingest.pipeline import KINDS
 
 
@@ -21,7 +22,7 @@ class Fusion:
 
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
-    k: int = 60
+    k: int = 30
     candidates: int = 50
 
 
@@ -30,6 +31,7 @@ def filters(kind: str | None = None, contract: str | None = None) -> dict[str, s
 
     Raises:
         UserError: unknown kind.
+
     """
     where: dict[str, str] = {}
     if kind:
@@ -68,6 +70,7 @@ def search(
     Raises:
         IndexMissingError: nothing has been ingested.
         UserError: the contract id given in the filter is not in the index.
+
     """
     fusion = fusion or Fusion()
     where = where or {}
@@ -89,13 +92,18 @@ def search(
     records = index.clauses(ordered)
     hits: list[Hit] = []
     seen: set[tuple[str, str]] = set()
+    seen_text: set[str] = set()
     for cid in ordered:
         rec = records.get(cid)
         if rec is None:  # a vector whose document was replaced a moment ago
             continue
         if (rec.doc_id, rec.path) in seen:  # another piece of a clause already returned
             continue
+        words = squash(rec.text)
+        if words in seen_text:  # the same words in another file (a .docx and its .pdf)
+            continue
         seen.add((rec.doc_id, rec.path))
+        seen_text.add(words)
         hits.append(
             Hit(
                 rank=len(hits) + 1,

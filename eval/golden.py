@@ -42,9 +42,12 @@ def load_retrieval(path: Path) -> list[RetrievalCase]:
 
     Raises:
         UserError: missing file or a malformed line (named by number).
+
     """
     if not path.is_file():
-        raise UserError(f"正解データ {path} が見つかりません。", f"golden set {path} does not exist.")
+        raise UserError(
+            f"正解データ {path} が見つかりません。", f"golden set {path} does not exist."
+        )
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -15,7 +15,9 @@ from eval.metrics import first_match, score
 SearchFn = Callable[[RetrievalCase], list[str]]
 
 
-def _report(cases: list[RetrievalCase], search: SearchFn) -> tuple[dict[str, object], list[int | None]]:
+def _report(
+    cases: list[RetrievalCase], search: SearchFn
+) -> tuple[dict[str, object], list[int | None]]:
     runs = []
     ranks = []
     started = time.perf_counter()
@@ -27,7 +29,7 @@ def _report(cases: list[RetrievalCase], search: SearchFn) -> tuple[dict[str, obj
     elapsed = time.perf_counter() - started
     out: dict[str, object] = {"overall": score(runs).as_dict()}
     for kind in ("lexical", "paraphrase"):
-        sub = [r for r, c in zip(runs, cases) if c.kind == kind]
+        sub = [r for r, c in zip(runs, cases, strict=True) if c.kind == kind]
         out[kind] = score(sub).as_dict()
     out["seconds_per_query"] = round(elapsed / max(len(cases), 1), 4)
     return out, ranks
@@ -65,7 +67,7 @@ def evaluate_retrieval(
         },
         "misses": [
             {"id": c.id, "kind": c.kind, "query": c.query}
-            for c, r in zip(cases, our_ranks)
+            for c, r in zip(cases, our_ranks, strict=True)
             if r is None or r > 5
         ],
     }
@@ -89,3 +91,59 @@ def evaluate_retrieval(
             for key in ("recall@5", "recall@10", "mrr@10", "mean_chars_top5")
         }
     return result
+
+
+def sweep_fusion(
+    services: Services,
+    golden: Path,
+    dense_weights: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0),
+    rrf_ks: tuple[int, ...] = (10, 30, 60),
+    notify: Callable[[str], None] | None = None,
+) -> list[dict[str, object]]:
+    """recall@5 and MRR@10 for each fusion setting, with and without the thesaurus, best first.
+
+    This is how the fusion defaults in settings.py were chosen.
+    """
+    from dataclasses import replace
+
+    from copilot.retrieval import Fusion
+    from copilot.thesaurus import Thesaurus
+
+    say = notify or (lambda _m: None)
+    cases = load_retrieval(golden)
+    rows: list[dict[str, object]] = []
+    for use_thesaurus in (True, False):
+        for dw in dense_weights:
+            for k in rrf_ks:
+                fusion = Fusion(
+                    dense_weight=dw, sparse_weight=1.0, k=k, candidates=services.fusion.candidates
+                )
+                trial = replace(
+                    services,
+                    fusion=fusion,
+                    thesaurus=services.thesaurus if use_thesaurus else Thesaurus(()),
+                )
+
+                def run(case: RetrievalCase, s: Services = trial) -> list[str]:
+                    hits = s.search(
+                        case.query, top_k=10, kind=case.filters.kind, contract=case.filters.contract
+                    )
+                    return [h.text for h in hits]
+
+                report, _ = _report(cases, run)
+                overall = report["overall"]
+                assert isinstance(overall, dict)
+                rows.append(
+                    {
+                        "dense_weight": dw,
+                        "sparse_weight": 1.0,
+                        "rrf_k": k,
+                        "thesaurus": use_thesaurus,
+                        "recall@5": overall["recall@5"],
+                        "mrr@10": overall["mrr@10"],
+                        "paraphrase_recall@5": report["paraphrase"]["recall@5"],  # type: ignore[index]
+                    }
+                )
+                say(f"  dense={dw} k={k} thesaurus={use_thesaurus}: {overall['recall@5']}")
+    rows.sort(key=lambda r: (-float(r["recall@5"]), -float(r["mrr@10"])))  # type: ignore[arg-type]
+    return rows

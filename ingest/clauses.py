@@ -24,7 +24,9 @@ _WIDTH = str.maketrans(
     "０１２３４５６７８９（）．｜［］ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ－",
     "0123456789().|[]abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-",
 )
-_KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+_KANA = (
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+)
 _KANJI = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 _SEP = r"(?=[\s\u3000|]|$)"
 _NUM = r"(\d+|[〇一二三四五六七八九十百]+)"
@@ -192,9 +194,11 @@ def _place(stack: list[_Node], marker: _Marker, heading_level: int | None) -> No
     if marker.kind == "dotted":
         for i in range(len(stack) - 1, -1, -1):
             comps = stack[i].marker.components
-            if stack[i].marker.kind == "dotted" and marker.components[: len(comps)] == comps and len(
-                comps
-            ) < len(marker.components):
+            if (
+                stack[i].marker.kind == "dotted"
+                and marker.components[: len(comps)] == comps
+                and len(comps) < len(marker.components)
+            ):
                 del stack[i + 1 :]
                 return
         first = next((i for i, n in enumerate(stack) if n.marker.kind == "dotted"), None)
@@ -243,6 +247,7 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
     Returns:
         The document text (blocks joined by newlines) and its clauses, whose ``text`` is
         exactly ``document_text[char_start:char_end]``.
+
     """
     text = "\n".join(b.text for b in blocks)
     levels = [b.heading_level for b in blocks]
@@ -254,7 +259,7 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
     offset = 0
     preamble: _Node | None = None
     previous, previous_opened = "", False
-    for block, level in zip(blocks, levels):
+    for block, level in zip(blocks, levels, strict=True):
         line = block.text
         level = level or None  # level 0 (a title) is ordinary text
         parsed = parse_marker(line)
@@ -316,7 +321,5 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         lead = len(body) - len(body.lstrip())
         start = node.start + lead
         for a, b in _pieces(text[start : node.start + len(body.rstrip())], start, max_chars):
-            clauses.append(
-                Clause(len(clauses), path, heading, node.page, text[a:b], a, b)
-            )
+            clauses.append(Clause(len(clauses), path, heading, node.page, text[a:b], a, b))
     return text, clauses

@@ -110,9 +110,10 @@ class SentenceTransformerEmbedder:
     batch_size: int = 16
 
     def __post_init__(self) -> None:
-        if not (self.model_dir / "modules.json").is_file() and not (
-            self.model_dir / "config.json"
-        ).is_file():
+        if (
+            not (self.model_dir / "modules.json").is_file()
+            and not (self.model_dir / "config.json").is_file()
+        ):
             raise EmbedderError(
                 f"埋め込みモデルのフォルダ {self.model_dir} にモデルがありません。"
                 "COPILOT_EMBEDDER_MODEL_DIR にモデルを保存したフォルダを指定してください。",
@@ -153,8 +154,9 @@ class SentenceTransformerEmbedder:
         if self._dim is None:
             model = self._load()
             # renamed in sentence-transformers 6; keep both so either major version works
-            get_dim = getattr(model, "get_embedding_dimension", None) or getattr(
-                model, "get_sentence_embedding_dimension"
+            get_dim = (
+                getattr(model, "get_embedding_dimension", None)
+                or model.get_sentence_embedding_dimension
             )
             self._dim = int(get_dim())
         return {

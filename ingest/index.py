@@ -126,6 +126,7 @@ class ClauseIndex:
 
         Raises:
             EmbedderError: the index was built with another model.
+
         """
         current = self.embedder.fingerprint
         stored = self.stored_fingerprint()
@@ -163,7 +164,9 @@ class ClauseIndex:
                         settings=settings,
                     )
                 else:
-                    client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=settings)
+                    client = chromadb.PersistentClient(
+                        path=str(self.root / "chroma"), settings=settings
+                    )
                 self._client = client
                 self._collection = client.get_or_create_collection(
                     self.COLLECTION,
@@ -182,7 +185,9 @@ class ClauseIndex:
 
     # --- embeddings with a cache ---------------------------------------------------------------
 
-    def embed(self, texts: list[str], batch: int = 16, progress: Progress | None = None) -> np.ndarray:
+    def embed(
+        self, texts: list[str], batch: int = 16, progress: Progress | None = None
+    ) -> np.ndarray:
         """Passage vectors, reusing cached ones so an unchanged clause is never embedded twice."""
         fp = _digest(self.embedder.fingerprint)
         keys = [hashlib.sha256(f"{fp}\0{t}".encode()).hexdigest() for t in texts]
@@ -204,9 +209,12 @@ class ClauseIndex:
             with self.db:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO embed_cache(key, vector) VALUES (?, ?)",
-                    [(keys[i], v.astype(np.float32).tobytes()) for i, v in zip(idx, vectors)],
+                    [
+                        (keys[i], v.astype(np.float32).tobytes())
+                        for i, v in zip(idx, vectors, strict=True)
+                    ],
                 )
-            for i, v in zip(idx, vectors):
+            for i, v in zip(idx, vectors, strict=True):
                 found[keys[i]] = v
             done += len(idx)
             if progress:
@@ -235,7 +243,9 @@ class ClauseIndex:
         return row[0] if row else ""
 
     def _clause_ids(self, doc_id: str) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT clause_id FROM clauses WHERE doc_id=?", (doc_id,))]
+        return [
+            r[0] for r in self.db.execute("SELECT clause_id FROM clauses WHERE doc_id=?", (doc_id,))
+        ]
 
     def put_document(
         self,
@@ -258,21 +268,43 @@ class ClauseIndex:
         ]
         try:
             for s in range(0, len(ids), 1000):
-                col.upsert(ids=ids[s : s + 1000], embeddings=vectors[s : s + 1000], metadatas=metas[s : s + 1000])
+                col.upsert(
+                    ids=ids[s : s + 1000],
+                    embeddings=vectors[s : s + 1000],
+                    metadatas=metas[s : s + 1000],
+                )
             with self.db:
                 self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc.doc_id,))
                 self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
                 self.db.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                    (doc.doc_id, doc.source, doc.sha256, doc.kind, doc.contract, doc.title, text,
-                     len(clauses), doc.ingested_at),
+                    (
+                        doc.doc_id,
+                        doc.source,
+                        doc.sha256,
+                        doc.kind,
+                        doc.contract,
+                        doc.title,
+                        text,
+                        len(clauses),
+                        doc.ingested_at,
+                    ),
                 )
                 self.db.executemany(
                     "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?)",
                     [
-                        (cid, doc.doc_id, c.ordinal, c.path, c.heading, c.page, c.text,
-                         c.char_start, c.char_end)
-                        for cid, c in zip(ids, clauses)
+                        (
+                            cid,
+                            doc.doc_id,
+                            c.ordinal,
+                            c.path,
+                            c.heading,
+                            c.page,
+                            c.text,
+                            c.char_start,
+                            c.char_end,
+                        )
+                        for cid, c in zip(ids, clauses, strict=True)
                     ],
                 )
                 self._bump(fingerprint)
@@ -350,7 +382,8 @@ class ClauseIndex:
         res = self.collection().query(
             query_embeddings=[vector.tolist()], n_results=n, where=flt, include=["distances"]
         )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+        pairs = zip(res["ids"][0], res["distances"][0], strict=True)
+        return [(cid, 1.0 - float(d)) for cid, d in pairs]
 
     def _bm25_state(self) -> tuple[Any, list[str], np.ndarray, np.ndarray]:
         gen = self.generation()
@@ -379,7 +412,8 @@ class ClauseIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
                 retriever.save(str(tmp), show_progress=False)
                 (tmp / "state.json").write_text(
-                    json.dumps({"generation": gen, "ids": ids}, ensure_ascii=False), encoding="utf-8"
+                    json.dumps({"generation": gen, "ids": ids}, ensure_ascii=False),
+                    encoding="utf-8",
                 )
                 shutil.rmtree(folder, ignore_errors=True)
                 tmp.rename(folder)
@@ -413,7 +447,9 @@ class ClauseIndex:
 
 
 @contextmanager
-def open_index(root: Path, embedder: Embedder, chroma_url: str | None = None) -> Iterator[ClauseIndex]:
+def open_index(
+    root: Path, embedder: Embedder, chroma_url: str | None = None
+) -> Iterator[ClauseIndex]:
     """Open an index and close it afterwards."""
     index = ClauseIndex(root, embedder, chroma_url)
     try:

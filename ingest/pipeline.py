@@ -108,6 +108,7 @@ def ingest_paths(
 
     Raises:
         UserError: a path does not exist or the kind is unknown.
+
     """
     say = notify or (lambda _msg: None)
     if kind is not None and kind not in KINDS:
@@ -135,9 +136,14 @@ def ingest_paths(
         rel = Path(doc_id)
         if f.suffix.lower() not in READERS:
             results.append(
-                FileResult(str(f), doc_id, "failed", 0,
-                           f"対応していない形式です（{f.suffix or '拡張子なし'}）。",
-                           f"unsupported file type ({f.suffix or 'no suffix'}).")
+                FileResult(
+                    str(f),
+                    doc_id,
+                    "failed",
+                    0,
+                    f"対応していない形式です（{f.suffix or '拡張子なし'}）。",
+                    f"unsupported file type ({f.suffix or 'no suffix'}).",
+                )
             )
             say(f"[{n}/{total}] 失敗 {doc_id}: 対応していない形式 / unsupported type")
             continue
@@ -146,7 +152,10 @@ def ingest_paths(
         digest = sha256_file(f)
         old = known.get(doc_id)
         if old and (old.sha256, old.kind, old.contract, old.title) == (
-            digest, doc_kind, doc_contract, doc_title
+            digest,
+            doc_kind,
+            doc_contract,
+            doc_title,
         ):
             results.append(FileResult(str(f), doc_id, "unchanged", old.n_clauses))
             say(f"[{n}/{total}] 変更なし {doc_id}")

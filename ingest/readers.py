@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ingest.errors import UnreadableFileError
 
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE container: encrypted OOXML or legacy .doc/.xls
+_CFB_MAGIC = (
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE container: encrypted OOXML or legacy .doc/.xls
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ def read_file(path: Path) -> list[Block]:
 
     Raises:
         UnreadableFileError: unsupported type, corrupt, encrypted or without text.
+
     """
     reader = READERS.get(path.suffix.lower())
     if reader is None:
@@ -119,12 +122,16 @@ def read_text(path: Path) -> list[Block]:
 # --- PDF -------------------------------------------------------------------------------------
 
 
-_PAGE_NUMBER = re.compile(r"^[\s\-－—–ー‐]*(?:p\.?\s*)?\d+(?:\s*/\s*\d+)?[\s\-－—–ー‐]*$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-－—–ー‐]*(?:p\.?\s*)?\d+(?:\s*/\s*\d+)?[\s\-－—–ー‐]*$", re.IGNORECASE
+)
 
 
 def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
-    """Drop page numbers and running headers/footers (the same line at the top or bottom of
-    several pages, digits aside), which would otherwise land inside clauses."""
+    """Drop page numbers and running headers and footers, which would land inside clauses.
+
+    A running line is one that recurs, digits aside, at the top or bottom of several pages.
+    """
 
     def shape(line: str) -> str:
         return re.sub(r"\d+", "#", line.strip())
@@ -201,6 +208,7 @@ def read_sheet_rows(path: Path) -> list[tuple[str, list[list[str]]]]:
 
     Raises:
         UnreadableFileError: encrypted or corrupt workbook.
+
     """
     _check_ooxml(path, "Excel ファイル", "Excel file")
     from openpyxl import load_workbook
@@ -238,8 +246,12 @@ def read_xlsx(path: Path) -> list[Block]:
 # --- Word ------------------------------------------------------------------------------------
 
 _HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
-_KANA_AIUEO = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
-_KANA_IROHA = "イロハニホヘトチリヌルヲワカヨタレソツネナラムウヰノオクヤマケフコエテアサキユメミシヱヒモセス"
+_KANA_AIUEO = (
+    "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+)
+_KANA_IROHA = (
+    "イロハニホヘトチリヌルヲワカヨタレソツネナラムウヰノオクヤマケフコエテアサキユメミシヱヒモセス"
+)
 _KANJI_DIGITS = "〇一二三四五六七八九"
 
 
@@ -326,7 +338,6 @@ class _Numbering:
 
     def label(self, paragraph: object) -> str:
         """The rendered number of a paragraph, or '' when it is not numbered."""
-        qn = self._qn
         p = paragraph._p  # type: ignore[attr-defined]
         num_pr = p.pPr.numPr if p.pPr is not None else None
         if num_pr is None:

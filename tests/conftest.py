@@ -38,7 +38,9 @@ def _guarded(real):  # type: ignore[no-untyped-def]
     def connect(self, address):  # type: ignore[no-untyped-def]
         if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address):
             BLOCKED.append(repr(address))
-            raise ConnectionRefusedError(f"test network guard: non-loopback connection to {address}")
+            raise ConnectionRefusedError(
+                f"test network guard: non-loopback connection to {address}"
+            )
         return real(self, address)
 
     return connect

@@ -55,7 +55,16 @@ def chroma_server(tmp_path: Path):
     port = free_port()
     env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
     proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        [
+            exe,
+            "run",
+            "--path",
+            str(tmp_path / "chroma-server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -95,7 +104,10 @@ def test_chroma_server_on_loopback(tmp_path: Path, monkeypatch, chroma_server: s
         assert not (services.settings.index_dir / "chroma").exists()  # vectors went to the server
         hits = services.search("庁外へ持ち出す許可", kind="policy")
         assert hits[0].clause_path == "第2 > 1"
-        assert len(services.index.collection().get(include=[])["ids"]) == services.index.count_clauses()
+        assert (
+            len(services.index.collection().get(include=[])["ids"])
+            == services.index.count_clauses()
+        )
     finally:
         services.close()
 

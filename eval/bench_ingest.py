@@ -1,0 +1,89 @@
+"""Ingest benchmark on the public corpus (../shared/public_corpus), run by hand, not in CI.
+
+Prints clauses per second for a first ingest, the time of a no-change re-ingest and its ratio to
+the first, query latency p50/p95 over 100 queries, and peak memory. Usage:
+
+    .venv/bin/python eval/bench_ingest.py [--corpus DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "public_corpus"
+    parser.add_argument("--corpus", type=Path, default=default)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
+    if not files:
+        print(f"skipped: no public corpus at {args.corpus}", file=sys.stderr)
+        return 0
+
+    from copilot.services import build_services
+    from copilot.settings import load_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs" / "guideline"
+        docs.mkdir(parents=True)
+        for f in files:
+            (docs / f.name).write_bytes(f.read_bytes())
+        services = build_services(load_settings(data_dir=Path(tmp) / "data"))
+        try:
+            started = time.perf_counter()
+            services.ingest([docs.parent])
+            first = time.perf_counter() - started
+            clauses = services.index.count_clauses()
+
+            started = time.perf_counter()
+            report = services.ingest([docs.parent])
+            again = time.perf_counter() - started
+            assert report.count("unchanged") == len(files)
+
+            rng = random.Random(7)
+            rows = services.index.db.execute("SELECT heading, text FROM clauses").fetchall()
+            queries = [
+                (t[:40] if rng.random() < 0.5 else (h or t)[-40:]) for h, t in rng.sample(rows, 100)
+            ]
+            services.search(queries[0])  # load models and the BM25 index once
+            latencies = []
+            for q in queries:
+                t0 = time.perf_counter()
+                services.search(q)
+                latencies.append(time.perf_counter() - t0)
+        finally:
+            services.close()
+    latencies.sort()
+    result = {
+        "files": [f.name for f in files],
+        "bytes": sum(f.stat().st_size for f in files),
+        "clauses": clauses,
+        "first_ingest_s": round(first, 1),
+        "clauses_per_s": round(clauses / first, 2),
+        "no_change_reingest_s": round(again, 3),
+        "reingest_over_first_ratio": round(again / first, 5),
+        "query_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "query_p95_ms": round(latencies[int(0.95 * len(latencies)) - 1] * 1000, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:>28}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
