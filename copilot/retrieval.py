@@ -6,7 +6,9 @@ so the top k hold k different clauses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from copilot.errors import IndexMissingError, UserError
 from copilot.schemas import Hit
@@ -123,3 +125,28 @@ def search(
         if len(hits) == top_k:
             break
     return hits
+
+
+def llama_retriever(search_fn: Callable[[str], list[Hit]]) -> Any:
+    """Our search as a llama-index retriever (NodeWithScore over TextNodes), for drafters.
+
+    Each node's id is the clause id and its metadata carries the citation fields.
+    """
+    from llama_index.core.retrievers import BaseRetriever
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    class ClauseRetriever(BaseRetriever):
+        def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+            return [
+                NodeWithScore(
+                    node=TextNode(
+                        id_=h.clause_id,
+                        text=h.text,
+                        metadata=h.model_dump(exclude={"text", "rank", "score"}),
+                    ),
+                    score=h.score,
+                )
+                for h in search_fn(query_bundle.query_str)
+            ]
+
+    return ClauseRetriever()

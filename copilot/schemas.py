@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Hit(BaseModel):
@@ -50,3 +52,108 @@ class IndexStatus(BaseModel):
     documents: list[DocumentStatus]
     clauses: int
     embedder: dict[str, object] | None
+
+
+# --- drafts -----------------------------------------------------------------------------------
+
+VERDICTS = ("反映あり", "一部反映", "反映なし", "要確認", "対象外")
+Verdict = Literal["反映あり", "一部反映", "反映なし", "要確認", "対象外"]
+YesNo = Literal["はい", "いいえ", "未回答"]
+Rating = Literal["指摘", "意見"]
+
+
+class Citation(BaseModel):
+    """A quoted clause: a person can check it in one click."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause_id: str
+    document: str
+    clause_path: str
+    page: int | None = None
+    quote: str = Field(min_length=1, description="the exact words relied on")
+
+
+class Provenance(BaseModel):
+    """How a draft was made: drafter, model, prompt, evidence, settings and time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    drafter: str
+    model: str
+    prompt: str
+    prompt_version: str
+    prompt_hash: str
+    evidence_ids: list[str]
+    settings_digest: str
+    created_at: str
+    attempts: int = 1
+
+
+class ChecklistItem(BaseModel):
+    """One item of an external-service checklist (e.g. 1-7-3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    group: str = ""
+    text: str
+    guidance: str = ""
+    example: str = ""
+    sheet: str = ""
+    row: int | None = None
+
+
+class Checklist(BaseModel):
+    """A checklist as imported from a city's Excel file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    source: str
+    items: list[ChecklistItem]
+
+
+class ChecklistJudgement(BaseModel):
+    """A draft judgement of one checklist item against one contract's documents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: str
+    contract: str
+    verdict: Verdict
+    answer: YesNo
+    rationale: str
+    evidence: list[Citation] = Field(default_factory=list)
+    basis: list[Citation] = Field(default_factory=list)
+    advice: str = ""
+    proposed_wording: str = ""
+    alternative_measure: str = ""
+    provenance: Provenance | None = None
+
+
+class Finding(BaseModel):
+    """A draft finding (発見事項) for one division."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    division: str
+    title: str
+    finding: str = Field(description="発見事項")
+    rating: Rating
+    risk: str = Field(description="想定されるリスク")
+    recommendation: str = Field(description="改善提言")
+    criteria: list[Citation] = Field(default_factory=list)
+    evidence: list[Citation] = Field(default_factory=list)
+    provenance: Provenance | None = None
+
+
+class Answer(BaseModel):
+    """An answer to a question about the policy, with its citations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    provenance: Provenance | None = None

@@ -261,7 +261,8 @@ class ClauseIndex:
         key = hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]
         ids = [f"{key}-{doc.sha256[:8]}-{c.ordinal:04d}" for c in clauses]
         old_ids = self._clause_ids(doc.doc_id)
-        fresh = [i for i in ids if i not in set(old_ids)]
+        old_set, new_set = set(old_ids), set(ids)
+        fresh = [i for i in ids if i not in old_set]
         col = self.collection()
         metas = [
             {"doc_id": doc.doc_id, "kind": doc.kind, "contract": doc.contract} for _ in clauses
@@ -315,7 +316,7 @@ class ClauseIndex:
                 except Exception:  # noqa: BLE001 - orphans are invisible and swept later
                     pass
             raise
-        stale = [i for i in old_ids if i not in set(ids)]
+        stale = [i for i in old_ids if i not in new_set]
         if stale:
             col.delete(ids=stale)
 

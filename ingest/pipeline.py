@@ -164,7 +164,7 @@ def ingest_paths(
             text, clauses = split_clauses(read_file(f), max_chars=max_chars)
             say(f"[{n}/{total}] 取り込み中 {doc_id}（{len(clauses)} 条項）")
 
-            def embedded(done: int, all_: int, doc_id: str = doc_id) -> None:
+            def embedded(done: int, all_: int) -> None:
                 if all_ and done < all_:
                     say(f"    埋め込み {done}/{all_}")
 

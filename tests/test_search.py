@@ -146,3 +146,13 @@ def test_help_and_version(flag: str, capsys):
         main([flag])
     assert info.value.code == 0
     assert "copilot" in capsys.readouterr().out
+
+
+def test_llama_index_retriever_returns_the_same_clauses(corpus_services):
+    from copilot.retrieval import llama_retriever
+
+    query = "標的型メールへの対応"
+    hits = corpus_services.search(query, kind="policy")
+    nodes = llama_retriever(lambda q: corpus_services.search(q, kind="policy")).retrieve(query)
+    assert [n.node.node_id for n in nodes] == [h.clause_id for h in hits]
+    assert nodes[0].node.metadata["clause_path"] == hits[0].clause_path
