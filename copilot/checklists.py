@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.errors import UnreadableFileError, UserError
+from copilot.errors import UserError
 from copilot.schemas import Checklist, ChecklistItem
 from ingest.readers import read_sheet_rows
 
@@ -117,35 +115,8 @@ def import_checklist(path: Path) -> Checklist:
 
 
 def _read_rows(path: Path) -> list[tuple[str, list[list[str]]]]:
-    """Every sheet's rows; a damaged member (zlib or XML error) is reported as a corrupt file."""
-    try:
-        return read_sheet_rows(path)
-    except UnreadableFileError as exc:
-        _close_archives(exc)
-        raise
-    except (zipfile.BadZipFile, zlib.error, SyntaxError, EOFError) as exc:
-        _close_archives(exc)
-        raise UnreadableFileError(
-            str(path),
-            f"ファイルが壊れているため読めません（{type(exc).__name__}: {exc}）。"
-            "元のファイルを開いて保存し直してください。",
-            f"the file is corrupt and cannot be read ({type(exc).__name__}: {exc}); "
-            "open the original and save it again.",
-        ) from exc
-
-
-def _close_archives(exc: BaseException | None) -> None:
-    """Close the archive and members openpyxl leaves open when loading fails (see traceback)."""
-    while exc is not None:
-        tb = exc.__traceback__
-        while tb is not None:
-            for value in list(tb.tb_frame.f_locals.values()):
-                reader = type(value).__module__.startswith("openpyxl")
-                for obj in (value, getattr(value, "archive", None) if reader else None):
-                    if isinstance(obj, zipfile.ZipFile | zipfile.ZipExtFile):
-                        obj.close()
-            tb = tb.tb_next
-        exc = exc.__cause__ or exc.__context__
+    """Every sheet's rows (a corrupt or encrypted workbook raises UnreadableFileError)."""
+    return read_sheet_rows(path)
 
 
 # --- one sheet -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,10 +214,13 @@ def read_sheet_rows(path: Path) -> list[tuple[str, list[list[str]]]]:
     _check_ooxml(path, "Excel ファイル", "Excel file")
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(str(path), data_only=True)
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise _corrupt(path, type(exc).__name__) from exc
+    # openpyxl leaves a file it failed to parse open, so it reads from a handle we close
+    with path.open("rb") as fh:
+        try:
+            wb = load_workbook(fh, data_only=True)
+        except (KeyError, ValueError, OSError, SyntaxError, zipfile.BadZipFile, zlib.error) as exc:
+            # SyntaxError covers XML ParseError; zlib.error a damaged compressed part
+            raise _corrupt(path, type(exc).__name__) from exc
     sheets = []
     for ws in wb.worksheets:
         grid = [[_cell_text(c) for c in row] for row in ws.iter_rows(values_only=True)]

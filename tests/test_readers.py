@@ -176,3 +176,22 @@ def test_unsupported_type(tmp_path: Path):
     ppt = tmp_path / "説明資料.pptx"
     ppt.write_bytes(b"whatever")
     assert "対応していない形式" in _reason(ppt)
+
+
+def test_randomly_damaged_workbooks_always_give_the_clear_error(tmp_path: Path):
+    import random
+
+    from tests.conftest import CORPUS
+
+    src = (CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx").read_bytes()
+    rng = random.Random(7)
+    for n in range(40):
+        damaged = bytearray(src)
+        for _ in range(5):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        path = tmp_path / f"damaged{n}.xlsx"
+        path.write_bytes(bytes(damaged))
+        try:
+            read_file(path)
+        except UnreadableFileError as exc:
+            assert path.name in exc.ja
