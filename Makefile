@@ -22,7 +22,7 @@ install: $(STAMP)
 # The main job: ingest the sample corpus and answer a sample search.
 demo: install
 	$(BIN)/copilot ingest corpus_public
-	$(BIN)/copilot search "外部サービスの事業者が業務を下請けに出すときの条件" --top-k 3
+	$(BIN)/copilot search "クラウド事業者が業務を下請けに出すときは市の承認が要るか" --top-k 3
 	$(BIN)/copilot status
 
 # The whole test suite, as CI runs it.

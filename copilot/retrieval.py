@@ -13,7 +13,7 @@ from typing import Any
 from copilot.errors import IndexMissingError, UserError
 from copilot.schemas import Hit
 from copilot.thesaurus import Thesaurus
-from ingest.index import ClauseIndex
+from ingest.index import ClauseIndex, Where
 from ingest.normalise import squash
 from ingest.pipeline import KINDS
 
@@ -28,20 +28,21 @@ class Fusion:
     candidates: int = 50
 
 
-def filters(kind: str | None = None, contract: str | None = None) -> dict[str, str]:
-    """The metadata filter for a search.
+def filters(kind: str | list[str] | None = None, contract: str | None = None) -> Where:
+    """The metadata filter for a search; ``kind`` may name one kind or several.
 
     Raises:
         UserError: unknown kind.
 
     """
-    where: dict[str, str] = {}
+    where: Where = {}
     if kind:
-        if kind not in KINDS:
-            raise UserError(
-                f"文書種別 {kind} は使えません（{', '.join(KINDS)} のいずれか）。",
-                f"unknown document kind {kind}; use one of {', '.join(KINDS)}.",
-            )
+        for k in [kind] if isinstance(kind, str) else kind:
+            if k not in KINDS:
+                raise UserError(
+                    f"文書種別 {k} は使えません（{', '.join(KINDS)} のいずれか）。",
+                    f"unknown document kind {k}; use one of {', '.join(KINDS)}.",
+                )
         where["kind"] = kind
     if contract:
         where["contract"] = contract
@@ -63,7 +64,7 @@ def search(
     index: ClauseIndex,
     query: str,
     top_k: int = 5,
-    where: dict[str, str] | None = None,
+    where: Where | None = None,
     fusion: Fusion | None = None,
     thesaurus: Thesaurus | None = None,
 ) -> list[Hit]:

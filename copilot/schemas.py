@@ -60,6 +60,14 @@ VERDICTS = ("反映あり", "一部反映", "反映なし", "要確認", "対象
 Verdict = Literal["反映あり", "一部反映", "反映なし", "要確認", "対象外"]
 YesNo = Literal["はい", "いいえ", "未回答"]
 Rating = Literal["指摘", "意見"]
+# The はい/いいえ a verdict puts in the checklist's 回答 column: 一部反映 is not yet satisfied.
+ANSWER_OF: dict[str, str] = {
+    "反映あり": "はい",
+    "一部反映": "いいえ",
+    "反映なし": "いいえ",
+    "要確認": "未回答",
+    "対象外": "未回答",
+}
 
 
 class Citation(BaseModel):

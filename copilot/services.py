@@ -77,7 +77,7 @@ class Services:
         self,
         query: str,
         top_k: int | None = None,
-        kind: str | None = None,
+        kind: str | list[str] | None = None,
         contract: str | None = None,
     ) -> list[Hit]:
         """Hybrid search with the configured fusion and thesaurus.

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     thesaurus_file: Path | None = Field(
         None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
     )
+    evidence_full: float = Field(
+        0.6, ge=0, le=1, description="Evidence drafter: key-term coverage for 反映あり."
+    )
+    evidence_partial: float = Field(
+        0.25, ge=0, le=1, description="Evidence drafter: key-term coverage for 一部反映."
+    )
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in fusion.")
 

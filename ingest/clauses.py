@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from ingest.readers import Block
 
 PREAMBLE = "前文"
+# Bump when a change to this module splits the same file differently: ingest then re-splits
+# unchanged files (embeddings of unchanged clauses are reused from the cache).
+SPLITTER_VERSION = 2
 _CAPTION = re.compile(r"^[\s\u3000]*[（(][^）)]{1,24}[）)][\s\u3000]*$")
 
 _WIDTH = str.maketrans(
@@ -42,6 +45,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             + _SEP
         ),
     ),
+    ("code", re.compile(r"^([A-Za-z]{1,4}\d{0,4}-\d{1,5})" + _SEP)),  # R8-002: a register row
     ("num.", re.compile(r"^(\d+)\.(?!\d)")),
     ("num)", re.compile(r"^(\d+)\)")),
     ("num", re.compile(r"^(\d+)" + _SEP)),
@@ -141,6 +145,8 @@ def parse_marker(line: str) -> tuple[_Marker, int] | None:
             ordinal = ord(token) - ord("a") + 1
         elif kind == "(LATIN)":
             ordinal = ord(token) - ord("A") + 1
+        elif kind == "code":
+            ordinal = 0  # only a table row's first cell is taken as such an id
         else:
             ordinal = _to_int(token)
         after = s[m.end() : m.end() + 1]
@@ -272,7 +278,7 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         if parsed is not None and stack and _repeats(stack[-1], nodes, parsed[0]):
             # "[遵守事項] 2.1.1(1)(a)" followed by "(a) text": the marker is said twice.
             stack[-1].title = _title(line, parsed[1])
-        elif parsed is not None and _accept(stack, parsed[0], level is not None):
+        elif parsed is not None and _accept(stack, parsed[0], level is not None or block.table_row):
             marker = parsed[0]
             _place(stack, marker, level)
             if stack:

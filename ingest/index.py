@@ -29,13 +29,15 @@ from ingest.errors import EmbedderError, UserError
 from ingest.normalise import tokens
 
 Progress = Callable[[int, int], None]
+# Metadata filter: a field ("kind", "contract") and the value, or the values, it may take.
+Where = dict[str, str | list[str]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
     contract TEXT NOT NULL DEFAULT '', title TEXT NOT NULL, text TEXT NOT NULL,
-    n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+    n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL, recipe TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS clauses (
     clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL, path TEXT NOT NULL, heading TEXT NOT NULL, page INTEGER,
@@ -57,6 +59,7 @@ class DocumentRecord:
     title: str
     n_clauses: int
     ingested_at: str
+    recipe: str = ""  # how it was split (splitter version, max clause size): a change re-splits
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,9 @@ class ClauseIndex:
         self.db = sqlite3.connect(str(root / "manifest.sqlite"), timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
+        if "recipe" not in columns:  # manifests written before the recipe was recorded
+            self.db.execute("ALTER TABLE documents ADD COLUMN recipe TEXT NOT NULL DEFAULT ''")
         self._client: Any = None
         self._collection: Any = None
         self._bm25: tuple[int, Any, list[str], np.ndarray, np.ndarray] | None = None
@@ -228,7 +234,7 @@ class ClauseIndex:
     def documents(self) -> list[DocumentRecord]:
         """All documents, ordered by id."""
         rows = self.db.execute(
-            "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at "
+            "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at, recipe "
             "FROM documents ORDER BY doc_id"
         ).fetchall()
         return [DocumentRecord(*r) for r in rows]
@@ -278,7 +284,8 @@ class ClauseIndex:
                 self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc.doc_id,))
                 self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
                 self.db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents (doc_id, source, sha256, kind, contract, title, text, "
+                    "n_clauses, ingested_at, recipe) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         doc.doc_id,
                         doc.source,
@@ -289,6 +296,7 @@ class ClauseIndex:
                         text,
                         len(clauses),
                         doc.ingested_at,
+                        doc.recipe,
                     ),
                 )
                 self.db.executemany(
@@ -368,13 +376,13 @@ class ClauseIndex:
 
     # --- search ------------------------------------------------------------------------------
 
-    def dense(self, query: str, n: int, where: dict[str, str]) -> list[tuple[str, float]]:
+    def dense(self, query: str, n: int, where: Where) -> list[tuple[str, float]]:
         """Nearest clauses by cosine similarity, restricted by kind/contract."""
         self.check_fingerprint()
         if not self.count_clauses():
             return []
         vector = self.embedder.embed_query(query)
-        conds = [{k: v} for k, v in where.items()]
+        conds = [{k: ({"$in": v} if isinstance(v, list) else v)} for k, v in where.items()]
         flt: dict[str, Any] | None = None
         if len(conds) == 1:
             flt = conds[0]
@@ -428,7 +436,7 @@ class ClauseIndex:
         """Rebuild the BM25 index now if it is behind (ingest calls this once at the end)."""
         self._bm25_state()
 
-    def sparse(self, query: str, n: int, where: dict[str, str]) -> list[tuple[str, float]]:
+    def sparse(self, query: str, n: int, where: Where) -> list[tuple[str, float]]:
         """Top clauses by BM25 over character n-grams, restricted by kind/contract."""
         if not self.count_clauses():
             return []
@@ -438,10 +446,10 @@ class ClauseIndex:
             return []
         scores = np.asarray(retriever.get_scores(q), dtype=np.float64)
         mask = np.ones(len(ids), dtype=bool)
-        if "kind" in where:
-            mask &= kinds == where["kind"]
-        if "contract" in where:
-            mask &= contracts == where["contract"]
+        for column, values in (("kind", kinds), ("contract", contracts)):
+            if column in where:
+                wanted = where[column]
+                mask &= np.isin(values, wanted if isinstance(wanted, list) else [wanted])
         scores = np.where(mask, scores, -1.0)
         order = np.argsort(-scores, kind="stable")[:n]
         return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.clauses import split_clauses
+from ingest.clauses import SPLITTER_VERSION, split_clauses
 from ingest.errors import UserError
 from ingest.index import ClauseIndex, DocumentRecord, now_iso
 from ingest.readers import READERS, read_file
@@ -151,12 +151,9 @@ def ingest_paths(
         doc_title = title if (title and total == 1) else f.stem
         digest = sha256_file(f)
         old = known.get(doc_id)
-        if old and (old.sha256, old.kind, old.contract, old.title) == (
-            digest,
-            doc_kind,
-            doc_contract,
-            doc_title,
-        ):
+        recipe = f"splitter={SPLITTER_VERSION};max_chars={max_chars}"
+        wanted = (digest, doc_kind, doc_contract, doc_title, recipe)
+        if old and (old.sha256, old.kind, old.contract, old.title, old.recipe) == wanted:
             results.append(FileResult(str(f), doc_id, "unchanged", old.n_clauses))
             say(f"[{n}/{total}] 変更なし {doc_id}")
             continue
@@ -169,7 +166,15 @@ def ingest_paths(
                     say(f"    埋め込み {done}/{all_}")
 
             record = DocumentRecord(
-                doc_id, str(f), digest, doc_kind, doc_contract, doc_title, len(clauses), now_iso()
+                doc_id,
+                str(f),
+                digest,
+                doc_kind,
+                doc_contract,
+                doc_title,
+                len(clauses),
+                now_iso(),
+                recipe,
             )
             index.put_document(record, text, clauses, batch=batch, progress=embedded)
         except UserError as exc:

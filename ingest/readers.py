@@ -28,6 +28,7 @@ class Block:
     text: str
     page: int | None = None
     heading_level: int | None = None
+    table_row: bool = False  # a spreadsheet or table row: a number at its start is an item id
 
 
 Reader = Callable[[Path], list[Block]]
@@ -243,7 +244,7 @@ def read_xlsx(path: Path) -> list[Block]:
         if not rows:
             continue
         blocks.append(Block(title, page=number, heading_level=1))
-        blocks.extend(Block(" | ".join(r), page=number) for r in rows)
+        blocks.extend(Block(" | ".join(r), page=number, table_row=True) for r in rows)
     return blocks
 
 
@@ -412,7 +413,9 @@ def read_docx(path: Path) -> list[Block]:
             for row in item.rows:
                 cells = row_cells([c.text.strip().replace("\n", " ") for c in row.cells])
                 if cells:
-                    blocks.append(Block(" | ".join(cells), page=page if has_pages else None))
+                    blocks.append(
+                        Block(" | ".join(cells), page=page if has_pages else None, table_row=True)
+                    )
             continue
         # Word records where a rendered page began; an explicit break ends the page after it.
         page += len(item._p.xpath(".//w:lastRenderedPageBreak"))

@@ -276,3 +276,24 @@ def test_public_guideline_splits_into_items_with_exact_offsets():
     paths = {c.path for c in clauses}
     assert "2.1.1(1) > 2.1.1(1)(a)" in paths
     assert any(p.endswith("2.1.1(5)-1 > 2.1.1(5)-1 a)") for p in paths)
+
+
+def test_every_numbered_spreadsheet_row_is_its_own_clause():
+    rows = [
+        Block("点検シート", page=1, heading_level=1),
+        Block("No | 点検項目 | 回答", page=1, table_row=True),
+        Block("1.情報資産の管理", page=1, table_row=True),
+        Block("1 | 誓約書を提出させている。 | はい", page=1, table_row=True),
+        Block("2 | 書庫を施錠している。 | いいえ", page=1, table_row=True),
+        Block("2.外部サービス", page=1, table_row=True),
+        Block("24 | 台帳に登録している。 | はい", page=1, table_row=True),
+    ]
+    _, clauses = split_clauses(rows)
+    assert [c.path for c in clauses][1:] == ["1 > 1", "1 > 2", "2 > 24"]
+    ledger = [
+        Block("管理番号 | サービス名 | 契約番号", page=1, table_row=True),
+        Block("R8-001 | 電子申請 | C-2026-001", page=1, table_row=True),
+        Block("R8-002 | 福祉相談記録 | C-2026-002", page=1, table_row=True),
+    ]
+    _, clauses = split_clauses(ledger)
+    assert [c.path for c in clauses] == ["前文", "R8-001", "R8-002"]

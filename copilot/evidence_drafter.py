@@ -1,0 +1,258 @@
+"""The built-in evidence drafter: deterministic drafts from retrieved clauses, no LLM.
+
+A checklist item is judged by how much of its key terms the contract's sentences cover
+(identifiers, figures, katakana and kanji compounds, weighted by rarity): most of them → 反映あり,
+some → 一部反映, none → 反映なし. Vague wording (「必要に応じて」「適切に」「速やかに」 …) with no
+figure beside it turns 反映あり into 一部反映. The quote is the best covering sentence, verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from copilot.citations import looks_like_instruction
+from copilot.drafting import Evidence, FindingInput, provenance, register, sentences
+from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Citation, Finding
+from copilot.settings import Settings
+from copilot.terms import TermWeights, coverage, key_terms
+from copilot.thesaurus import Thesaurus, load_thesaurus
+from ingest.index import ClauseRecord
+
+VERSION = "evidence-1"
+HEDGES = (
+    "必要に応じて",
+    "適切に",
+    "速やかに",
+    "努める",
+    "努めるものとする",
+    "可能な限り",
+    "協議の上",
+    "協議により",
+    "原則として",
+    "目標とする",
+    "望ましい",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a clause that may support a requirement."""
+
+    clause: ClauseRecord
+    text: str
+    score: float
+
+
+def _cite(clause: ClauseRecord, quote: str) -> Citation:
+    return Citation(
+        clause_id=clause.clause_id,
+        document=clause.doc_id,
+        clause_path=clause.path,
+        page=clause.page,
+        quote=quote,
+    )
+
+
+def _where(clause: ClauseRecord) -> str:
+    return f"{clause.title} {clause.path}"
+
+
+def _has_figure(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)
+
+
+@register("evidence")
+class EvidenceDrafter:
+    """Drafts from the evidence by rules; the same input always gives the same draft."""
+
+    name = "evidence"
+    model = "rules"
+
+    def __init__(self, settings: Settings, thesaurus: Thesaurus | None = None) -> None:
+        self.settings = settings
+        self.thesaurus = thesaurus or load_thesaurus(settings.thesaurus_file)
+        self.weights: TermWeights | None = None
+        rules = f"{VERSION}|{settings.evidence_full}|{settings.evidence_partial}|{HEDGES}"
+        self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
+
+    def use_weights(self, weights: TermWeights) -> None:
+        """Term rarity over the whole index (the checklist task sets it once per run)."""
+        self.weights = weights
+
+    # --- checklist ---------------------------------------------------------------------------
+
+    def _candidates(self, terms: list[str], clauses: list[ClauseRecord]) -> list[Candidate]:
+        weights = self.weights or TermWeights.over(c.text for c in clauses)
+        out = []
+        for clause in clauses:
+            for s in sentences(clause.text):
+                if looks_like_instruction(s):
+                    continue  # document text that talks to the drafter is never evidence
+                score, _ = coverage(terms, [s], weights, self.thesaurus)
+                if score > 0:
+                    out.append(Candidate(clause, s, score))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def _select(
+        self, terms: list[str], cands: list[Candidate]
+    ) -> tuple[list[Candidate], float, list[str]]:
+        """Greedy: the best sentence, then sentences that cover terms still missing (at most 3)."""
+        weights = self.weights or TermWeights.over(c.clause.text for c in cands)
+        chosen: list[Candidate] = []
+        best, missing = 0.0, list(terms)
+        for cand in cands:
+            if len(chosen) == 3:
+                break
+            trial, trial_missing = coverage(
+                terms, [c.text for c in [*chosen, cand]], weights, self.thesaurus
+            )
+            if trial > best + 1e-9:
+                chosen.append(cand)
+                best, missing = trial, trial_missing
+        return chosen, best, missing
+
+    def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
+        """Verdict by key-term coverage of the contract's sentences."""
+        terms = key_terms(item.text)
+        chosen, cov, missing = self._select(terms, self._candidates(terms, evidence.documents))
+        hedges = [h for c in chosen[:1] for h in HEDGES if h in c.text and not _has_figure(c.text)]
+        if cov >= self.settings.evidence_full and not hedges:
+            verdict = "反映あり"
+        elif cov >= self.settings.evidence_partial:
+            verdict = "一部反映"
+        else:
+            verdict = "反映なし"
+            chosen = []
+        basis = [
+            _cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
+            for c in evidence.basis[:2]
+        ]
+        quotes = "、".join(f"{_where(c.clause)}「{c.text}」" for c in chosen)
+        if verdict == "反映あり":
+            rationale = f"{quotes}との記載があり、確認項目の内容が契約書類に反映されている。"
+            advice = f"記載は確認できた。確認の観点: {item.guidance}" if item.guidance else ""
+        elif verdict == "一部反映":
+            gaps = []
+            if missing:
+                gaps.append(f"「{'」「'.join(missing[:5])}」に関する定め")
+            if hedges:
+                gaps.append(f"「{hedges[0]}」にとどまらない具体的な水準")
+            rationale = (
+                f"{quotes}との記載はあるが、{'及び'.join(gaps) or '一部の要素'}が確認できない。"
+            )
+            advice = (
+                f"{'及び'.join(gaps) or '不足する要素'}を仕様書又は契約書に明記するよう助言する。"
+            )
+        else:
+            docs = "、".join(sorted({c.title for c in evidence.documents})) or "契約書類"
+            rationale = f"{docs}から、「{'」「'.join(terms[:5])}」に関する定めを確認できない。"
+            advice = ""
+        proposed = ""
+        alternative = ""
+        if verdict != "反映あり":
+            proposed = item.example or (
+                f"{_where(evidence.basis[0])}の趣旨に沿った条項を仕様書又は契約書に設ける。"
+                if evidence.basis
+                else ""
+            )
+        if verdict == "反映なし":
+            alternative = (
+                "契約の変更が難しい場合は、当該事項について外部サービス提供者から書面で確認を取り、"
+                "外部サービス利用管理台帳に記録する。"
+            )
+        return ChecklistJudgement(
+            item=item.id,
+            contract=contract,
+            verdict=verdict,
+            answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
+            rationale=rationale,
+            evidence=[_cite(c.clause, c.text) for c in chosen],
+            basis=basis,
+            advice=advice,
+            proposed_wording=proposed,
+            alternative_measure=alternative,
+            provenance=provenance(
+                self.name,
+                self.model,
+                "checklist_judgement",
+                VERSION,
+                self.rules_hash,
+                evidence,
+                self.settings,
+            ),
+        )
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def answer(self, question: str, evidence: Evidence) -> Answer:
+        """The clauses that answer the question, quoted in order of relevance."""
+        terms = key_terms(question)
+        cands = self._candidates(terms, evidence.basis) if terms else []
+        picked: list[Candidate] = []
+        for cand in cands:
+            if cand.clause.clause_id not in {p.clause.clause_id for p in picked}:
+                picked.append(cand)
+            if len(picked) == 3:
+                break
+        if not picked:  # no shared terms: fall back to the retrieval order
+            picked = [
+                Candidate(c, sentences(c.text)[0], 0.0)
+                for c in evidence.basis[:2]
+                if sentences(c.text)
+            ]
+        lines = [f"{_where(c.clause)}に「{c.text}」と定められている。" for c in picked]
+        text = "\n".join(lines) if lines else "関係する規定を見つけられなかった。"
+        return Answer(
+            question=question,
+            text=text,
+            citations=[_cite(c.clause, c.text) for c in picked],
+            provenance=provenance(
+                self.name, self.model, "ask", VERSION, self.rules_hash, evidence, self.settings
+            ),
+        )
+
+    # --- findings ----------------------------------------------------------------------------
+
+    def finding(self, given: FindingInput) -> Finding:
+        """A finding assembled from the problem, the rule it breaks and the evidence."""
+        basis = given.evidence.basis[:2]
+        criteria = [_cite(c, sentences(c.text)[0] if sentences(c.text) else c.text) for c in basis]
+        evidence = [
+            _cite(given.evidence.allowed[cid], quote) for cid, quote in given.evidence_quotes
+        ]
+        rule = "、".join(f"{_where(c)}" for c in basis) or "関係規程"
+        risk = (
+            f"{given.subject}に関する定めや運用が不十分なまま業務が行われると、"
+            "情報資産の漏えい、改ざん又は滅失が生じたときに原因の特定や責任の追及ができず、"
+            "市民の信頼を損なうおそれがある。"
+        )
+        if given.severity_hint == "指摘":
+            recommendation = (
+                f"{rule}に従い、{given.subject}について必要な手続及び記録を速やかに整備すること。"
+            )
+        else:
+            recommendation = (
+                f"{rule}の趣旨を踏まえ、{given.subject}の運用をより確実なものとするよう"
+                "検討されたい。"
+            )
+        return Finding(
+            division=given.division,
+            title=given.subject,
+            finding=given.problem,
+            rating=given.severity_hint,  # type: ignore[arg-type]
+            risk=risk,
+            recommendation=recommendation,
+            criteria=criteria,
+            evidence=evidence,
+            provenance=provenance(
+                self.name,
+                self.model,
+                "finding",
+                VERSION,
+                self.rules_hash,
+                given.evidence,
+                self.settings,
+            ),
+        )

@@ -1,0 +1,103 @@
+"""Key terms of a requirement and how much of them a passage covers.
+
+Terms are what a requirement is about: identifiers (ISMAP, ISO/IEC 27017, SOC2, TLS1.2), figures
+with units (72時間, 99.9%), katakana compounds (データセンター) and kanji compounds (再委託,
+準拠法). Words that every requirement shares (市, 定める, 場合 …) are weighted down by how many
+stored clauses contain them, so no hand-kept list decides what matters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from copilot.thesaurus import Thesaurus
+from ingest.normalise import squash
+
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[/\-.][A-Za-z0-9]+)*(?: ?\d+(?:\.\d+)?)?")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:時間|日|か月|ヶ月|カ月|年|分|%|世代|回)")
+_KATAKANA = re.compile(r"[ァ-ヴー]{2,}")
+_KANJI = re.compile(r"[一-龥々〆ヵヶ]{2,}")
+# Function words of requirement sentences that carry no subject matter.
+_JOINERS = re.compile(r"[及又並若]")  # 及び・又は・並びに・若しくは join two terms
+_SUFFIXES = "上中的等"  # 通信経路上 → 通信経路, 以上等 → 以上
+_GENERIC = frozenset(
+    "場合 定め 求め 確認 有無 内容 必要 事項 実施 記載 対象 等 一部 全部 当該 各号 前項 次項 "
+    "以下 以上 以内 適切 明確 具体的 含む 含め".split()
+)
+
+
+def key_terms(text: str) -> list[str]:
+    """Distinct key terms of a requirement, in order of appearance."""
+    s = squash(text)
+    found: list[str] = []
+    for pattern in (_IDENT, _FIGURE, _KATAKANA, _KANJI):
+        for m in pattern.finditer(s):
+            pieces = _JOINERS.split(m.group(0)) if pattern is _KANJI else [m.group(0)]
+            for term in pieces:
+                if len(term) >= 3 and term[-1] in _SUFFIXES:
+                    term = term[:-1]
+                if len(term) >= 2 and term not in _GENERIC and term not in found:
+                    found.append(term)
+    # a term inside a longer one (再委託 in 再委託先) adds nothing but double weight
+    return [t for t in found if not any(t != o and o in t for o in found if len(o) >= 2)]
+
+
+def _bigrams(term: str) -> set[str]:
+    return {term[i : i + 2] for i in range(len(term) - 1)}
+
+
+def term_in(term: str, text: str, thesaurus: Thesaurus | None = None) -> bool:
+    """Whether a passage (already squashed) mentions a term, a synonym or most of a long term."""
+    if term in text:
+        return True
+    if thesaurus is not None:
+        for group in thesaurus.groups:
+            if term in group and any(squash(v) in text for v in group):
+                return True
+    if len(term) >= 4 and _KANJI.fullmatch(term):
+        grams = _bigrams(term)
+        return sum(g in text for g in grams) * 3 >= len(grams) * 2
+    return False
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """Inverse document frequency of terms over a set of passages."""
+
+    passages: tuple[str, ...]
+
+    @classmethod
+    def over(cls, texts: Iterable[str]) -> TermWeights:
+        """Weights computed over these passages."""
+        return cls(tuple(squash(t) for t in texts))
+
+    def weight(self, term: str) -> float:
+        """log((N + 1) / (df + 0.5)): rare terms weigh more."""
+        df = sum(term in p for p in self.passages)
+        return math.log((len(self.passages) + 1) / (df + 0.5))
+
+
+def coverage(
+    terms: Sequence[str],
+    passages: Sequence[str],
+    weights: TermWeights,
+    thesaurus: Thesaurus | None = None,
+) -> tuple[float, list[str]]:
+    """Weighted share of the terms that the passages mention together, and the missing terms."""
+    if not terms:
+        return 0.0, []
+    texts = [squash(p) for p in passages]
+    total = 0.0
+    got = 0.0
+    missing = []
+    for term in terms:
+        w = max(weights.weight(term), 0.05)
+        total += w
+        if any(term_in(term, t, thesaurus) for t in texts):
+            got += w
+        else:
+            missing.append(term)
+    return got / total, missing

@@ -1,0 +1,146 @@
+"""Checklist evaluation: run a drafter over the golden contracts and score its judgements."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from copilot.checklist_run import judge_item
+from copilot.checklists import import_checklist
+from copilot.drafting import Drafter
+from copilot.errors import UserError
+from copilot.schemas import ChecklistJudgement
+from copilot.services import Services
+from copilot.terms import TermWeights
+from eval.metrics import matches
+from ingest.normalise import squash
+
+GOLDEN_VERDICT = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
+LABELS = ("反映あり", "一部反映", "反映なし")
+
+
+class GoldenJudgement(BaseModel):
+    """One expected judgement (other fields in the file are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    contract: str
+    item: str
+    verdict: Literal["reflected", "partial", "not_reflected"]
+    evidence: list[str] = []
+
+
+def load_judgements(path: Path) -> list[GoldenJudgement]:
+    """Read a JSON list of golden judgements.
+
+    Raises:
+        UserError: missing or malformed file (the bad entry is named by position).
+
+    """
+    if not path.is_file():
+        raise UserError(
+            f"正解データ {path} が見つかりません。", f"golden set {path} does not exist."
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{path} は JSON ではありません: {exc}", f"{path} is not JSON: {exc}"
+        ) from exc
+    out = []
+    for n, entry in enumerate(raw, start=1):
+        try:
+            out.append(GoldenJudgement.model_validate(entry))
+        except ValidationError as exc:
+            raise UserError(
+                f"{path} の {n} 件目が不正です: {exc}", f"entry {n} of {path} is invalid: {exc}"
+            ) from exc
+    return out
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    """Macro-F1 over the three verdicts (a 要確認 prediction is wrong for every class)."""
+    scores = []
+    for label in LABELS:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores)
+
+
+def citations_valid(services: Services, j: ChecklistJudgement) -> tuple[int, int]:
+    """(valid, total) citations of a judgement, re-checked against the stored clauses."""
+    cites = [*j.evidence, *j.basis]
+    stored = services.index.clauses([c.clause_id for c in cites])
+    valid = sum(
+        1
+        for c in cites
+        if c.clause_id in stored
+        and squash(c.quote) in squash(stored[c.clause_id].text)
+        and stored[c.clause_id].path == c.clause_path
+        and stored[c.clause_id].doc_id == c.document
+    )
+    return valid, len(cites)
+
+
+def evaluate_checklist(
+    services: Services,
+    checklist_path: Path,
+    golden_path: Path,
+    drafter: Drafter,
+    notify: Callable[[str], None] | None = None,
+) -> dict[str, object]:
+    """Verdict accuracy, macro-F1, evidence recall, citation validity, 要確認 rate, time/item."""
+    say = notify or (lambda _m: None)
+    checklist = import_checklist(checklist_path)
+    items = {i.id: i for i in checklist.items}
+    golden = load_judgements(golden_path)
+    unknown = sorted({g.item for g in golden} - set(items))
+    if unknown:
+        raise UserError(
+            f"正解データの設問 {', '.join(unknown)} がチェックリストにありません。",
+            f"golden items {', '.join(unknown)} are not in the checklist.",
+        )
+    if hasattr(drafter, "use_weights"):
+        rows = services.index.db.execute("SELECT text FROM clauses").fetchall()
+        drafter.use_weights(TermWeights.over(r[0] for r in rows))
+    pairs: list[tuple[str, str]] = []
+    found = expected = valid = cited = review = 0
+    wrong = []
+    started = time.perf_counter()
+    for n, g in enumerate(golden, start=1):
+        say(f"[{n}/{len(golden)}] {g.contract} {g.item}")
+        j = judge_item(services, drafter, items[g.item], g.contract)
+        want = GOLDEN_VERDICT[g.verdict]
+        pairs.append((want, j.verdict))
+        review += j.verdict == "要確認"
+        v, t = citations_valid(services, j)
+        valid, cited = valid + v, cited + t
+        quotes = [c.quote for c in j.evidence]
+        for needle in g.evidence:
+            expected += 1
+            found += any(matches(q, [needle]) for q in quotes)
+        if want != j.verdict:
+            wrong.append(
+                {"contract": g.contract, "item": g.item, "expected": want, "got": j.verdict}
+            )
+    elapsed = time.perf_counter() - started
+    n = len(golden)
+    return {
+        "golden": str(golden_path),
+        "drafter": drafter.name,
+        "model": drafter.model,
+        "judgements": n,
+        "verdict_accuracy": round(sum(g == p for g, p in pairs) / n, 4),
+        "macro_f1": round(macro_f1(pairs), 4),
+        "evidence_recall": round(found / expected, 4) if expected else None,
+        "citation_validity": round(valid / cited, 4) if cited else 1.0,
+        "needs_review_rate": round(review / n, 4),
+        "seconds_per_item": round(elapsed / n, 3),
+        "wrong": wrong,
+    }
