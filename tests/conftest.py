@@ -110,3 +110,17 @@ def corpus_services(corpus_data_dir: Path, monkeypatch: pytest.MonkeyPatch):  # 
     services = build_services(load_settings())
     yield services
     services.close()
+
+
+# --- a real llama.cpp server (llama-cpp-python) over a tiny GGUF the tests write, per session ---
+
+
+@pytest.fixture(scope="session")
+def llm_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:PORT/v1``) of a llama-cpp-python server on loopback."""
+    from tests.llm_server import run_llm_server
+    from tests.tiny_gguf import write_tiny_gguf
+
+    model = write_tiny_gguf(tmp_path_factory.mktemp("llm") / "tiny-random-llama.gguf")
+    with run_llm_server(model) as url:
+        yield url
