@@ -86,11 +86,9 @@ def run_checklist(
     notify: Callable[[int, int, str], None] | None = None,
 ) -> ChecklistRun:
     """Judge every item of the checklist against the contract, reporting progress per item."""
-    if hasattr(drafter, "use_weights"):
-        from copilot.terms import TermWeights
-
-        rows = services.index.db.execute("SELECT text FROM clauses").fetchall()
-        drafter.use_weights(TermWeights.over(r[0] for r in rows))
+    prepare = getattr(drafter, "prepare", None)
+    if prepare is not None:  # drafters that read the index (term rarity, embeddings)
+        prepare(services.index)
     judgements = []
     total = len(checklist.items)
     for n, item in enumerate(checklist.items, start=1):

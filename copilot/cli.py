@@ -161,6 +161,81 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drafter_name(args: argparse.Namespace) -> str:
+    settings = load_settings()
+    return args.drafter or ("llm" if settings.llm_base_url else "evidence")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question from policy and guidelines, with citations."""
+    from copilot.asking import ask
+    from copilot.drafting import make_drafter
+
+    with open_services() as s:
+        answer = ask(s, args.question, make_drafter(_drafter_name(args), s.settings))
+    if args.json:
+        print_json(answer.model_dump())
+        return 0
+    print(answer.text)
+    for n, c in enumerate(answer.citations, start=1):
+        page = f" p.{c.page}" if c.page else ""
+        print(f"  [{n}] {c.document} {c.clause_path}{page}「{c.quote}」")
+    return 0
+
+
+def cmd_checklist_import(args: argparse.Namespace) -> int:
+    """Read a checklist workbook and list its items."""
+    from copilot.checklists import import_checklist
+
+    checklist = import_checklist(Path(args.file))
+    if args.json:
+        print_json(checklist.model_dump())
+        return 0
+    print(f"{checklist.title}（{len(checklist.items)} 項目）")
+    group = None
+    for item in checklist.items:
+        if item.group != group:
+            group = item.group
+            print(f"■ {group}")
+        print(f"  {item.id}  {item.text}")
+    return 0
+
+
+def cmd_checklist_run(args: argparse.Namespace) -> int:
+    """Judge every checklist item against one contract's documents."""
+    from copilot.checklist_run import run_checklist
+    from copilot.checklists import import_checklist
+    from copilot.drafting import make_drafter
+
+    checklist = import_checklist(Path(args.checklist))
+    with open_services() as s:
+        drafter = make_drafter(_drafter_name(args), s.settings)
+        run = run_checklist(
+            s,
+            checklist,
+            args.contract,
+            drafter,
+            notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
+        )
+    if args.json:
+        print_json(
+            {
+                "contract": run.contract,
+                "checklist": run.checklist,
+                "judgements": [
+                    {"item": j.item, **j.model_dump(exclude={"item", "contract"})}
+                    for j in run.judgements
+                ],
+            }
+        )
+        return 0
+    for j in run.judgements:
+        print(f"{j.item}  {j.verdict}（{j.answer}）  {j.rationale}")
+        for c in j.evidence:
+            print(f"      根拠: {c.document} {c.clause_path}「{c.quote}」")
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -197,6 +272,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help="データをすべて消去 / erase all data")
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("ask", help="規程について質問する / ask about the policy")
+    p.add_argument("question")
+    p.add_argument("--drafter", choices=["evidence", "llm"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("checklist", help="チェックリスト / external-service checklist")
+    checklist_sub = p.add_subparsers(dest="checklist_command", required=True)
+    c = checklist_sub.add_parser("import", help="チェックリストを読み込む / read a checklist")
+    c.add_argument("file")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_checklist_import)
+    c = checklist_sub.add_parser("run", help="契約書類を審査する / judge a contract")
+    c.add_argument("--checklist", required=True)
+    c.add_argument("--contract", required=True)
+    c.add_argument("--drafter", choices=["evidence", "llm"])
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_checklist_run)
 
     for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]

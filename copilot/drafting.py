@@ -109,9 +109,32 @@ def provenance(
     )
 
 
-_SENTENCE = re.compile(r"[^。\n]+(?:。|$)", re.MULTILINE)
+_SENTENCE = re.compile(r"[^。]+(?:。|$)")
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a clause, each an exact substring of it (markers and captions kept)."""
+    """The sentences of a clause, each an exact substring of it (markers and captions kept).
+
+    Only 。 ends a sentence: a PDF wraps lines in mid-sentence, and a quote cut at a line end
+    would put words in the auditor's mouth that the document never finished.
+    """
     return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) >= 4]
+
+
+def make_drafter(name: str, settings: Settings) -> Drafter:
+    """The registered drafter of that name, built for these settings.
+
+    Raises:
+        UserError: no drafter has that name.
+
+    """
+    import copilot.evidence_drafter  # noqa: F401  (registers "evidence")
+    import copilot.llm_drafter  # noqa: F401  (registers "llm")
+    from copilot.errors import UserError
+
+    if name not in DRAFTERS:
+        raise UserError(
+            f"下書き方式 {name} はありません（{', '.join(sorted(DRAFTERS))} のいずれか）。",
+            f"no drafter named {name}; use one of {', '.join(sorted(DRAFTERS))}.",
+        )
+    return DRAFTERS[name](settings)

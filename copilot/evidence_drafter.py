@@ -1,9 +1,13 @@
 """The built-in evidence drafter: deterministic drafts from retrieved clauses, no LLM.
 
-A checklist item is judged by how much of its key terms the contract's sentences cover
-(identifiers, figures, katakana and kanji compounds, weighted by rarity): most of them → 反映あり,
-some → 一部反映, none → 反映なし. Vague wording (「必要に応じて」「適切に」「速やかに」 …) with no
-figure beside it turns 反映あり into 一部反映. The quote is the best covering sentence, verbatim.
+A checklist item is judged by its support in the contract's sentences: the best sentence's
+coverage of the item's key terms (identifiers, figures, katakana and kanji compounds, weighted by
+rarity over the whole index), averaged with how close the closest sentence comes, in the dense
+embedding, to the item's sample wording (記載例; the item text when there is none). Support at or
+above ``evidence_full`` → 反映あり, above ``evidence_partial`` → 一部反映, else 反映なし; vague
+wording (「必要に応じて」「適切に」 …) with no figure beside it caps the verdict at 一部反映. Both
+thresholds were chosen on the project's golden set with ``copilot eval checklist --sweep``.
+Quotes are whole sentences of the contract, verbatim.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement
 from copilot.settings import Settings
 from copilot.terms import TermWeights, coverage, key_terms
 from copilot.thesaurus import Thesaurus, load_thesaurus
-from ingest.index import ClauseRecord
+from ingest.index import ClauseIndex, ClauseRecord
+from ingest.normalise import squash
 
 VERSION = "evidence-1"
 HEDGES = (
@@ -35,6 +40,10 @@ HEDGES = (
 )
 
 
+SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
+SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A sentence of a clause that may support a requirement."""
@@ -42,6 +51,18 @@ class Candidate:
     clause: ClauseRecord
     text: str
     score: float
+
+
+@dataclass(frozen=True)
+class Support:
+    """The support for a checklist item found in a contract's sentences."""
+
+    score: float
+    coverage: float
+    similarity: float
+    chosen: list[Candidate]
+    missing: list[str]
+    hedges: list[str]
 
 
 def _cite(clause: ClauseRecord, quote: str) -> Citation:
@@ -73,12 +94,46 @@ class EvidenceDrafter:
         self.settings = settings
         self.thesaurus = thesaurus or load_thesaurus(settings.thesaurus_file)
         self.weights: TermWeights | None = None
+        self.index: ClauseIndex | None = None
         rules = f"{VERSION}|{settings.evidence_full}|{settings.evidence_partial}|{HEDGES}"
         self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
 
-    def use_weights(self, weights: TermWeights) -> None:
-        """Term rarity over the whole index (the checklist task sets it once per run)."""
-        self.weights = weights
+    def prepare(self, index: ClauseIndex) -> None:
+        """Use the index for term rarity and (cached) sentence embeddings; once per run."""
+        self.index = index
+        rows = index.db.execute("SELECT text FROM clauses").fetchall()
+        self.weights = TermWeights.over(r[0] for r in rows)
+
+    def support(self, item: ChecklistItem, evidence: Evidence) -> Support:
+        """How well the documents support the item, and the sentences that do."""
+        terms = key_terms(item.text)
+        pool = [
+            (c, s)
+            for c in evidence.documents
+            for s in sentences(c.text)
+            if not looks_like_instruction(s)  # text that talks to the drafter is never evidence
+        ]
+        if not pool:
+            return Support(0.0, 0.0, 0.0, [], list(terms), [])
+        weights = self.weights or TermWeights.over(c.text for c in evidence.documents)
+        covs = [coverage(terms, [s], weights, self.thesaurus)[0] for _, s in pool]
+        sims = [0.0] * len(pool)
+        if self.index is not None:
+            target = self.index.embedder.embed_query(item.example or item.text)
+            vectors = self.index.embed([s for _, s in pool])
+            sims = [float(v @ target) for v in vectors]
+        best_cov, best_sim = max(covs), max(sims)
+        score = (best_cov + SIMILARITY_SCALE * (best_sim - SIMILARITY_FLOOR)) / 2
+        ranked = sorted(
+            range(len(pool)),
+            key=lambda k: -(covs[k] + SIMILARITY_SCALE * (sims[k] - SIMILARITY_FLOOR)),
+        )
+        cands = [Candidate(pool[k][0], pool[k][1], covs[k]) for k in ranked]
+        chosen, _, missing = self._select(terms, cands)
+        if not chosen:
+            chosen = cands[:1]
+        hedges = [h for h in HEDGES if h in chosen[0].text and not _has_figure(chosen[0].text)]
+        return Support(score, best_cov, best_sim, chosen, missing, hedges)
 
     # --- checklist ---------------------------------------------------------------------------
 
@@ -105,6 +160,8 @@ class EvidenceDrafter:
         for cand in cands:
             if len(chosen) == 3:
                 break
+            if any(squash(cand.text) == squash(c.text) for c in chosen):
+                continue  # the same sentence in another file (a .docx and its .pdf)
             trial, trial_missing = coverage(
                 terms, [c.text for c in [*chosen, cand]], weights, self.thesaurus
             )
@@ -114,13 +171,13 @@ class EvidenceDrafter:
         return chosen, best, missing
 
     def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
-        """Verdict by key-term coverage of the contract's sentences."""
+        """Verdict by the support the contract's sentences give the item."""
         terms = key_terms(item.text)
-        chosen, cov, missing = self._select(terms, self._candidates(terms, evidence.documents))
-        hedges = [h for c in chosen[:1] for h in HEDGES if h in c.text and not _has_figure(c.text)]
-        if cov >= self.settings.evidence_full and not hedges:
+        sup = self.support(item, evidence)
+        chosen, missing, hedges = sup.chosen, sup.missing, sup.hedges
+        if sup.score >= self.settings.evidence_full and not hedges:
             verdict = "反映あり"
-        elif cov >= self.settings.evidence_partial:
+        elif sup.score >= self.settings.evidence_partial:
             verdict = "一部反映"
         else:
             verdict = "反映なし"

@@ -70,10 +70,34 @@ class Settings(BaseSettings):
         None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
     )
     evidence_full: float = Field(
-        0.6, ge=0, le=1, description="Evidence drafter: key-term coverage for 反映あり."
+        0.44, ge=0, le=1, description="Evidence drafter: support needed for 反映あり."
     )
     evidence_partial: float = Field(
-        0.25, ge=0, le=1, description="Evidence drafter: key-term coverage for 一部反映."
+        0.39, ge=0, le=1, description="Evidence drafter: support needed for 一部反映."
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible local LLM server (e.g. http://127.0.0.1:8080/v1); unset = "
+        "no LLM, the evidence drafter is used.",
+    )
+    llm_model: str = Field("local-model", description="Model name sent to the LLM server.")
+    llm_api_key: str = Field(
+        "none", description="API key for the local LLM server, if it wants one."
+    )
+    llm_dialect: Literal["json_schema", "json_object_schema"] = Field(
+        "json_schema",
+        description="Structured-output request shape: OpenAI json_schema (llama.cpp llama-server, "
+        "vLLM, Ollama, LM Studio) or json_object with a schema (llama-cpp-python's server).",
+    )
+    llm_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for one LLM reply.")
+    llm_retries: int = Field(
+        2, ge=0, description="Further attempts after a draft fails validation or the citation gate."
+    )
+    llm_max_tokens: int = Field(1024, ge=16, description="Most tokens in one LLM reply.")
+    llm_constrain_quotes: bool = Field(
+        True,
+        description="Offer the LLM only the retrieved sentences as quotes (in the output schema), "
+        "so it cannot invent one; the citation gate checks them all the same.",
     )
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in fusion.")

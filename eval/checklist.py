@@ -16,7 +16,6 @@ from copilot.drafting import Drafter
 from copilot.errors import UserError
 from copilot.schemas import ChecklistJudgement
 from copilot.services import Services
-from copilot.terms import TermWeights
 from eval.metrics import matches
 from ingest.normalise import squash
 
@@ -106,9 +105,9 @@ def evaluate_checklist(
             f"正解データの設問 {', '.join(unknown)} がチェックリストにありません。",
             f"golden items {', '.join(unknown)} are not in the checklist.",
         )
-    if hasattr(drafter, "use_weights"):
-        rows = services.index.db.execute("SELECT text FROM clauses").fetchall()
-        drafter.use_weights(TermWeights.over(r[0] for r in rows))
+    prepare = getattr(drafter, "prepare", None)
+    if prepare is not None:  # drafters that read the index (term rarity, embeddings)
+        prepare(services.index)
     pairs: list[tuple[str, str]] = []
     found = expected = valid = cited = review = 0
     wrong = []
@@ -143,4 +142,59 @@ def evaluate_checklist(
         "needs_review_rate": round(review / n, 4),
         "seconds_per_item": round(elapsed / n, 3),
         "wrong": wrong,
+    }
+
+
+def sweep_thresholds(
+    services: Services,
+    checklist_path: Path,
+    golden_path: Path,
+    notify: Callable[[str], None] | None = None,
+) -> dict[str, object]:
+    """The evidence drafter's thresholds that best reproduce the golden verdicts.
+
+    Support is computed once per golden case; every pair of thresholds on a 0.01 grid is then
+    scored (hedged 反映あり counts as 一部反映, as in the drafter). This is how the defaults of
+    ``evidence_full`` and ``evidence_partial`` were chosen.
+    """
+    from copilot.checklist_run import gather_evidence
+    from copilot.evidence_drafter import EvidenceDrafter
+
+    say = notify or (lambda _m: None)
+    items = {i.id: i for i in import_checklist(checklist_path).items}
+    golden = load_judgements(golden_path)
+    drafter = EvidenceDrafter(services.settings)
+    drafter.prepare(services.index)
+    cases = []
+    for n, g in enumerate(golden, start=1):
+        say(f"[{n}/{len(golden)}] {g.contract} {g.item}")
+        sup = drafter.support(items[g.item], gather_evidence(services, items[g.item], g.contract))
+        cases.append((GOLDEN_VERDICT[g.verdict], sup.score, bool(sup.hedges)))
+    grid = [round(x * 0.01, 2) for x in range(0, 101)]
+    best = (-1.0, 0.0, 0.0)
+    for low in grid:
+        for high in grid:
+            if high < low:
+                continue
+            hits = 0
+            for want, s, hedged in cases:
+                got = (
+                    "反映あり"
+                    if s >= high and not hedged
+                    else "一部反映"
+                    if s >= low
+                    else "反映なし"
+                )
+                hits += got == want
+            if hits / len(cases) > best[0]:
+                best = (hits / len(cases), low, high)
+    return {
+        "judgements": len(cases),
+        "best_accuracy": round(best[0], 4),
+        "evidence_partial": best[1],
+        "evidence_full": best[2],
+        "current": {
+            "evidence_partial": services.settings.evidence_partial,
+            "evidence_full": services.settings.evidence_full,
+        },
     }

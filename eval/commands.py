@@ -60,6 +60,30 @@ def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
     return "\n".join(lines)
 
 
+def _cmd_checklist(args: argparse.Namespace) -> int:
+    from copilot.cli import _drafter_name, err, open_services, print_json
+    from copilot.drafting import make_drafter
+    from eval.checklist import evaluate_checklist, sweep_thresholds
+
+    with open_services() as services:
+        if args.sweep:
+            report = sweep_thresholds(services, Path(args.checklist), Path(args.golden), notify=err)
+        else:
+            drafter = make_drafter(_drafter_name(args), services.settings)
+            report = evaluate_checklist(
+                services, Path(args.checklist), Path(args.golden), drafter, notify=err
+            )
+    if args.json:
+        print_json(report)
+    else:
+        for key, value in report.items():
+            if key != "wrong":
+                print(f"{key:>20}: {value}")
+        for w in report.get("wrong", []):  # type: ignore[union-attr]
+            print(f"  誤り {w['contract']} {w['item']}: 正解 {w['expected']} / 判定 {w['got']}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `copilot eval retrieval`."""
     p = sub.add_parser("eval", help="評価 / evaluation against golden sets")
@@ -73,3 +97,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     r.add_argument("--min-recall", type=float, default=None, help="exit 1 below this recall@5")
     r.set_defaults(func=_cmd_retrieval)
+    c = eval_sub.add_parser("checklist", help="チェックリスト判定の評価 / checklist verdicts")
+    c.add_argument("--checklist", required=True, help="checklist .xlsx")
+    c.add_argument("--golden", required=True, help="JSON list of golden judgements")
+    c.add_argument("--drafter", choices=["evidence", "llm"])
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--sweep", action="store_true", help="choose the evidence drafter's thresholds")
+    c.set_defaults(func=_cmd_checklist)

@@ -2,7 +2,7 @@
 
 How it works: ``run_llm_server(model_path)`` starts ``python -m llama_cpp.server`` (the PyPI
 package ``llama-cpp-python[server]``) as a child process bound to 127.0.0.1 on a free port, with
-one thread, a 2,048-token context, the ``chatml`` chat format and a fixed seed, then polls
+one thread, a 32,768-token context (Japanese takes about three byte-level tokens a character), the ``chatml`` chat format and a fixed seed, then polls
 ``GET /v1/models`` on loopback until it answers (60 s deadline) and yields the base URL
 ``http://127.0.0.1:PORT/v1``. The child gets a minimal environment (no ``CONFIG_FILE``, ``PORT``,
 ``API_KEY`` … that its pydantic settings would read). Its stdout and stderr go to an anonymous
@@ -94,7 +94,7 @@ def _server_command(model_path: Path, port: int) -> list[str]:
         "--n_threads_batch",
         "1",
         "--n_ctx",
-        "2048",
+        "32768",
         "--seed",
         "1234",
         "--verbose",
