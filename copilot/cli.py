@@ -236,6 +236,101 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger_check(args: argparse.Namespace) -> int:
+    """Check a contract's entry in the ledger of external services."""
+    from copilot.ledger import check_ledger
+
+    with open_services() as s:
+        result = check_ledger(s, Path(args.ledger), args.contract)
+    if args.json:
+        print_json(result.model_dump())
+        return 0
+    print(result.note)
+    for row in result.rows:
+        print(f"■ {row.number} {row.service}（{row.division}）")
+        for f in row.fields:
+            print(f"  {f.item}: 台帳「{f.ledger_value}」→ {f.status}　{f.note}")
+            if f.evidence:
+                e = f.evidence
+                print(f"      根拠: {e.document} {e.clause_path}「{e.quote}」")
+    return 0
+
+
+def cmd_selfcheck_triage(args: argparse.Namespace) -> int:
+    """Rank divisions by the risk their self-check answers show."""
+    from copilot.selfcheck import triage
+
+    with open_services() as s:
+        result = triage(s, [Path(p) for p in args.files])
+    if args.json:
+        print_json(result.model_dump())
+        return 0
+    for d in result.divisions:
+        print(f"{d.rank}. {d.division}　リスク点 {d.score}（いいえ {d.no_count}）　{d.explanation}")
+        for r in d.reasons:
+            print(f"   - No.{r.id} {r.question}")
+            if r.basis:
+                print(f"       根拠: {r.basis.document} {r.basis.clause_path}「{r.basis.quote}」")
+            print(f"       資料依頼: {'、'.join(r.documents)}")
+            print(f"       ヒアリング: {r.hearing}")
+    return 0
+
+
+def _default_checklist(s: Services) -> Path:
+    for doc in s.index.documents():
+        if doc.kind == "checklist" and Path(doc.source).is_file():
+            return Path(doc.source)
+    raise UserError(
+        "チェックリストが取り込まれていません。--checklist FILE.xlsx で指定してください。",
+        "no checklist is ingested; give one with --checklist FILE.xlsx.",
+    )
+
+
+def cmd_findings_draft(args: argparse.Namespace) -> int:
+    """Draft findings from a contract's checklist judgements or from self-check sheets."""
+    from copilot.checklist_run import run_checklist
+    from copilot.checklists import import_checklist
+    from copilot.drafting import make_drafter
+    from copilot.findings import from_checklist, from_selfcheck
+    from copilot.selfcheck import triage
+
+    if bool(args.contract) == bool(args.selfcheck):
+        raise UserError(
+            "--contract ID か --selfcheck FILE.xlsx のどちらか一方を指定してください。",
+            "give either --contract ID or --selfcheck FILE.xlsx.",
+        )
+    with open_services() as s:
+        drafter = make_drafter(_drafter_name(args), s.settings)
+        if args.contract:
+            checklist = import_checklist(
+                Path(args.checklist) if args.checklist else _default_checklist(s)
+            )
+            run = run_checklist(
+                s,
+                checklist,
+                args.contract,
+                drafter,
+                notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
+            )
+            items = {i.id: i for i in checklist.items}
+            drafts = [from_checklist(s, run, drafter, args.division or "", items)]
+        else:
+            drafts = from_selfcheck(s, triage(s, [Path(p) for p in args.selfcheck]), drafter)
+    if args.json:
+        print_json([d.model_dump() for d in drafts])
+        return 0
+    for d in drafts:
+        print(f"■ {d.division}（{d.source}）　{len(d.findings)} 件")
+        for n, f in enumerate(d.findings, start=1):
+            print(f"  {n}. [{f.rating}] {f.title}")
+            print(f"     発見事項: {f.finding}")
+            print(f"     想定されるリスク: {f.risk}")
+            print(f"     改善提言: {f.recommendation}")
+            for c in f.criteria:
+                print(f"     判断基準: {c.document} {c.clause_path}「{c.quote}」")
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -291,6 +386,32 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--drafter", choices=["evidence", "llm"])
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_checklist_run)
+
+    p = sub.add_parser("ledger", help="台帳照合 / ledger of external services")
+    ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
+    c = ledger_sub.add_parser("check", help="契約と台帳を照合する / check a contract's entry")
+    c.add_argument("--ledger", required=True)
+    c.add_argument("--contract", required=True)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_ledger_check)
+
+    p = sub.add_parser("selfcheck", help="自己点検 / self-check sheets")
+    sc_sub = p.add_subparsers(dest="selfcheck_command", required=True)
+    c = sc_sub.add_parser("triage", help="リスク順に並べる / rank divisions by risk")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_selfcheck_triage)
+
+    p = sub.add_parser("findings", help="発見事項 / findings")
+    f_sub = p.add_subparsers(dest="findings_command", required=True)
+    c = f_sub.add_parser("draft", help="発見事項を下書きする / draft findings")
+    c.add_argument("--contract")
+    c.add_argument("--checklist", help="checklist .xlsx (default: the ingested checklist)")
+    c.add_argument("--division", help="division the contract's findings go to")
+    c.add_argument("--selfcheck", nargs="+", help="self-check .xlsx files")
+    c.add_argument("--drafter", choices=["evidence", "llm"])
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_findings_draft)
 
     for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]

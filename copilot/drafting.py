@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,16 +108,27 @@ def provenance(
     )
 
 
-_SENTENCE = re.compile(r"[^。]+(?:。|$)")
+_OPEN, _CLOSE = "「『（(【〔", "」』）)】〕"
 
 
 def sentences(text: str) -> list[str]:
     """The sentences of a clause, each an exact substring of it (markers and captions kept).
 
-    Only 。 ends a sentence: a PDF wraps lines in mid-sentence, and a quote cut at a line end
-    would put words in the auditor's mouth that the document never finished.
+    Only a 。 outside brackets ends a sentence: 「…（以下「乙」という。）は…」 is one sentence,
+    and a PDF that wraps lines in mid-sentence must not have its quotes cut at a line end.
     """
-    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) >= 4]
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif ch == "。" and depth == 0:
+            out.append(text[start : i + 1].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return [s for s in out if len(s) >= 4]
 
 
 def make_drafter(name: str, settings: Settings) -> Drafter:

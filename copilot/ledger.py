@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.citations import gate
+from copilot.drafting import sentences
 from copilot.errors import UserError
 from copilot.schemas import Citation
 from copilot.services import Services
@@ -156,31 +157,6 @@ def _read_ledger(path: Path) -> list[tuple[str, int, dict[str, int], list[list[s
 
 # --- the contract's sentences ----------------------------------------------------------------
 
-_OPEN, _CLOSE = "（(「『【〔［", "）)」』】〕］"
-
-
-def clause_sentences(text: str, wrapped: bool = False) -> list[str]:
-    """Sentences of a clause; a 。 inside brackets does not end one.
-
-    Each is an exact substring of the text, except that for ``wrapped`` text (a PDF's lines)
-    only 。 ends a sentence and the line breaks inside it are dropped.
-    """
-    out: list[str] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(text + "\n"):
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth = max(depth - 1, 0)
-        elif (ch == "\n" and (not wrapped or i == len(text))) or (ch == "。" and depth == 0):
-            piece = text[start : i + 1 if ch == "。" else i].strip()
-            if wrapped:
-                piece = "".join(piece.split("\n"))
-            if len(piece) >= 4:
-                out.append(piece)
-            depth, start = 0, i + 1
-    return out
-
 
 Sentence = tuple[ClauseRecord, str]
 
@@ -204,9 +180,7 @@ def _sentences(services: Services, contract: str, query: str) -> list[Sentence]:
         words = squash(clauses[cid].text)
         if words not in kept or (kept[words].doc_id in pdf and clauses[cid].doc_id not in pdf):
             kept[words] = clauses[cid]
-    return [
-        (c, s) for c in kept.values() for s in clause_sentences(c.text, wrapped=c.doc_id in pdf)
-    ]
+    return [(c, s) for c in kept.values() for s in sentences(c.text)]
 
 
 def _cite(found: Sentence | None) -> Citation | None:

@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from copilot.checklists import import_checklist
 from copilot.citations import gate
+from copilot.drafting import sentences
 from copilot.errors import UnreadableFileError, UserError
-from copilot.ledger import clause_sentences
 from copilot.schemas import ChecklistItem, Citation
 from copilot.services import Services
 from copilot.terms import key_terms, term_in
@@ -293,7 +293,7 @@ def _basis(services: Services, question: str) -> tuple[Citation | None, ClauseRe
         clause = clauses.get(h.clause_id)
         if clause is None:
             continue
-        for s in clause_sentences(clause.text):
+        for s in sentences(clause.text):
             got = sum(term_in(t, squash(s), services.thesaurus) for t in terms)
             if best is None or (got, -rank) > (best[0], best[1]):
                 best = (got, -rank, clause, s)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from copilot.drafting import sentences
 from copilot.errors import UserError
-from copilot.ledger import FieldCheck, LedgerCheck, check_ledger, clause_sentences
+from copilot.ledger import FieldCheck, LedgerCheck, check_ledger
 from ingest.normalise import squash
 from ingest.readers import read_sheet_rows
 from tests.conftest import CORPUS
@@ -181,11 +182,10 @@ def test_broken_ledger_file_names_the_file(corpus_services, tmp_path):
     assert str(path) in info.value.ja
 
 
-def test_clause_sentences_keep_brackets_whole_and_are_substrings():
+def test_sentences_keep_brackets_whole_and_are_substrings():
     text = "甲（以下「甲」という。）と乙は、契約する。\n(1)　国内に保管すること。短い。"
-    got = clause_sentences(text)
+    got = sentences(text)
     assert got == ["甲（以下「甲」という。）と乙は、契約する。", "(1)　国内に保管すること。"]
     assert all(s in text for s in got)
-    assert clause_sentences("本市のデータは国\n内に保管する。", wrapped=True) == [
-        "本市のデータは国内に保管する。"
-    ]
+    # a PDF line break inside a sentence neither ends it nor disappears from the quote
+    assert sentences("本市のデータは国\n内に保管する。") == ["本市のデータは国\n内に保管する。"]
