@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from copilot import __version__
+from copilot import __version__, cli_review
 from copilot.errors import UserError
 from copilot.schemas import Hit
 from copilot.services import Services, build_services, purge
@@ -413,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_findings_draft)
 
+    cli_review.register(sub)
     for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]
         register(sub)
