@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from copilot import __version__, cli_review
+from copilot import __version__, cli_export, cli_review
 from copilot.errors import UserError
 from copilot.schemas import Hit
 from copilot.services import Services, build_services, purge
@@ -161,6 +162,22 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _save(args: argparse.Namespace, save: Callable[..., int]) -> None:
+    """Keep the run and its drafts in the review store when an acting user is named."""
+    if not (args.user or os.environ.get("COPILOT_USER")):
+        err(
+            "注意: 審査記録には保存していません（--user か COPILOT_USER を指定すると保存します）。"
+            "\nnote: not saved for review (name the user with --user or COPILOT_USER)."
+        )
+        return
+    from copilot.store import open_store
+
+    with open_store(load_settings()) as store, open_services() as s:
+        user = cli_review.login(args, store)
+        run_id = save(store, user, s)
+    err(f"審査記録に保存しました（実行 #{run_id}）。`copilot review list` で確認できます。")
+
+
 def _drafter_name(args: argparse.Namespace) -> str:
     settings = load_settings()
     return args.drafter or ("llm" if settings.llm_base_url else "evidence")
@@ -206,8 +223,10 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
     from copilot.checklist_run import run_checklist
     from copilot.checklists import import_checklist
     from copilot.drafting import make_drafter
+    from copilot.recording import save_checklist_run
 
-    checklist = import_checklist(Path(args.checklist))
+    source = Path(args.checklist)
+    checklist = import_checklist(source)
     with open_services() as s:
         drafter = make_drafter(_drafter_name(args), s.settings)
         run = run_checklist(
@@ -217,6 +236,7 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
             drafter,
             notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
         )
+    _save(args, lambda store, user, s: save_checklist_run(store, user, s, run, source))
     if args.json:
         print_json(
             {
@@ -276,7 +296,13 @@ def cmd_selfcheck_triage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_checklist(s: Services) -> Path:
+def default_checklist(s: Services) -> Path:
+    """The source file of the ingested checklist.
+
+    Raises:
+        UserError: no checklist is ingested.
+
+    """
     for doc in s.index.documents():
         if doc.kind == "checklist" and Path(doc.source).is_file():
             return Path(doc.source)
@@ -292,6 +318,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
     from copilot.checklists import import_checklist
     from copilot.drafting import make_drafter
     from copilot.findings import from_checklist, from_selfcheck
+    from copilot.recording import save_findings
     from copilot.selfcheck import triage
 
     if bool(args.contract) == bool(args.selfcheck):
@@ -303,7 +330,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
         drafter = make_drafter(_drafter_name(args), s.settings)
         if args.contract:
             checklist = import_checklist(
-                Path(args.checklist) if args.checklist else _default_checklist(s)
+                Path(args.checklist) if args.checklist else default_checklist(s)
             )
             run = run_checklist(
                 s,
@@ -316,6 +343,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
             drafts = [from_checklist(s, run, drafter, args.division or "", items)]
         else:
             drafts = from_selfcheck(s, triage(s, [Path(p) for p in args.selfcheck]), drafter)
+    _save(args, lambda store, user, s: save_findings(store, user, s, drafts))
     if args.json:
         print_json([d.model_dump() for d in drafts])
         return 0
@@ -380,7 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_checklist_import)
-    c = checklist_sub.add_parser("run", help="契約書類を審査する / judge a contract")
+    c = checklist_sub.add_parser(
+        "run", help="契約書類を審査する / judge a contract", parents=[cli_review.auth_parent()]
+    )
     c.add_argument("--checklist", required=True)
     c.add_argument("--contract", required=True)
     c.add_argument("--drafter", choices=["evidence", "llm"])
@@ -404,7 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("findings", help="発見事項 / findings")
     f_sub = p.add_subparsers(dest="findings_command", required=True)
-    c = f_sub.add_parser("draft", help="発見事項を下書きする / draft findings")
+    c = f_sub.add_parser(
+        "draft", help="発見事項を下書きする / draft findings", parents=[cli_review.auth_parent()]
+    )
     c.add_argument("--contract")
     c.add_argument("--checklist", help="checklist .xlsx (default: the ingested checklist)")
     c.add_argument("--division", help="division the contract's findings go to")
@@ -414,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_findings_draft)
 
     cli_review.register(sub)
+    cli_export.register(sub)
     for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]
         register(sub)

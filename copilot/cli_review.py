@@ -75,7 +75,7 @@ def _prompt(label: str) -> str:
     return getpass.getpass(label)
 
 
-def _login(args: argparse.Namespace, store: ReviewStore) -> User:
+def login(args: argparse.Namespace, store: ReviewStore) -> User:
     """The acting user, authenticated."""
     name = args.user or os.environ.get("COPILOT_USER")
     if not name:
@@ -114,7 +114,7 @@ def _print_json(obj: object) -> None:
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Add a user (the first one, an admin, needs no acting user)."""
     with _store() as store:
-        by = _login(args, store).name if store.list_users() else None
+        by = login(args, store).name if store.list_users() else None
         password = _new_password(args, args.name)
         user = store.add_user(args.name, args.display_name or args.name, args.role, password, by)
     print(f"利用者 {user.name}（{user.display_name}、{ROLE_JA[user.role]}）を登録しました。")
@@ -138,7 +138,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_users_passwd(args: argparse.Namespace) -> int:
     """Change a password (one's own, or anyone's as an admin)."""
     with _store() as store:
-        actor = _login(args, store)
+        actor = login(args, store)
         name = args.name or actor.name
         store.set_password(name, _new_password(args, name), actor)
     print(f"{name} のパスワードを変更しました。")
@@ -216,7 +216,7 @@ def cmd_review_show(args: argparse.Namespace) -> int:
 def cmd_review_approve(args: argparse.Namespace) -> int:
     """Approve a draft's latest version (lead only)."""
     with _store() as store:
-        action = store.approve(args.id, _login(args, store), args.comment or "")
+        action = store.approve(args.id, login(args, store), args.comment or "")
     print(f"下書き {args.id} を{ACTION_JA[action]}しました。")
     return 0
 
@@ -243,7 +243,7 @@ def cmd_review_edit(args: argparse.Namespace) -> int:
     """Store an edited version of a draft (validated against its kind's model)."""
     payload = _read_payload(Path(args.file))
     with _store() as store:
-        version = store.edit(args.id, payload, _login(args, store), args.comment or "")
+        version = store.edit(args.id, payload, login(args, store), args.comment or "")
     print(f"下書き {args.id} に第{version}版を追加しました。")
     return 0
 
@@ -251,7 +251,7 @@ def cmd_review_edit(args: argparse.Namespace) -> int:
 def cmd_review_reject(args: argparse.Namespace) -> int:
     """Reject a draft (lead only)."""
     with _store() as store:
-        store.reject(args.id, _login(args, store), args.comment)
+        store.reject(args.id, login(args, store), args.comment)
     print(f"下書き {args.id} を却下しました。")
     return 0
 
@@ -259,7 +259,7 @@ def cmd_review_reject(args: argparse.Namespace) -> int:
 def cmd_review_reopen(args: argparse.Namespace) -> int:
     """Put a signed-off draft back in draft, as a new version."""
     with _store() as store:
-        version = store.reopen(args.id, _login(args, store), args.comment)
+        version = store.reopen(args.id, login(args, store), args.comment)
     print(f"下書き {args.id} を差し戻しました（第{version}版）。")
     return 0
 
@@ -286,7 +286,8 @@ def cmd_review_verify(args: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------
 
 
-def _auth_parent() -> argparse.ArgumentParser:
+def auth_parent() -> argparse.ArgumentParser:
+    """Options naming the acting user and how their password is given."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--user", help="acting user (default: COPILOT_USER)")
     parent.add_argument(
@@ -309,7 +310,7 @@ def _new_password_parent() -> argparse.ArgumentParser:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `users` and `review` to the CLI."""
-    auth, new_pw = _auth_parent(), _new_password_parent()
+    auth, new_pw = auth_parent(), _new_password_parent()
 
     p = sub.add_parser("users", help="利用者 / users and roles")
     u_sub = p.add_subparsers(dest="users_command", required=True)
