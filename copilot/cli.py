@@ -20,6 +20,7 @@ from copilot.errors import UserError
 from copilot.schemas import Hit
 from copilot.services import Services, build_services, purge
 from copilot.settings import load_settings
+from copilot.store import User
 from ingest.pipeline import KINDS
 
 
@@ -162,18 +163,38 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _save(args: argparse.Namespace, save: Callable[..., int]) -> None:
-    """Keep the run and its drafts in the review store when an acting user is named."""
+def _drafting_user(args: argparse.Namespace) -> User | None:
+    """The authenticated user a drafting run is recorded under; None only with --no-save.
+
+    Checked before the work starts, so a missing user or a wrong password costs nothing.
+
+    Raises:
+        UserError: no acting user named (and no --no-save), or authentication failed.
+
+    """
+    if args.no_save:
+        return None
     if not (args.user or os.environ.get("COPILOT_USER")):
-        err(
-            "注意: 審査記録には保存していません（--user か COPILOT_USER を指定すると保存します）。"
-            "\nnote: not saved for review (name the user with --user or COPILOT_USER)."
+        raise UserError(
+            "下書きは審査記録に保存します。担当者を --user NAME（または COPILOT_USER）で指定して"
+            "ください。保存しない試行なら --no-save を付けてください。",
+            "drafts are recorded for review: name the user with --user NAME (or COPILOT_USER), "
+            "or add --no-save for a trial run that is not recorded.",
         )
+    from copilot.store import open_store
+
+    with open_store(load_settings()) as store:
+        return cli_review.login(args, store)
+
+
+def _save(user: User | None, save: Callable[..., int]) -> None:
+    """Keep the run and its drafts in the review store (nothing with --no-save)."""
+    if user is None:
+        err("注意: --no-save のため審査記録に保存していません。/ note: not recorded (--no-save).")
         return
     from copilot.store import open_store
 
     with open_store(load_settings()) as store, open_services() as s:
-        user = cli_review.login(args, store)
         run_id = save(store, user, s)
     err(f"審査記録に保存しました（実行 #{run_id}）。`copilot review list` で確認できます。")
 
@@ -187,9 +208,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from policy and guidelines, with citations."""
     from copilot.asking import ask
     from copilot.drafting import make_drafter
+    from copilot.recording import save_answer
 
+    user = _drafting_user(args)
     with open_services() as s:
         answer = ask(s, args.question, make_drafter(_drafter_name(args), s.settings))
+    _save(user, lambda store, u, s: save_answer(store, u, s, answer))
     if args.json:
         print_json(answer.model_dump())
         return 0
@@ -227,6 +251,7 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
 
     source = Path(args.checklist)
     checklist = import_checklist(source)
+    user = _drafting_user(args)
     with open_services() as s:
         drafter = make_drafter(_drafter_name(args), s.settings)
         run = run_checklist(
@@ -236,7 +261,7 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
             drafter,
             notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
         )
-    _save(args, lambda store, user, s: save_checklist_run(store, user, s, run, source))
+    _save(user, lambda store, u, s: save_checklist_run(store, u, s, run, source))
     if args.json:
         print_json(
             {
@@ -326,6 +351,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
             "--contract ID か --selfcheck FILE.xlsx のどちらか一方を指定してください。",
             "give either --contract ID or --selfcheck FILE.xlsx.",
         )
+    user = _drafting_user(args)
     with open_services() as s:
         drafter = make_drafter(_drafter_name(args), s.settings)
         if args.contract:
@@ -343,7 +369,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
             drafts = [from_checklist(s, run, drafter, args.division or "", items)]
         else:
             drafts = from_selfcheck(s, triage(s, [Path(p) for p in args.selfcheck]), drafter)
-    _save(args, lambda store, user, s: save_findings(store, user, s, drafts))
+    _save(user, lambda store, u, s: save_findings(store, u, s, drafts))
     if args.json:
         print_json([d.model_dump() for d in drafts])
         return 0
@@ -360,6 +386,14 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
 
 
 # --- parser ----------------------------------------------------------------------------------
+
+
+def _save_parent() -> argparse.ArgumentParser:
+    parent = cli_review.auth_parent()
+    parent.add_argument(
+        "--no-save", action="store_true", help="a trial run: do not record it for review"
+    )
+    return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,7 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_purge)
 
-    p = sub.add_parser("ask", help="規程について質問する / ask about the policy")
+    p = sub.add_parser(
+        "ask", help="規程について質問する / ask about the policy", parents=[_save_parent()]
+    )
     p.add_argument("question")
     p.add_argument("--drafter", choices=["evidence", "llm"])
     p.add_argument("--json", action="store_true")
@@ -409,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_checklist_import)
     c = checklist_sub.add_parser(
-        "run", help="契約書類を審査する / judge a contract", parents=[cli_review.auth_parent()]
+        "run", help="契約書類を審査する / judge a contract", parents=[_save_parent()]
     )
     c.add_argument("--checklist", required=True)
     c.add_argument("--contract", required=True)
@@ -435,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("findings", help="発見事項 / findings")
     f_sub = p.add_subparsers(dest="findings_command", required=True)
     c = f_sub.add_parser(
-        "draft", help="発見事項を下書きする / draft findings", parents=[cli_review.auth_parent()]
+        "draft", help="発見事項を下書きする / draft findings", parents=[_save_parent()]
     )
     c.add_argument("--contract")
     c.add_argument("--checklist", help="checklist .xlsx (default: the ingested checklist)")

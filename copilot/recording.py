@@ -13,7 +13,7 @@ from typing import Any
 from copilot.checklist_run import ChecklistRun
 from copilot.exports import ReviewInfo
 from copilot.findings import FindingsDraft
-from copilot.schemas import ChecklistJudgement, Finding, Provenance
+from copilot.schemas import Answer, ChecklistJudgement, Finding, Provenance
 from copilot.services import Services
 from copilot.store import RUN_FIELDS, Draft, ReviewStore, User
 from ingest.pipeline import sha256_file
@@ -83,6 +83,19 @@ def save_findings(
     for d in drafts:
         for n, f in enumerate(d.findings, start=1):
             store.add_draft(run_id, "finding", f"{d.division}/{n}", f, user)
+    return run_id
+
+
+def save_answer(store: ReviewStore, user: User, services: Services, answer: Answer) -> int:
+    """Store a question's run and its answer (key: the question)."""
+    evidence = answer.provenance.evidence_ids if answer.provenance else []
+    run_id = store.record_run(
+        "ask",
+        {"question": answer.question, "documents": _documents(services)},
+        user=user,
+        **_run_fields(answer.provenance, list(evidence)),
+    )
+    store.add_draft(run_id, "answer", answer.question[:200], answer, user)
     return run_id
 
 

@@ -95,6 +95,7 @@ def test_evidence_drafter_judges_a_contract_with_quotes_from_it(corpus_services,
                 "--contract",
                 "C-2026-001",
                 "--json",
+                "--no-save",
             ]
         )
         == 0
@@ -158,7 +159,9 @@ def test_instructions_inside_a_contract_do_not_change_evidence_verdicts(injected
 
 
 def test_ask_answers_from_policy_with_verified_quotes(corpus_services, capsys):
-    assert main(["ask", "サーバ室への入退室の管理はどう定められているか", "--json"]) == 0
+    assert (
+        main(["ask", "サーバ室への入退室の管理はどう定められているか", "--json", "--no-save"]) == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["citations"]
     for c in answer["citations"]:
@@ -169,5 +172,5 @@ def test_ask_answers_from_policy_with_verified_quotes(corpus_services, capsys):
 
 
 def test_unknown_drafter_and_llm_without_server_are_user_errors(corpus_services, capsys):
-    assert main(["ask", "パスワード", "--drafter", "llm"]) == 2
+    assert main(["ask", "パスワード", "--drafter", "llm", "--no-save"]) == 2
     assert "COPILOT_LLM_BASE_URL" in capsys.readouterr().err

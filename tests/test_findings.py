@@ -19,7 +19,16 @@ def _check_citations(services, citations, kinds):
 def test_findings_from_a_contract_rest_on_policy_and_contract_quotes(corpus_services, capsys):
     assert (
         main(
-            ["findings", "draft", "--contract", "C-2026-003", "--division", "学校教育課", "--json"]
+            [
+                "findings",
+                "draft",
+                "--contract",
+                "C-2026-003",
+                "--division",
+                "学校教育課",
+                "--json",
+                "--no-save",
+            ]
         )
         == 0
     )
@@ -40,7 +49,7 @@ def test_findings_from_a_contract_rest_on_policy_and_contract_quotes(corpus_serv
 
 def test_findings_from_self_check_answers(corpus_services, capsys):
     sheet = CORPUS / "self_check" / "自己点検シート_税務課.xlsx"
-    assert main(["findings", "draft", "--selfcheck", str(sheet), "--json"]) == 0
+    assert main(["findings", "draft", "--selfcheck", str(sheet), "--json", "--no-save"]) == 0
     (draft,) = json.loads(capsys.readouterr().out)
     assert "税務課" in draft["division"]
     assert len(draft["findings"]) == 1  # the sheet answers いいえ once
@@ -63,3 +72,9 @@ def test_ledger_and_triage_commands(corpus_services, capsys):
     assert main(["selfcheck", "triage", *sheets, "--json"]) == 0
     triage = json.loads(capsys.readouterr().out)
     assert triage["divisions"][0]["division"].endswith("福祉政策課")
+
+
+def test_drafting_without_a_named_user_is_refused_before_any_work(corpus_services, capsys):
+    assert main(["findings", "draft", "--contract", "C-2026-003"]) == 2
+    err = capsys.readouterr().err
+    assert "--user" in err and "--no-save" in err

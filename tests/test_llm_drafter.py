@@ -103,6 +103,7 @@ def test_checklist_run_cli_with_the_llm(llm_services, tmp_path, capsys):
         "--drafter",
         "llm",
         "--json",
+        "--no-save",
     ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
@@ -115,7 +116,7 @@ def test_server_down_gives_a_clear_error_quickly(corpus_data_dir, monkeypatch, c
     monkeypatch.setenv("COPILOT_LLM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("COPILOT_LLM_TIMEOUT_S", "5")
     started = time.monotonic()
-    assert main(["ask", "パスワードの長さ", "--drafter", "llm"]) == 2
+    assert main(["ask", "パスワードの長さ", "--drafter", "llm", "--no-save"]) == 2
     assert time.monotonic() - started < 30
     err = capsys.readouterr().err
     assert "LLM サーバ" in err and "COPILOT_LLM_BASE_URL" in err and "Traceback" not in err
