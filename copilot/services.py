@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -135,11 +136,28 @@ def build_services(settings: Settings) -> Services:
     return Services(settings, index, load_thesaurus(settings.thesaurus_file), fusion)
 
 
+def _overwrite(path: Path) -> None:
+    """Fill a file with zeros and flush it, so its content does not linger in free blocks.
+
+    Best effort: on SSDs and copy-on-write file systems only full-disk encryption or the
+    device's own secure erase reaches every copy; the README says so.
+    """
+    size = path.stat().st_size
+    with path.open("r+b") as fh:
+        for start in range(0, size, 1 << 20):
+            fh.write(b"\0" * min(1 << 20, size - start))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def purge(settings: Settings) -> list[str]:
-    """Erase the whole data folder; returns what was removed."""
+    """Overwrite and erase the whole data folder; returns what was removed."""
     root = settings.data_dir
     if not root.exists():
         return []
     removed = sorted(str(p) for p in root.iterdir())
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            _overwrite(path)
     shutil.rmtree(root)
     return removed
