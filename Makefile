@@ -19,14 +19,17 @@ $(STAMP): pyproject.toml requirements.lock requirements-hashed.txt | $(BIN)/pyth
 
 install: $(STAMP)
 
-# The main job: ingest the sample corpus and answer a sample search.
+# The main job: ingest the sample corpus, answer a sample search, and start the UI on
+# http://127.0.0.1:7860/ (this machine only; Ctrl+C stops it).
 demo: install
 	$(BIN)/copilot ingest corpus_public
 	$(BIN)/copilot search "クラウド事業者が業務を下請けに出すときは市の承認が要るか" --top-k 3
 	$(BIN)/copilot status
+	$(BIN)/copilot serve
 
 # Debian packages the tests use when they can be had: LibreOffice converts an exported .docx and
-# .xlsx to PDF (that test skips without it), and a Japanese font renders them. Installed only as
+# .xlsx to PDF (that test skips without it), and a Japanese font renders them; Chromium runs the
+# browser tests of the UI (Playwright drives Debian's build; they skip without it). Installed only as
 # root with apt-get; elsewhere this says what to install and goes on.
 system-deps:
 	@if command -v soffice >/dev/null 2>&1; then :; \
@@ -34,6 +37,11 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends libreoffice-writer libreoffice-calc fonts-ipaexfont >/dev/null; \
 	else echo "note: install libreoffice-writer libreoffice-calc fonts-ipaexfont for the PDF test"; fi
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null; \
+	else echo "note: install chromium chromium-driver for the browser tests (they skip without)"; fi
 
 # The whole test suite, as CI runs it.
 test: install system-deps

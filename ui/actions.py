@@ -1,0 +1,236 @@
+"""What the UI's buttons do: one function per action, composed from copilot's services.
+
+Each Gradio handler in ``ui.app`` calls exactly one of these and renders its result or its
+``UserError``; the composition (run, then record under the logged-in user) lives here, not in
+the callbacks, and mirrors what the CLI commands do.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from copilot.checklist_run import ChecklistRun, run_checklist
+from copilot.checklists import import_checklist
+from copilot.drafting import make_drafter
+from copilot.errors import UserError
+from copilot.findings import from_checklist
+from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
+from copilot.schemas import Answer, IndexStatus
+from copilot.services import Services, build_services
+from copilot.settings import Settings
+from copilot.store import Draft, ReviewStore, User, Verification
+from ingest.index import ClauseRecord
+from ingest.pipeline import IngestReport
+
+Notify = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The settings and the review store the app was built over."""
+
+    settings: Settings
+    store: ReviewStore
+
+    @contextmanager
+    def services(self) -> Iterator[Services]:
+        """Services for one call, closed afterwards.
+
+        The index holds SQLite connections that belong to the thread that opened them, and
+        Gradio runs each event in a worker thread: opening costs milliseconds, like the CLI's.
+        """
+        services = build_services(self.settings)
+        try:
+            yield services
+        finally:
+            services.close()
+
+    def drafter_name(self) -> str:
+        """The LLM drafter when an LLM server is configured, else the evidence drafter."""
+        return "llm" if self.settings.llm_base_url else "evidence"
+
+
+def current_user(deps: Deps, name: str | None) -> User:
+    """The logged-in user, read afresh from the store.
+
+    Raises:
+        UserError: not logged in, or the user no longer exists.
+
+    """
+    if not name:
+        raise UserError("ログインしてください。", "log in first.")
+    return deps.store.get_user(name)
+
+
+def check_password(deps: Deps, name: str, password: str) -> bool:
+    """Gradio's auth callback: True when the store accepts the name and password."""
+    try:
+        deps.store.authenticate(name, password)
+    except UserError:
+        return False
+    return True
+
+
+def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
+    """Answer a question and record it under the user (as ``copilot ask --user``)."""
+    from copilot.asking import ask
+
+    user = current_user(deps, name)
+    if not question.strip():
+        raise UserError("質問を入力してください。", "type a question.")
+    with deps.services() as s:
+        answer = ask(s, question.strip(), make_drafter(deps.drafter_name(), s.settings))
+        save_answer(deps.store, user, s, answer)
+    return answer
+
+
+def clause(deps: Deps, clause_id: str) -> ClauseRecord:
+    """One stored clause.
+
+    Raises:
+        UserError: the clause is no longer in the index.
+
+    """
+    with deps.services() as s:
+        found = s.index.clauses([clause_id])
+    if clause_id not in found:
+        raise UserError(
+            "この条項は索引にありません（文書が更新された可能性があります）。",
+            "the clause is no longer in the index (the document may have changed).",
+        )
+    return found[clause_id]
+
+
+def contracts_and_checklists(deps: Deps) -> tuple[list[str], list[tuple[str, str]]]:
+    """Contract ids and (title, source) of the checklists in the index."""
+    with deps.services() as s:
+        docs = s.index.documents()
+    contracts = sorted({d.contract for d in docs if d.contract})
+    checklists = [(d.title, d.source) for d in docs if d.kind == "checklist"]
+    return contracts, checklists
+
+
+def _checklist_file(source: str) -> Path:
+    path = Path(source or "")
+    if not source or not path.is_file():
+        raise UserError(
+            "チェックリストを選んでください（文書管理で取り込んだ .xlsx）。",
+            "choose a checklist (an .xlsx ingested under 文書管理).",
+        )
+    return path
+
+
+def _contract(contract: str) -> str:
+    if not contract:
+        raise UserError("契約を選んでください。", "choose a contract.")
+    return contract
+
+
+def run_checklist_and_record(
+    deps: Deps, name: str | None, contract: str, checklist: str, notify: Notify
+) -> tuple[ChecklistRun, list[Draft]]:
+    """Judge every checklist item against a contract and record the run under the user."""
+    user = current_user(deps, name)
+    source = _checklist_file(checklist)
+    with deps.services() as s:
+        run = run_checklist(
+            s,
+            import_checklist(source),
+            _contract(contract),
+            make_drafter(deps.drafter_name(), s.settings),
+            notify=notify,
+        )
+        run_id = save_checklist_run(deps.store, user, s, run, source)
+    kept = deps.store.list_drafts(kind="checklist_judgement", key_prefix=f"{run.contract}/")
+    return run, [d for d in kept if d.run_id == run_id]
+
+
+def draft_findings_and_record(
+    deps: Deps, name: str | None, contract: str, checklist: str, division: str, notify: Notify
+) -> int:
+    """Draft a division's findings from a contract's checklist run and record them."""
+    user = current_user(deps, name)
+    if not division.strip():
+        raise UserError("対象課を入力してください。", "type the audited division.")
+    source = _checklist_file(checklist)
+    checklist_ = import_checklist(source)
+    items = {i.id: i for i in checklist_.items}
+    with deps.services() as s:
+        drafter = make_drafter(deps.drafter_name(), s.settings)
+        run = run_checklist(s, checklist_, _contract(contract), drafter, notify=notify)
+        drafts = [from_checklist(s, run, drafter, division.strip(), items)]
+        return save_findings(deps.store, user, s, drafts)
+
+
+def drafts(deps: Deps, kind: str | None = None, prefix: str | None = None) -> list[Draft]:
+    """Drafts in the store, oldest first."""
+    return deps.store.list_drafts(kind=kind, key_prefix=prefix or None)
+
+
+def sign_off(
+    deps: Deps, name: str | None, draft_id: float | None, approve: bool, comment: str
+) -> str:
+    """Approve or reject a draft as the logged-in user (the store checks the lead role)."""
+    user = current_user(deps, name)
+    if not draft_id:
+        raise UserError("下書きの番号を入力してください。", "give the draft number.")
+    if approve:
+        return deps.store.approve(int(draft_id), user, comment)
+    deps.store.reject(int(draft_id), user, comment)
+    return "reject"
+
+
+def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
+    """The notice draft of a division as a .docx in a temporary folder (signed-off only)."""
+    from copilot.exports import export_notice
+
+    findings = reviewed_findings(deps.store, division)
+    if not findings:
+        raise UserError(
+            f"{division} の発見事項がありません。先に下書きを作成してください。",
+            f"no findings for {division}; draft them first.",
+        )
+    folder = Path(tempfile.mkdtemp(prefix="copilot-notice-"))
+    return export_notice(
+        division, findings, period, signer, folder / f"監査結果通知_{division}.docx"
+    )
+
+
+def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
+    """Every draft (with its log) and the verified state of the sign-off log."""
+    return deps.store.list_drafts(), deps.store.verify()
+
+
+def ingest_uploads(
+    deps: Deps,
+    name: str | None,
+    files: list[str],
+    kind: str,
+    contract: str,
+    note: Callable[[str], None],
+) -> IngestReport:
+    """Ingest uploaded files (kind and contract as given)."""
+    current_user(deps, name)
+    if not files:
+        raise UserError("ファイルを選んでください。", "choose files to ingest.")
+    # Gradio's upload cache is temporary: keep the files beside the index they feed
+    folder = Path(deps.settings.data_dir) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for f in files:
+        target = folder / Path(f).name
+        shutil.copyfile(f, target)
+        kept.append(target)
+    with deps.services() as s:
+        return s.ingest(kept, kind=kind or None, contract=contract or None, notify=note)
+
+
+def index_status(deps: Deps) -> IndexStatus:
+    """Documents in the index and the embedder that built it."""
+    with deps.services() as s:
+        return s.status()
