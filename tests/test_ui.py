@@ -178,6 +178,33 @@ def test_documents_tab_shows_the_index(lead):
     screenshot(lead, "05-documents")
 
 
+def test_selfcheck_ranking_and_the_approach_document(lead, tmp_path: Path):
+    tab(lead, "自己点検分析")
+    lead.get_by_role("button", name="取り込んだ自己点検シートを分析").click()
+    expect(lead.locator("#reasons")).to_contain_text("ヒアリング", timeout=60_000)
+    assert lead.locator("#ranking [role=row]").count() == 1 + 4  # four divisions' sheets
+    lead.get_by_role("button", name="監査実施方針（案）を出力").click()
+    link = lead.wait_for_selector("#approach a", timeout=60_000)
+    with lead.expect_download() as info:
+        link.click()
+    target = tmp_path / "approach.docx"
+    info.value.save_as(target)
+    assert "監査実施方針" in "\n".join(p.text for p in docx.Document(str(target)).paragraphs)
+    screenshot(lead, "07-selfcheck")
+
+
+def test_ledger_check(lead):
+    tab(lead, "台帳照合")
+    lead.locator("#l-contract input").click()
+    lead.get_by_role("option", name="C-2026-002").click()
+    lead.get_by_role("button", name="台帳と照合").click()
+    expect(lead.locator("#ledger-msg")).to_contain_text("C-2026-002", timeout=60_000)
+    expect(lead.locator("#ledger-table")).to_contain_text("一致")
+    assert lead.locator("#ledger-table [role=row]").count() > 1
+    lead.wait_for_timeout(1000)  # let the table's fade-in finish before the screenshot
+    screenshot(lead, "08-ledger")
+
+
 def test_an_auditor_has_no_sign_off(browser, app_url: str):
     page = open_as(browser, app_url, "sato")
     assert "主任担当者（lead）だけ" in page.inner_text("#who")

@@ -19,8 +19,10 @@ from copilot.checklists import import_checklist
 from copilot.drafting import make_drafter
 from copilot.errors import UserError
 from copilot.findings import from_checklist
+from copilot.ledger import LedgerCheck
 from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
 from copilot.schemas import Answer, IndexStatus
+from copilot.selfcheck import Triage
 from copilot.services import Services, build_services
 from copilot.settings import Settings
 from copilot.store import Draft, ReviewStore, User, Verification
@@ -234,3 +236,43 @@ def index_status(deps: Deps) -> IndexStatus:
     """Documents in the index and the embedder that built it."""
     with deps.services() as s:
         return s.status()
+
+
+def _ingested(deps: Deps, kind: str, what_ja: str, what_en: str) -> list[Path]:
+    with deps.services() as s:
+        paths = [Path(d.source) for d in s.index.documents() if d.kind == kind]
+    paths = [p for p in paths if p.is_file()]
+    if not paths:
+        raise UserError(
+            f"{what_ja}が取り込まれていません。文書管理で取り込んでください。",
+            f"no {what_en} is ingested; ingest one under 文書管理.",
+        )
+    return sorted(paths)
+
+
+def selfcheck_triage(deps: Deps) -> Triage:
+    """Rank the divisions of every ingested self-check sheet by risk."""
+    from copilot.selfcheck import triage
+
+    sheets = _ingested(deps, "self_check", "自己点検シート", "self-check sheet")
+    with deps.services() as s:
+        return triage(s, sheets)
+
+
+def approach_file(deps: Deps, period: str) -> Path:
+    """The audit approach document (監査実施方針（案）) from the self-check triage, as .docx."""
+    from copilot.exports import export_approach
+
+    result = selfcheck_triage(deps)
+    schedule = [(d.division, "") for d in result.divisions]
+    folder = Path(tempfile.mkdtemp(prefix="copilot-approach-"))
+    return export_approach(result, period, schedule, folder / "監査実施方針.docx")
+
+
+def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
+    """Compare the ingested ledger's row(s) for a contract with the contract's documents."""
+    from copilot.ledger import check_ledger
+
+    ledger = _ingested(deps, "ledger", "外部サービス利用管理台帳", "ledger")[0]
+    with deps.services() as s:
+        return check_ledger(s, ledger, _contract(contract))

@@ -45,8 +45,19 @@ FIRST_USER = (
 )
 LOGIN = "監査コパイロット：利用者名とパスワードでログインしてください。"
 CHECKLIST_COLUMNS = ["番号", "項目", "判定", "回答", "根拠の引用", "助言", "修正文案", "状態"]
-FINDING_COLUMNS = ["番号", "対象課", "評価", "題目", "発見事項", "状態"]
+FINDING_COLUMNS = ["番号", "対象課", "評価", "状態", "題目", "発見事項"]
 QUEUE_COLUMNS = ["番号", "種類", "対象", "作成者", "作成日時", "状態"]
+RANK_COLUMNS = ["順位", "課", "リスク点", "いいえ", "未回答", "説明"]
+LEDGER_COLUMNS = [
+    "管理番号",
+    "サービス",
+    "利用課",
+    "項目",
+    "台帳の値",
+    "照合結果",
+    "契約書類の根拠",
+    "注記",
+]
 LOG_COLUMNS = ["通番", "日時", "実行者", "操作", "対象", "コメント"]
 
 
@@ -149,6 +160,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             gr.update(choices=checklists, value=first),
             gr.update(choices=contracts, value=value),
             gr.update(choices=checklists, value=first),
+            gr.update(choices=contracts, value=value),
         )
 
     @in_place
@@ -200,9 +212,9 @@ def build_app(settings: Settings) -> gr.Blocks:
                 d.id,
                 d.payload.get("division", ""),
                 d.payload.get("rating", ""),
+                _status(d),
                 d.payload.get("title", ""),
                 d.payload.get("finding", ""),
-                _status(d),
             ]
             for d in actions.drafts(deps, kind="finding")
         ]
@@ -263,6 +275,54 @@ def build_app(settings: Settings) -> gr.Blocks:
                 f"署名記録の検証: **異常** 通番 {verification.bad_seq}: {verification.reason_ja}"
             )
         return queue, state, log
+
+    @in_place
+    def on_triage() -> tuple[Any, ...]:
+        result = actions.selfcheck_triage(deps)
+        rows = [
+            [d.rank, d.division, d.score, d.no_count, d.unanswered_count, d.explanation]
+            for d in result.divisions
+        ]
+        lines = [f"算定式: {result.formula}"]
+        for d in result.divisions:
+            lines.append(f"### {d.rank}. {d.division}（リスク点 {d.score}）")
+            for r in d.reasons:
+                basis = (
+                    f"　根拠: {r.basis.document} {r.basis.clause_path}「{r.basis.quote}」"
+                    if r.basis
+                    else ""
+                )
+                lines.append(
+                    f"- No.{r.id} {r.question}（{r.answer}）{basis}\n"
+                    f"  - 資料依頼: {'、'.join(r.documents)}\n"
+                    f"  - ヒアリング: {r.hearing}"
+                )
+        return rows, "\n".join(lines)
+
+    @in_place
+    def on_approach(period: str) -> str:
+        return str(actions.approach_file(deps, period))
+
+    @in_place
+    def on_ledger(contract: str) -> tuple[Any, ...]:
+        result = actions.ledger_check(deps, contract)
+        rows = [
+            [
+                row.number,
+                row.service,
+                row.division,
+                f.item,
+                f.ledger_value,
+                f.status,
+                f"{f.evidence.document} {f.evidence.clause_path}「{f.evidence.quote}」"
+                if f.evidence
+                else "",
+                f.note,
+            ]
+            for row in result.rows
+            for f in row.fields
+        ]
+        return rows, f"{result.contract}: {result.state}。{result.note}"
 
     def status_md() -> str:
         st = actions.index_status(deps)
@@ -369,6 +429,22 @@ def build_app(settings: Settings) -> gr.Blocks:
                     signer = gr.Textbox(label="通知者", value="情報セキュリティ監査責任者")
                 notice_btn = gr.Button("監査結果通知書（案）を出力")
                 notice = gr.File(label="通知書（.docx）", elem_id="notice")
+            with gr.Tab("自己点検分析", id="selfcheck"):
+                triage_btn = gr.Button("取り込んだ自己点検シートを分析", variant="primary")
+                ranking = gr.Dataframe(
+                    headers=RANK_COLUMNS, interactive=False, wrap=True, elem_id="ranking"
+                )
+                reasons = gr.Markdown(elem_id="reasons")
+                a_period = gr.Textbox(label="監査期間", value="令和8年4月1日から令和9年3月31日まで")
+                approach_btn = gr.Button("監査実施方針（案）を出力")
+                approach = gr.File(label="監査実施方針（.docx）", elem_id="approach")
+            with gr.Tab("台帳照合", id="ledger"):
+                l_contract = gr.Dropdown(label="契約", choices=[], elem_id="l-contract")
+                ledger_btn = gr.Button("台帳と照合", variant="primary")
+                ledger_msg = gr.Markdown(elem_id="ledger-msg")
+                ledger_table = gr.Dataframe(
+                    headers=LEDGER_COLUMNS, interactive=False, wrap=True, elem_id="ledger-table"
+                )
             with gr.Tab("承認・履歴", id="review"):
                 review_btn = gr.Button("更新")
                 verify = gr.Markdown(elem_id="verify")
@@ -390,7 +466,7 @@ def build_app(settings: Settings) -> gr.Blocks:
 
         # --- wiring ------------------------------------------------------------------------
         app.load(on_load, outputs=[who, sign_row, f_sign_row])
-        app.load(on_choices, outputs=[contract, checklist, f_contract, f_checklist])
+        app.load(on_choices, outputs=[contract, checklist, f_contract, f_checklist, l_contract])
         app.load(on_status, outputs=[status])
         ask_btn.click(on_ask, [question], [answer, citations, cited, source])
         question.submit(on_ask, [question], [answer, citations, cited, source])
@@ -408,9 +484,12 @@ def build_app(settings: Settings) -> gr.Blocks:
         )
         notice_btn.click(on_notice, [division, period, signer], [notice])
         review_btn.click(on_review, outputs=[queue, verify, log])
+        triage_btn.click(on_triage, outputs=[ranking, reasons])
+        approach_btn.click(on_approach, [a_period], [approach])
+        ledger_btn.click(on_ledger, [l_contract], [ledger_table, ledger_msg])
         status_btn.click(on_status, outputs=[status])
         ingest_btn.click(on_ingest, [uploads, kind, up_contract], [ingest_msg, status]).then(
-            on_choices, outputs=[contract, checklist, f_contract, f_checklist]
+            on_choices, outputs=[contract, checklist, f_contract, f_checklist, l_contract]
         )
     return app
 
