@@ -115,6 +115,7 @@ def export_all(folder: Path) -> Path:
         UserError: the folder lies inside the data folder that purge would erase.
 
     """
+    from copilot.cli import default_checklist
     from copilot.exports import export_checklist, export_notice
     from copilot.recording import reviewed_findings, reviewed_judgements
     from copilot.services import build_services
@@ -137,11 +138,10 @@ def export_all(folder: Path) -> Path:
             (root / "documents.json").write_text(
                 services.status().model_dump_json(indent=2), encoding="utf-8"
             )
-            checklist = None
-            for doc in services.index.documents():
-                if doc.kind == "checklist" and Path(doc.source).is_file():
-                    checklist = Path(doc.source)
-                    break
+            try:
+                checklist: Path | None = default_checklist(services)
+            except UserError:  # no checklist ingested: the archive just has no checklist files
+                checklist = None
         finally:
             services.close()
         with open_store(settings) as store:
