@@ -165,3 +165,75 @@ class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     provenance: Provenance | None = None
+
+
+# --- policy revision support ------------------------------------------------------------------
+
+COVERAGES = ("網羅", "一部", "欠落", "要確認")
+# 網羅: the policy implements the requirement; 一部: partly (elements missing or vaguer);
+# 欠落: no clause implements it; 要確認: the citation gate failed, a person must judge.
+Coverage = Literal["網羅", "一部", "欠落", "要確認"]
+
+
+class PolicyGap(BaseModel):
+    """A draft judgement of how a policy covers one guideline requirement.
+
+    Stored as kind ``policy_gap`` under the key ``<policy document>/<requirement id>``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str = Field(description="document id of the policy judged")
+    guideline: str = Field(description="document id of the guideline")
+    requirement: str = Field(description="requirement id, e.g. 2.1.1(1)(a) or 第35 2 (1)")
+    requirement_path: str = Field(description="clause path of the requirement in the guideline")
+    requirement_text: str = Field(description="the requirement's wording")
+    chapter: str = Field("", description="the guideline chapter the requirement belongs to")
+    coverage: Coverage
+    rationale: str = Field(description="why the coverage was judged so, quoting both sides")
+    policy_citations: list[Citation] = Field(
+        default_factory=list, description="policy clauses that implement the requirement"
+    )
+    guideline_citation: Citation | None = Field(
+        None, description="the requirement itself, quoted from the guideline"
+    )
+    missing: list[str] = Field(
+        default_factory=list, description="key terms of the requirement the policy does not cover"
+    )
+    advice: str = Field("", description="what to add or tighten, citing the guideline")
+    proposed_wording: str = Field("", description="wording the policy could adopt")
+    provenance: Provenance | None = None
+
+
+class FindingRef(BaseModel):
+    """A signed-off finding that a piece of revision advice rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    division: str
+    number: int = Field(description="the finding's number within its division")
+    draft_id: int | None = Field(None, description="review-store draft id of the finding")
+    title: str
+    rating: Rating
+    finding: str = Field(description="発見事項, as signed off")
+
+
+class PolicyAdvice(BaseModel):
+    """Draft revision advice for one policy clause, from the signed-off findings citing it.
+
+    Stored as kind ``policy_advice`` under the key ``<policy document>/<clause path>``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str = Field(description="document id of the policy")
+    clause: Citation = Field(description="the policy clause the findings rest on")
+    clause_says: str = Field(description="what the clause says now")
+    what_happened: str = Field(description="what the findings found, by division and number")
+    findings: list[FindingRef] = Field(default_factory=list)
+    advice: str = Field(description="what to revise and why")
+    proposed_wording: str = Field(description="wording that would prevent a recurrence")
+    guideline_citations: list[Citation] = Field(
+        default_factory=list, description="guideline requirements that support the revision"
+    )
+    provenance: Provenance | None = None

@@ -65,7 +65,7 @@ from pydantic import BaseModel, ValidationError
 
 from copilot.errors import UserError
 from copilot.migrations import migrate
-from copilot.schemas import Answer, ChecklistJudgement, Finding
+from copilot.schemas import Answer, ChecklistJudgement, Finding, PolicyAdvice, PolicyGap
 from copilot.settings import Settings
 
 __all__ = [
@@ -116,6 +116,8 @@ DRAFT_MODELS: dict[str, type[BaseModel]] = {
     "checklist_judgement": ChecklistJudgement,
     "finding": Finding,
     "answer": Answer,
+    "policy_gap": PolicyGap,
+    "policy_advice": PolicyAdvice,
 }
 GENESIS = "0" * 64
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
