@@ -1,0 +1,114 @@
+"""Read the engagement file (engagement.toml) into an `Engagement`, with errors that name the field.
+
+The file is TOML (dates written bare, e.g. ``contract_date = 2026-07-01``); see
+``examples/engagement.toml`` for every field. A bad value gives one `UserError` whose Japanese and
+English messages name the file and each offending field (``onsite[0].date`` …).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from copilot.errors import UserError
+from copilot.schemas import Engagement
+
+_MAX_ERRORS = 5
+# Japanese wording of pydantic's error types (the English comes from pydantic's own message).
+_JA: dict[str, str] = {
+    "missing": "必須の項目がありません",
+    "extra_forbidden": "この項目は使えません（綴りを確認してください）",
+    "date_type": "日付（例 2026-07-01）で書いてください",
+    "date_parsing": "日付（例 2026-07-01）で書いてください",
+    "date_from_datetime_parsing": "日付（例 2026-07-01）で書いてください",
+    "date_from_datetime_inexact": "時刻のない日付（例 2026-07-01）で書いてください",
+    "int_type": "整数で書いてください",
+    "int_parsing": "整数で書いてください",
+    "int_from_float": "整数で書いてください",
+    "string_type": '文字列（"…"）で書いてください',
+    "string_too_short": "空にはできません",
+    "too_short": "少なくとも{min_length}件必要です",
+    "too_long": "{max_length}件以内にしてください",
+    "literal_error": "次のいずれかにしてください：{expected}",
+    "greater_than_equal": "{ge}以上にしてください",
+    "less_than_equal": "{le}以下にしてください",
+    "list_type": "配列（[...] 又は [[...]]）で書いてください",
+    "model_type": "表（[...]）で書いてください",
+    "model_attributes_type": "表（[...]）で書いてください",
+    "dict_type": "表（[...]）で書いてください",
+}
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as the file spells it: ("onsite", 0, "date") -> onsite[0].date."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(ファイル全体)"
+
+
+def _messages(err: dict[str, Any]) -> tuple[str, str]:
+    """The field-prefixed Japanese and English message of one pydantic error."""
+    ctx = err.get("ctx") or {}
+    if err["type"] == "engagement":
+        return f"{ctx['field']}: {ctx['ja']}", f"{ctx['field']}: {ctx['en']}"
+    field = _field(err["loc"])
+    ja = _JA.get(err["type"], "値が正しくありません")
+    try:
+        ja = ja.format(**ctx)
+    except (KeyError, IndexError):
+        pass
+    return f"{field}: {ja}", f"{field}: {err['msg']}"
+
+
+def engagement_error(source: str, exc: ValidationError) -> UserError:
+    """One UserError for every problem pydantic found in the engagement read from source."""
+    pairs = [_messages(e) for e in exc.errors()]
+    more = len(pairs) - _MAX_ERRORS
+    ja = "；".join(p[0] for p in pairs[:_MAX_ERRORS]) + (f"；ほか{more}件" if more > 0 else "")
+    en = "; ".join(p[1] for p in pairs[:_MAX_ERRORS]) + (f"; {more} more" if more > 0 else "")
+    return UserError(
+        f"{source}: 作業計画の設定に誤りがあります。{ja}",
+        f"{source}: the engagement settings are wrong: {en}",
+    )
+
+
+def load_engagement(path: Path) -> Engagement:
+    """Read and validate an engagement file.
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        The engagement.
+
+    Raises:
+        UserError: the file is missing, is not TOML, or a value is wrong (the message names the
+            file and the field).
+
+    """
+    if not path.is_file():
+        raise UserError(
+            f"{path} が見つかりません。作業計画の設定ファイル（例 examples/engagement.toml）を"
+            "指定してください。",
+            f"{path} does not exist; give an engagement file (see examples/engagement.toml).",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: UTF-8 の TOML ファイルとして読めません。",
+            f"{path}: not a UTF-8 TOML file.",
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(
+            f"{path}: TOML の書き方に誤りがあります（{exc}）。",
+            f"{path}: not valid TOML ({exc}).",
+        ) from exc
+    try:
+        return Engagement.model_validate(data)
+    except ValidationError as exc:
+        raise engagement_error(str(path), exc) from exc
