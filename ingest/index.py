@@ -29,7 +29,7 @@ from ingest.errors import EmbedderError, UserError
 from ingest.normalise import tokens
 
 Progress = Callable[[int, int], None]
-# Metadata filter: a field ("kind", "contract") and the value, or the values, it may take.
+# Metadata filter: a field ("kind", "contract", "doc_id") and the value, or the values, it may take.
 Where = dict[str, str | list[str]]
 
 _SCHEMA = """
@@ -107,7 +107,7 @@ class ClauseIndex:
             self.db.execute("ALTER TABLE documents ADD COLUMN recipe TEXT NOT NULL DEFAULT ''")
         self._client: Any = None
         self._collection: Any = None
-        self._bm25: tuple[int, Any, list[str], np.ndarray, np.ndarray] | None = None
+        self._bm25: tuple[int, Any, list[str], dict[str, np.ndarray]] | None = None
 
     def close(self) -> None:
         """Release the SQLite connection and the Chroma client."""
@@ -377,7 +377,7 @@ class ClauseIndex:
     # --- search ------------------------------------------------------------------------------
 
     def dense(self, query: str, n: int, where: Where) -> list[tuple[str, float]]:
-        """Nearest clauses by cosine similarity, restricted by kind/contract."""
+        """Nearest clauses by cosine similarity, restricted by kind/contract/doc_id."""
         self.check_fingerprint()
         if not self.count_clauses():
             return []
@@ -394,7 +394,7 @@ class ClauseIndex:
         pairs = zip(res["ids"][0], res["distances"][0], strict=True)
         return [(cid, 1.0 - float(d)) for cid, d in pairs]
 
-    def _bm25_state(self) -> tuple[Any, list[str], np.ndarray, np.ndarray]:
+    def _bm25_state(self) -> tuple[Any, list[str], dict[str, np.ndarray]]:
         gen = self.generation()
         if self._bm25 is not None and self._bm25[0] == gen:
             return self._bm25[1:]
@@ -409,7 +409,7 @@ class ClauseIndex:
                 retriever = bm25s.BM25.load(str(folder), show_progress=False)
                 ids = state["ids"]
         rows = self.db.execute(
-            "SELECT c.clause_id, c.heading, c.text, d.kind, d.contract "
+            "SELECT c.clause_id, c.heading, c.text, d.kind, d.contract, c.doc_id "
             "FROM clauses c JOIN documents d USING (doc_id) ORDER BY c.clause_id"
         ).fetchall()
         if retriever is None:
@@ -426,27 +426,29 @@ class ClauseIndex:
                 )
                 shutil.rmtree(folder, ignore_errors=True)
                 tmp.rename(folder)
-        by_id = {r[0]: (r[3], r[4]) for r in rows}
-        kinds = np.array([by_id[i][0] for i in ids], dtype=object)
-        contracts = np.array([by_id[i][1] for i in ids], dtype=object)
-        self._bm25 = (gen, retriever, ids, kinds, contracts)
-        return retriever, ids, kinds, contracts
+        by_id = {r[0]: r[3:] for r in rows}
+        columns = {  # the fields a Where may name, one value per clause id
+            name: np.array([by_id[i][k] for i in ids], dtype=object)
+            for k, name in enumerate(("kind", "contract", "doc_id"))
+        }
+        self._bm25 = (gen, retriever, ids, columns)
+        return retriever, ids, columns
 
     def refresh_sparse(self) -> None:
         """Rebuild the BM25 index now if it is behind (ingest calls this once at the end)."""
         self._bm25_state()
 
     def sparse(self, query: str, n: int, where: Where) -> list[tuple[str, float]]:
-        """Top clauses by BM25 over character n-grams, restricted by kind/contract."""
+        """Top clauses by BM25 over character n-grams, restricted by kind/contract/doc_id."""
         if not self.count_clauses():
             return []
-        retriever, ids, kinds, contracts = self._bm25_state()
+        retriever, ids, columns = self._bm25_state()
         q = [t for t in tokens(query) if t in retriever.vocab_dict]
         if not q:
             return []
         scores = np.asarray(retriever.get_scores(q), dtype=np.float64)
         mask = np.ones(len(ids), dtype=bool)
-        for column, values in (("kind", kinds), ("contract", contracts)):
+        for column, values in columns.items():
             if column in where:
                 wanted = where[column]
                 mask &= np.isin(values, wanted if isinstance(wanted, list) else [wanted])
