@@ -482,3 +482,77 @@ class Workplan(BaseModel):
     def milestone(self, key: str) -> WorkItem:
         """The work item of a fixed milestone (a key of MILESTONES)."""
         return next(i for i in self.items if i.milestone == key)
+
+
+# --- guideline change impact (copilot policy diff) --------------------------------------------
+
+ChangeKind = Literal["追加", "削除", "変更", "移動"]
+
+
+class DiffSegment(BaseModel):
+    """A run of an item's words: the same in both editions, added, or removed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+class RevisionCandidate(BaseModel):
+    """A policy clause that a guideline change may require to be revised, and the sentence why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause_path: str
+    heading: str = ""
+    citation: Citation = Field(description="the policy sentence, verified against the clause")
+    terms: list[str] = Field(description="key terms of the change that the sentence names")
+    score: float = Field(description="weighted share of the change's key terms it names")
+
+
+class GuidelineChange(BaseModel):
+    """One item added, removed, reworded or moved between two editions of a guideline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ChangeKind
+    old_path: str = Field("", description="旧項番 (the clause path in the old edition)")
+    new_path: str = Field("", description="新項番 (the clause path in the new edition)")
+    old_heading: str = ""
+    new_heading: str = ""
+    old_text: str = ""
+    new_text: str = ""
+    reworded: bool = Field(description="the words changed (always for 変更; for 移動 maybe)")
+    similarity: float | None = Field(
+        None, description="character-bigram Jaccard of the two wordings (pairs only)"
+    )
+    segments: list[DiffSegment] = Field(description="the wording with the changed words marked")
+    policy_clauses: list[RevisionCandidate] = Field(default_factory=list)
+
+
+class Renumbered(BaseModel):
+    """An item whose words and place are unchanged but whose number moved with its neighbours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    old_path: str
+    new_path: str
+
+
+class GuidelineDiff(BaseModel):
+    """What changed between two editions of a guideline, and which policy clauses it touches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    old_document: str
+    new_document: str
+    policy_document: str
+    old_items: int
+    new_items: int
+    unchanged: int = Field(description="items with the same words at the same path")
+    renumbered: list[Renumbered] = Field(default_factory=list)
+    changes: list[GuidelineChange] = Field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        """How many changes are of this kind (追加, 削除, 変更, 移動)."""
+        return sum(1 for c in self.changes if c.kind == kind)
