@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from copilot import __version__, cli_export, cli_policy, cli_review
+from copilot import __version__, cli_engagement, cli_export, cli_policy, cli_review
 from copilot.errors import UserError
 from copilot.schemas import Hit
 from copilot.services import Services, build_services, purge
@@ -502,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_review.register(sub)
     cli_export.register(sub)
+    cli_engagement.register(sub)
     cli_policy.register(sub)
     for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]

@@ -115,9 +115,9 @@ WBS_HEADERS = (
     "先行作業",
     "成果物",
 )
-_WBS_WIDTHS = (9, 20, 48, 20, 12, 12, 12, 8, 16, 30)
+_WBS_WIDTHS = (10, 20, 48, 20, 12, 12, 12, 8, 16, 30)
 GANTT_FIXED = ("WBS番号", "作業項目", "担当", "開始", "終了")
-_GANTT_WIDTHS = (8, 40, 10, 9, 9)
+_GANTT_WIDTHS = (10, 52, 11, 7, 7)
 _DAY_WIDTH = 2.6
 _WORK_FILL = PatternFill("solid", fgColor="9BC2E6")
 _MILESTONE_FILL = PatternFill("solid", fgColor="F4B183")
@@ -164,6 +164,15 @@ def _print_setup(ws: Worksheet, title_rows: str, title_cols: str = "") -> None:
     ws.oddFooter.center.text = "&P / &N"
 
 
+def _scale(width: float) -> int:
+    """The print scale that fits columns this wide (in width units) on an A3 landscape page.
+
+    A fixed scale rather than "fit to 1 page wide", which LibreOffice reads as one page in all;
+    a width unit prints about 2.8 mm wide at 100 % and the page leaves about 400 mm.
+    """
+    return max(10, min(100, int(100 * 400 / (width * 2.8))))
+
+
 def _wbs_sheet(ws: Worksheet, plan: Workplan) -> None:
     """The WBS as a table: one row per work item under a styled, filtered, frozen header."""
     head = 4
@@ -199,8 +208,7 @@ def _wbs_sheet(ws: Worksheet, plan: Workplan) -> None:
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(WBS_HEADERS))}{last}"
     ws.freeze_panes = f"D{head + 1}"
     _print_setup(ws, f"{head}:{head}")
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.scale = 85  # the table (197 width units) on one A3 landscape page width
+    ws.page_setup.scale = _scale(sum(_WBS_WIDTHS))
 
 
 def _gantt_days(plan: Workplan) -> list[date]:
@@ -244,14 +252,18 @@ def _gantt_sheet(ws: Worksheet, plan: Workplan) -> None:
     """The schedule as a calendar: business days of each item filled, days off shaded."""
     top = 5
     _top_lines(ws, plan, _title(plan.engagement, "工程表"))
-    legend = (("作業", _WORK_FILL), ("◆ マイルストーン", _MILESTONE_FILL), ("休日", _OFF_FILL))
-    col = 1
-    for text, fill in legend:
-        ws.cell(3, col).fill, ws.cell(3, col).border = fill, _BOX
-        _put(ws, 3, col + 1, text)
-        col += 2
     days = _gantt_days(plan)
     first_col = _gantt_header(ws, days, top)
+    legend = (
+        ("作業（営業日）", _WORK_FILL),
+        ("◆ マイルストーン　● 1日の作業", _MILESTONE_FILL),
+        ("土日・祝日・年末年始（12/29～1/3）", _OFF_FILL),
+    )
+    for k, (text, fill) in enumerate(legend):
+        col = first_col + 12 * k  # each label spills over the empty cells to its right
+        ws.cell(3, col).fill, ws.cell(3, col).border = fill, _BOX
+        _put(ws, 3, col + 1, text)
+        ws.cell(3, col + 1).font = Font(name=MINCHO, size=9)
     off = {k for k, d in enumerate(days) if not is_business_day(d)}
     row = top + 3
     phase = ""
@@ -270,8 +282,9 @@ def _gantt_sheet(ws: Worksheet, plan: Workplan) -> None:
                 _write_wrapped(ws, row, c, value)
             else:
                 ws.cell(row, c, value).number_format = "m/d"
-            ws.cell(row, c).border = _BOX
-            ws.cell(row, c).font = Font(name=MINCHO, size=9, bold=bool(item.milestone))
+            cell = ws.cell(row, c)
+            cell.border, cell.alignment = _BOX, Alignment(vertical="center", wrap_text=True)
+            cell.font = Font(name=MINCHO, size=9, bold=bool(item.milestone))
         one_day = item.start == item.end
         for k, day in enumerate(days):
             cell = ws.cell(row, first_col + k)
@@ -286,9 +299,8 @@ def _gantt_sheet(ws: Worksheet, plan: Workplan) -> None:
         row += 1
     ws.freeze_panes = ws.cell(top + 3, first_col).coordinate
     _print_setup(ws, f"{top}:{top + 2}", f"A:{get_column_letter(len(GANTT_FIXED))}")
-    # one month (31 day columns) beside the fixed columns fills an A3 landscape page width
-    width = sum(_GANTT_WIDTHS) + 31 * _DAY_WIDTH
-    ws.page_setup.scale = max(10, min(100, int(100 * 400 / (width * 2.8))))
+    # a page: the fixed columns and one month (31 day columns)
+    ws.page_setup.scale = _scale(sum(_GANTT_WIDTHS) + 31 * _DAY_WIDTH)
 
 
 def _milestone_sheet(ws: Worksheet, plan: Workplan) -> None:
@@ -393,11 +405,11 @@ def _team_table(doc: DocxDocument, e: Engagement) -> None:
         [str(k), m.name, m.role, m.qualifications, ROLE_DUTIES[m.role]]
         for k, m in enumerate(e.team, start=1)
     ]
-    _table(doc, ("No.", "氏名", "役割", "資格", "主な担当"), rows, (10, 26, 22, 38, 64))
+    _table(doc, ("No.", "氏名", "役割", "資格", "主な担当"), rows, (12, 26, 24, 36, 62))
 
 
 MILESTONE_HEADERS = ("No.", "マイルストーン", "期日", "WBS番号")
-_MILESTONE_WIDTHS = (10, 80, 50, 20)
+_MILESTONE_WIDTHS = (12, 78, 50, 20)
 
 
 def _milestone_rows(plan: Workplan) -> list[list[str]]:
@@ -484,7 +496,7 @@ def export_workplan(plan: Workplan, path: Path, day: date | None = None) -> Path
             doc,
             ("WBS番号", "作業項目", "担当", "期間", "先行作業", "成果物"),
             rows,
-            (14, 52, 20, 30, 16, 28),
+            (14, 46, 22, 30, 18, 30),
         )
     _heading(doc, "4　日程", 1)
     _para(doc, BUSINESS_DAYS_NOTE)
@@ -713,7 +725,7 @@ def _report_contracts(doc: DocxDocument, r: FinalReport, cites: Citations) -> No
         doc,
         ("契約", "サービス・所属", *VERDICTS, "計"),
         rows,
-        (22, 40, 14, 14, 14, 14, 14, 14),
+        (26, 46, 14, 14, 14, 14, 14, 12),
     )
     for k, c in enumerate(r.contracts, start=1):
         service = f"　{c.service}" if c.service else ""
@@ -721,6 +733,9 @@ def _report_contracts(doc: DocxDocument, r: FinalReport, cites: Citations) -> No
         action = [(j, rv) for j, rv in c.judgements if j.verdict in NEEDS_ACTION]
         if c.withheld:
             _para(doc, f"承認されていない判定{c.withheld}件は記載していない。")
+        if not c.judgements:
+            _para(doc, "承認された判定はない。")
+            continue
         if not action:
             _para(doc, "対応を要する項目はない。")
             continue
@@ -791,15 +806,17 @@ def _report_summary(doc: DocxDocument, r: FinalReport) -> None:
     iken = sum(f.rating == "意見" for _, fs in r.findings for f, _ in fs)
     missing = sum(j.verdict == "反映なし" for c in r.contracts for j, _ in c.judgements)
     partly = sum(j.verdict == "一部反映" for c in r.contracts for j, _ in c.judgements)
+    checked = sum(bool(c.judgements) for c in r.contracts)
     advised = len(r.advice) + sum(g.coverage != "網羅" for g, _ in r.gaps)
     _heading(doc, "7　総括", 1)
     _para(
         doc,
         f"{e.fiscal_year_ja}は、{len(e.divisions)}課を対象に監査を実施し、指摘{shiteki}件、"
         f"意見{iken}件を取りまとめた。重点テーマである{e.focus_theme}については、"
-        f"{len(r.contracts)}件の契約の書類を確認し、チェックリストの項目のうち反映なし{missing}件、"
+        f"{checked}件の契約の書類を確認し、チェックリストの項目のうち反映なし{missing}件、"
         f"一部反映{partly}件について記載例又は代替措置を助言した。"
-        f"ポリシーの改定については、{advised}件の助言を行った。対象課においては、指摘事項の改善の計画を策定し、その実施状況を報告されたい。",
+        f"ポリシーの改定については、{advised}件の助言を行った。"
+        "対象課においては、指摘事項の改善の計画を策定し、その実施状況を報告されたい。",
     )
     if r.withheld and not r.include_drafts:
         _para(doc, f"（注）承認されていない下書き{r.withheld}件は本書に記載していない。")
