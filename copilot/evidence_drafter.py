@@ -4,7 +4,11 @@ A checklist item is judged by its support in the contract's sentences: the best 
 coverage of the item's key terms (identifiers, figures, katakana and kanji compounds, weighted by
 rarity over the whole index), averaged with how close the closest sentence comes, in the dense
 embedding, to the item's sample wording (記載例; the item text when there is none). Support at or
-above ``evidence_full`` → 反映あり, above ``evidence_partial`` → 一部反映, else 反映なし; vague
+above ``evidence_partial`` → at least 一部反映, else 反映なし. 反映あり needs more than a matching
+sentence: its completeness (the support averaged, at weight 1 : 0.5, with how much of the item's
+and the sample wording's terms together the best sentence covers; the sample wording names the
+concrete parts an auditor looks for, such as a period, a figure, 書面 or 事前) must reach
+``evidence_full``. A sentence that matches the topic but lacks those parts stays 一部反映. Vague
 wording (「必要に応じて」「適切に」 …) with no figure beside it caps the verdict at 一部反映. Both
 thresholds were chosen on the project's golden set with ``copilot eval checklist --sweep``.
 Quotes are whole sentences of the contract, verbatim.
@@ -24,7 +28,7 @@ from copilot.thesaurus import Thesaurus, load_thesaurus
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.normalise import squash
 
-VERSION = "evidence-1"
+VERSION = "evidence-2"
 HEDGES = (
     "必要に応じて",
     "適切に",
@@ -42,6 +46,7 @@ HEDGES = (
 
 SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
 SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
+DETAIL_WEIGHT = 0.5  # weight of the best sentence's detail coverage in completeness
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Support:
     chosen: list[Candidate]
     missing: list[str]
     hedges: list[str]
+    completeness: float = 0.0
 
 
 def _cite(clause: ClauseRecord, quote: str) -> Citation:
@@ -95,7 +101,10 @@ class EvidenceDrafter:
         self.thesaurus = thesaurus or load_thesaurus(settings.thesaurus_file)
         self.weights: TermWeights | None = None
         self.index: ClauseIndex | None = None
-        rules = f"{VERSION}|{settings.evidence_full}|{settings.evidence_partial}|{HEDGES}"
+        rules = "|".join(
+            map(str, (VERSION, settings.evidence_full, settings.evidence_partial, HEDGES))
+        )
+        rules += f"|{DETAIL_WEIGHT}"
         self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
 
     def prepare(self, index: ClauseIndex) -> None:
@@ -114,7 +123,7 @@ class EvidenceDrafter:
             if not looks_like_instruction(s)  # text that talks to the drafter is never evidence
         ]
         if not pool:
-            return Support(0.0, 0.0, 0.0, [], list(terms), [])
+            return Support(0.0, 0.0, 0.0, [], list(terms), [], 0.0)
         weights = self.weights or TermWeights.over(c.text for c in evidence.documents)
         covs = [coverage(terms, [s], weights, self.thesaurus)[0] for _, s in pool]
         sims = [0.0] * len(pool)
@@ -129,11 +138,14 @@ class EvidenceDrafter:
             key=lambda k: -(covs[k] + SIMILARITY_SCALE * (sims[k] - SIMILARITY_FLOOR)),
         )
         cands = [Candidate(pool[k][0], pool[k][1], covs[k]) for k in ranked]
+        detail_terms = list(dict.fromkeys([*terms, *key_terms(item.example)]))
+        detail, _ = coverage(detail_terms, [cands[0].text], weights, self.thesaurus)
+        completeness = (score + DETAIL_WEIGHT * detail) / (1 + DETAIL_WEIGHT)
         chosen, _, missing = self._select(terms, cands)
         if not chosen:
             chosen = cands[:1]
         hedges = [h for h in HEDGES if h in chosen[0].text and not _has_figure(chosen[0].text)]
-        return Support(score, best_cov, best_sim, chosen, missing, hedges)
+        return Support(score, best_cov, best_sim, chosen, missing, hedges, completeness)
 
     # --- checklist ---------------------------------------------------------------------------
 
@@ -175,7 +187,11 @@ class EvidenceDrafter:
         terms = key_terms(item.text)
         sup = self.support(item, evidence)
         chosen, missing, hedges = sup.chosen, sup.missing, sup.hedges
-        if sup.score >= self.settings.evidence_full and not hedges:
+        if (
+            sup.score >= self.settings.evidence_partial
+            and sup.completeness >= self.settings.evidence_full
+            and not hedges
+        ):
             verdict = "反映あり"
         elif sup.score >= self.settings.evidence_partial:
             verdict = "一部反映"

@@ -70,7 +70,11 @@ class Settings(BaseSettings):
         None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
     )
     evidence_full: float = Field(
-        0.44, ge=0, le=1, description="Evidence drafter: support needed for 反映あり."
+        0.38,
+        ge=0,
+        le=1,
+        description="Evidence drafter: completeness (support with the detail of the best "
+        "sentence) needed for 反映あり.",
     )
     evidence_partial: float = Field(
         0.39, ge=0, le=1, description="Evidence drafter: support needed for 一部反映."

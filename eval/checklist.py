@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -145,6 +146,34 @@ def evaluate_checklist(
     }
 
 
+@dataclass(frozen=True)
+class _Case:
+    contract: str
+    want: str
+    score: float
+    completeness: float
+    hedged: bool
+
+
+def _verdict(c: _Case, low: float, high: float) -> str:
+    """The evidence drafter's rule (copilot.evidence_drafter) for given thresholds."""
+    if c.score < low:
+        return "反映なし"
+    return "反映あり" if c.completeness >= high and not c.hedged else "一部反映"
+
+
+def _best_thresholds(cases: list[_Case]) -> tuple[float, float, float]:
+    """(accuracy, partial, full) with the best accuracy on a 0.01 grid; ties keep the first."""
+    grid = [round(x * 0.01, 2) for x in range(0, 101)]
+    best = (-1.0, 0.0, 0.0)
+    for low in grid:
+        for high in grid:
+            hits = sum(_verdict(c, low, high) == c.want for c in cases)
+            if cases and hits / len(cases) > best[0]:
+                best = (hits / len(cases), low, high)
+    return best
+
+
 def sweep_thresholds(
     services: Services,
     checklist_path: Path,
@@ -155,7 +184,8 @@ def sweep_thresholds(
 
     Support is computed once per golden case; every pair of thresholds on a 0.01 grid is then
     scored (hedged 反映あり counts as 一部反映, as in the drafter). This is how the defaults of
-    ``evidence_full`` and ``evidence_partial`` were chosen.
+    ``evidence_full`` and ``evidence_partial`` were chosen. The report also gives the accuracy of
+    leave-one-contract-out: thresholds fitted on the other contracts, scored on the one left out.
     """
     from copilot.checklist_run import gather_evidence
     from copilot.evidence_drafter import EvidenceDrafter
@@ -165,32 +195,23 @@ def sweep_thresholds(
     golden = load_judgements(golden_path)
     drafter = EvidenceDrafter(services.settings)
     drafter.prepare(services.index)
-    cases = []
+    cases: list[_Case] = []
     for n, g in enumerate(golden, start=1):
         say(f"[{n}/{len(golden)}] {g.contract} {g.item}")
         sup = drafter.support(items[g.item], gather_evidence(services, items[g.item], g.contract))
-        cases.append((GOLDEN_VERDICT[g.verdict], sup.score, bool(sup.hedges)))
-    grid = [round(x * 0.01, 2) for x in range(0, 101)]
-    best = (-1.0, 0.0, 0.0)
-    for low in grid:
-        for high in grid:
-            if high < low:
-                continue
-            hits = 0
-            for want, s, hedged in cases:
-                got = (
-                    "反映あり"
-                    if s >= high and not hedged
-                    else "一部反映"
-                    if s >= low
-                    else "反映なし"
-                )
-                hits += got == want
-            if hits / len(cases) > best[0]:
-                best = (hits / len(cases), low, high)
+        want = GOLDEN_VERDICT[g.verdict]
+        cases.append(_Case(g.contract, want, sup.score, sup.completeness, bool(sup.hedges)))
+    best = _best_thresholds(cases)
+    # How well thresholds chosen on the other contracts do on each contract: an estimate of the
+    # accuracy on contracts the thresholds were not fitted to.
+    held_out = 0
+    for contract in sorted({c.contract for c in cases}):
+        _, low, high = _best_thresholds([c for c in cases if c.contract != contract])
+        held_out += sum(_verdict(c, low, high) == c.want for c in cases if c.contract == contract)
     return {
         "judgements": len(cases),
         "best_accuracy": round(best[0], 4),
+        "leave_one_contract_out_accuracy": round(held_out / len(cases), 4) if cases else None,
         "evidence_partial": best[1],
         "evidence_full": best[2],
         "current": {
