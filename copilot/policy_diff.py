@@ -311,7 +311,7 @@ def align(old: list[Item], new: list[Item]) -> Alignment:
 # --- the changed words -------------------------------------------------------------------------
 
 _TOKEN = re.compile(
-    r"[\u4e00-\u9fff\u3400-\u4dbf々〆ヵヶ]+"  # kanji
+    r"[\u4e00-\u9fff\u3400-\u4dbf々〆ヵヶ]"  # kanji, one by one: compounds share parts
     r"|[\u3041-\u309f]+"  # hiragana
     r"|[\u30a0-\u30ffー]+"  # katakana
     r"|[0-9A-Za-z０-９Ａ-Ｚａ-ｚ.．]+"  # figures and Latin words
