@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -652,3 +653,25 @@ def test_final_report_writes_nothing_for_a_wrong_suffix(tmp_path: Path):
         export_final_report(report, tmp_path / "r.pdf")
     assert not list(tmp_path.iterdir())
     assert ReviewInfo(status="draft").label().startswith("【下書き】")
+
+
+@pytest.mark.slow
+def test_final_report_ranks_the_ingested_self_check_sheets(
+    corpus_data_dir, tmp_path: Path, monkeypatch, capsys
+):
+    data = tmp_path / "data"
+    shutil.copytree(corpus_data_dir, data, ignore=shutil.ignore_patterns("review.sqlite*"))
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(data))
+    _store_with_drafts()
+    out = tmp_path / "事業報告書.docx"
+    assert main(["report", "final", "--engagement", str(EXAMPLE), "--out", str(out)]) == 0
+    rows, text = table_rows(out), all_text(out)
+    ranking = [r for r in rows if len(r) == 6 and r[1] in (WELFARE, CITIZENS, SCHOOLS, TAX)]
+    assert sorted(r[1] for r in ranking) == sorted([WELFARE, CITIZENS, SCHOOLS, TAX])
+    assert [r[0] for r in ranking] == ["1", "2", "3", "4"] and all(r[5] == "○" for r in ranking)
+    assert "自己点検シートが取り込まれていない" not in text
+    # every policy sentence a reason rests on is in the appendix, referenced from its row
+    appendix = rows[rows.index(["No.", "文書", "条項パス", "頁", "引用"]) + 1 :]
+    reasons = [r for r in rows if len(r) == 4 and r[0].startswith("No.") and r[3].startswith("［")]
+    assert reasons and all(r[3] in text for r in reasons)
+    assert any(r[1].startswith("policy/") for r in appendix)
