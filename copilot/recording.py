@@ -13,7 +13,15 @@ from typing import Any
 from copilot.checklist_run import ChecklistRun
 from copilot.exports import ReviewInfo
 from copilot.findings import FindingsDraft
-from copilot.schemas import Answer, ChecklistJudgement, Finding, Provenance
+from copilot.policy_gap import GapAnalysis
+from copilot.schemas import (
+    Answer,
+    ChecklistJudgement,
+    Finding,
+    PolicyAdvice,
+    PolicyGap,
+    Provenance,
+)
 from copilot.services import Services
 from copilot.store import RUN_FIELDS, Draft, ReviewStore, User
 from ingest.pipeline import sha256_file
@@ -97,6 +105,67 @@ def save_answer(store: ReviewStore, user: User, services: Services, answer: Answ
     )
     store.add_draft(run_id, "answer", answer.question[:200], answer, user)
     return run_id
+
+
+def save_policy_gap(
+    store: ReviewStore, user: User, services: Services, analysis: GapAnalysis
+) -> int:
+    """Store a gap analysis run and one draft per requirement (key ``<policy>/<requirement>``)."""
+    evidence = sorted({e for g in analysis.gaps if g.provenance for e in g.provenance.evidence_ids})
+    first = next((g.provenance for g in analysis.gaps if g.provenance), None)
+    docs = {analysis.policy, analysis.guideline}
+    run_id = store.record_run(
+        "policy_gap",
+        {
+            "policy": analysis.policy,
+            "guideline": analysis.guideline,
+            "documents": [d for d in _documents(services) if d["document"] in docs],
+        },
+        user=user,
+        **_run_fields(first, evidence),
+    )
+    for g in analysis.gaps:
+        store.add_draft(run_id, "policy_gap", f"{analysis.policy}/{g.requirement}", g, user)
+    return run_id
+
+
+def save_policy_advice(
+    store: ReviewStore, user: User, services: Services, advice: list[PolicyAdvice]
+) -> int:
+    """Store an advice run and one draft per policy clause (key ``<policy>/<clause path>``)."""
+    evidence = sorted({e for a in advice if a.provenance for e in a.provenance.evidence_ids})
+    first = next((a.provenance for a in advice if a.provenance), None)
+    run_id = store.record_run(
+        "policy_advice",
+        {
+            "findings": sorted({f.draft_id for a in advice for f in a.findings if f.draft_id}),
+            "documents": [
+                d for d in _documents(services) if d["document"] in {a.policy for a in advice}
+            ],
+        },
+        user=user,
+        **_run_fields(first, evidence),
+    )
+    for a in advice:
+        store.add_draft(run_id, "policy_advice", f"{a.policy}/{a.clause.clause_path}", a, user)
+    return run_id
+
+
+def reviewed_gaps(store: ReviewStore, policy: str) -> list[tuple[PolicyGap, ReviewInfo]]:
+    """A policy's gap judgements (latest versions; the newest run's draft per requirement)."""
+    latest: dict[str, tuple[PolicyGap, ReviewInfo]] = {}
+    for d in store.list_drafts(kind="policy_gap", key_prefix=f"{policy}/"):
+        latest[d.key] = (PolicyGap.model_validate(d.payload), review_info(d))
+    return list(latest.values())
+
+
+def reviewed_advice(store: ReviewStore, policy: str = "") -> list[tuple[PolicyAdvice, ReviewInfo]]:
+    """Revision advice (latest versions; the newest run's draft per clause)."""
+    latest: dict[str, tuple[PolicyAdvice, ReviewInfo]] = {}
+    prefix = f"{policy}/" if policy else None
+    for d in store.list_drafts(kind="policy_advice", key_prefix=prefix):
+        latest[d.key] = (PolicyAdvice.model_validate(d.payload), review_info(d))
+    return list(latest.values())
 
 
 def review_info(draft: Draft) -> ReviewInfo:

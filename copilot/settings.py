@@ -79,6 +79,21 @@ class Settings(BaseSettings):
     evidence_partial: float = Field(
         0.39, ge=0, le=1, description="Evidence drafter: support needed for 一部反映."
     )
+    gap_full: float = Field(
+        0.30, ge=0, le=1, description="Policy gap analysis: support needed for 網羅."
+    )
+    gap_partial: float = Field(
+        0.17, ge=0, le=1, description="Policy gap analysis: support needed for 一部."
+    )
+    gap_margin: float = Field(
+        0.05,
+        ge=0,
+        description="Policy gap analysis: a policy sentence that fits another requirement better "
+        "by more than this is no evidence for the one judged.",
+    )
+    gap_candidates: int = Field(
+        5, ge=1, description="Policy gap analysis: policy clauses read for each requirement."
+    )
     llm_base_url: str | None = Field(
         None,
         description="OpenAI-compatible local LLM server (e.g. http://127.0.0.1:8080/v1); unset = "

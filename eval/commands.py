@@ -84,6 +84,32 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_policy(args: argparse.Namespace) -> int:
+    from copilot.cli import err, open_services, print_json
+    from eval.policy import evaluate_policy, sweep_thresholds
+
+    with open_services() as services:
+        if args.sweep:
+            report = sweep_thresholds(services, Path(args.golden), notify=err)
+        else:
+            report = evaluate_policy(services, Path(args.golden), notify=err)
+    if args.json:
+        print_json(report)
+    else:
+        for key, value in report.items():
+            if key not in ("wrong", "confusion"):
+                print(f"{key:>24}: {value}")
+        for want, row in report.get("confusion", {}).items():  # type: ignore[union-attr]
+            print(f"  正解 {want}: " + "　".join(f"{k} {v}" for k, v in row.items()))
+        for w in report.get("wrong", []):  # type: ignore[union-attr]
+            print(f"  誤り {w['requirement']}: 正解 {w['expected']} / 判定 {w['got']}")
+    if args.min_accuracy is not None and not args.sweep:
+        if float(report["accuracy"]) < args.min_accuracy:  # type: ignore[arg-type]
+            err(f"accuracy {report['accuracy']} が基準 {args.min_accuracy} を下回りました")
+            return 1
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `copilot eval retrieval`."""
     p = sub.add_parser("eval", help="評価 / evaluation against golden sets")
@@ -104,3 +130,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--json", action="store_true")
     c.add_argument("--sweep", action="store_true", help="choose the evidence drafter's thresholds")
     c.set_defaults(func=_cmd_checklist)
+    c = eval_sub.add_parser("policy", help="規程の網羅状況判定の評価 / policy gap analysis")
+    c.add_argument("--golden", required=True, help="JSON golden set (eval/golden/policy_gap.json)")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--sweep", action="store_true", help="choose the gap analysis thresholds")
+    c.add_argument("--min-accuracy", type=float, default=None, help="exit 1 below this accuracy")
+    c.set_defaults(func=_cmd_policy)

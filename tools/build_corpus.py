@@ -61,6 +61,17 @@ DOCX_DOCS = [
     ("contracts/C-2026-002/契約書.txt", "contracts/C-2026-002/契約書.docx", False),
     ("contracts/C-2026-003/契約書.txt", "contracts/C-2026-003/契約書.docx", False),
     ("contracts/C-2026-003/発注仕様書.txt", "contracts/C-2026-003/発注仕様書.docx", False),
+    # the gap-analysis pair: a prefecture's guideline and a town's standard with known gaps
+    (
+        "policy_gap/guideline/架空県市町村情報セキュリティ対策ガイドライン.txt",
+        "policy_gap/guideline/架空県市町村情報セキュリティ対策ガイドライン.docx",
+        False,
+    ),
+    (
+        "policy_gap/policy/架空町情報セキュリティ対策基準.txt",
+        "policy_gap/policy/架空町情報セキュリティ対策基準.docx",
+        False,
+    ),
 ]
 COPIED = [("policy/架空市情報セキュリティ基本方針.md", "policy/架空市情報セキュリティ基本方針.md")]
 
