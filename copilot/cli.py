@@ -163,6 +163,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Take a document out of the index (the file stays where it is)."""
+    with open_services() as s:
+        doc = s.remove(args.doc_id)
+    err(f"索引から外しました: {doc.document}（{doc.clauses} 条項）。ファイルは残っています。")
+    return 0
+
+
 def _drafting_user(args: argparse.Namespace) -> User | None:
     """The authenticated user a drafting run is recorded under; None only with --no-save.
 
@@ -394,8 +402,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "画面（UI）に必要な gradio が入っていません。`make install` を実行してください。",
             "the UI needs gradio; run `make install`.",
         ) from exc
-    err(f"監査コパイロットの画面: http://{args.host}:{args.port}/ （終了は Ctrl+C）")
-    serve(load_settings(), args.host, args.port)
+    settings = load_settings()
+    host = args.host or settings.ui_host  # --host wins over COPILOT_UI_HOST
+    err(f"監査コパイロットの画面: http://{host}:{args.port}/ （終了は Ctrl+C）")
+    serve(settings, host, args.port)
     return 0
 
 
@@ -443,6 +453,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help="データをすべて消去 / erase all data")
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("remove", help="文書を索引から外す / remove a document from the index")
+    p.add_argument("doc_id", metavar="DOC_ID", help="document id (see `copilot status`)")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser(
         "ask", help="規程について質問する / ask about the policy", parents=[_save_parent()]
@@ -496,7 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_findings_draft)
 
     p = sub.add_parser("serve", help="画面を起動する / start the browser UI")
-    p.add_argument("--host", default="127.0.0.1", help="listen address (default: loopback only)")
+    p.add_argument(
+        "--host", help="listen address (default: COPILOT_UI_HOST, which defaults to 127.0.0.1)"
+    )
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(func=cmd_serve)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from copilot.errors import ConfigError
+from copilot.errors import ConfigError, UserError
 from copilot.retrieval import Fusion, filters, search
 from copilot.schemas import DocumentStatus, Hit, IndexStatus
 from copilot.settings import Settings, ensure_dirs
@@ -95,6 +95,34 @@ class Services:
             where=filters(kind, contract),
             fusion=self.fusion,
             thesaurus=self.thesaurus,
+        )
+
+    def remove(self, doc_id: str) -> DocumentStatus:
+        """Take one document out of the index (both the vectors and BM25); returns what it was.
+
+        The file itself is not touched: ingesting it again brings the document back.
+
+        Raises:
+            UserError: no document with that id.
+
+        """
+        doc = self.index.document(doc_id)
+        if doc is None:
+            raise UserError(
+                f"文書 {doc_id} は索引にありません。`copilot status` で文書 ID を"
+                "確かめてください。",
+                f"there is no document {doc_id} in the index; look up its id with "
+                "`copilot status`.",
+            )
+        self.index.remove_document(doc_id)
+        return DocumentStatus(
+            document=doc.doc_id,
+            title=doc.title,
+            kind=doc.kind,
+            contract=doc.contract,
+            clauses=doc.n_clauses,
+            ingested_at=doc.ingested_at,
+            source=doc.source,
         )
 
     def status(self) -> IndexStatus:

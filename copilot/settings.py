@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     )
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in fusion.")
+    ui_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="Address the browser UI listens on: 127.0.0.1 = this machine only; 0.0.0.0 "
+        "or the machine's LAN address opens it to the team (login stays required). "
+        "`copilot serve --host` wins over it.",
+    )
 
     @classmethod
     def settings_customise_sources(

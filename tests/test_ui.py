@@ -5,6 +5,7 @@ must stay on loopback."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import CHROMIUM, ForeignRequests, chromium, free_port, screenshot
+from tests.conftest import ROOT
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,6 +30,8 @@ USERS = (
     ("suzuki", "鈴木 一郎", "lead"),
 )
 FOREIGN = ForeignRequests()
+GOLDEN_RETRIEVAL = ROOT / "eval" / "golden" / "retrieval.jsonl"
+GOLDEN_CHECKLIST = ROOT / "eval" / "golden" / "checklist_judgements.json"
 
 
 def password(name: str) -> str:
@@ -35,11 +39,10 @@ def password(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_url(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on a free loopback port over a copy of the ingested corpus, with three users."""
+def app_settings(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings over a copy of the ingested corpus, with three users."""
     from copilot.settings import load_settings
     from copilot.store import open_store
-    from ui.app import serve
 
     data = tmp_path_factory.mktemp("ui") / "data"
     shutil.copytree(corpus_data_dir, data, ignore=shutil.ignore_patterns("review.sqlite*"))
@@ -49,6 +52,15 @@ def app_url(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             store.add_user(
                 name, display, role, password(name), by=None if role == "admin" else "admin"
             )
+    return settings
+
+
+@pytest.fixture(scope="module")
+def app_url(app_settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app on a free loopback port over ``app_settings``."""
+    from ui.app import serve
+
+    settings = app_settings
     port = free_port()
     app = serve(settings, "127.0.0.1", port, block=False)
     try:
@@ -137,6 +149,48 @@ def test_checklist_run_shows_29_items(lead):
     screenshot(lead, "02-checklist")
 
 
+def test_open_a_checklist_item_edit_it_and_approve_it(lead, app_settings):
+    from copilot.store import open_store
+
+    tab(lead, "チェックリスト審査")
+    rows = lead.locator("#checklist-table [role=row]")
+    # the first item with an evidence quote: its citations have something to show
+    row = next(
+        rows.nth(i)
+        for i in range(1, rows.count())
+        if rows.nth(i).locator("[role=gridcell]").nth(4).inner_text().strip()
+    )
+    draft_id = row.locator("[role=gridcell]").first.inner_text().strip()
+    item = row.locator("[role=gridcell]").nth(1).inner_text().strip()
+    row.locator("[role=gridcell]").nth(1).click()
+    expect(lead.locator("#item-head")).to_contain_text(f"下書き {draft_id}・版 1", timeout=30_000)
+    expect(lead.locator("#item-head")).to_contain_text(item)
+    cites = lead.locator("#item-citations")
+    expect(cites.locator("mark").first).to_be_visible()
+    text = cites.inner_text()
+    assert "文書" in text and "条項" in text and "ページ" in text
+    assert cites.locator("mark").first.inner_text().strip() in text
+    advice = "再委託先の一覧と承認の記録を次回の監査までに提出すること（UI テストの修正）。"
+    lead.fill("#edit-advice textarea", advice)
+    lead.fill("#edit-comment textarea, #edit-comment input", "助言を具体的にした")
+    lead.click("#item-save")
+    expect(lead.locator("#item-save-msg")).to_contain_text("版 2", timeout=30_000)
+    expect(lead.locator("#item-head")).to_contain_text(f"下書き {draft_id}・版 2")
+    expect(lead.locator("#item-head")).to_contain_text("助言を具体的にした")
+    expect(lead.locator("#checklist-table")).to_contain_text("UI テストの修正")
+    screenshot(lead, "09-checklist-item")
+    lead.click("#checklist-approve")
+    expect(lead.locator("#checklist-sign-msg")).to_contain_text(
+        f"下書き {draft_id} を修正承認", timeout=30_000
+    )
+    expect(lead.locator("#item-head")).to_contain_text("修正承認済", timeout=30_000)
+    with open_store(app_settings) as store:
+        draft = store.get_draft(int(draft_id))
+    assert [v.version for v in draft.versions] == [1, 2]
+    assert draft.payload["advice"] == advice and draft.original.payload["advice"] != advice
+    assert draft.status == "approved_with_edits" and draft.signoff.actor == "suzuki"
+
+
 def test_lead_approves_a_finding_and_downloads_the_notice(lead, tmp_path: Path):
     tab(lead, "発見事項")
     lead.locator("#f-contract input").click()
@@ -160,6 +214,48 @@ def test_lead_approves_a_finding_and_downloads_the_notice(lead, tmp_path: Path):
     assert "情報セキュリティ監査結果通知（案）" in text and DIVISION in text
     assert "承認された発見事項はありません" not in text
     screenshot(lead, "03-findings")
+
+
+def test_edit_a_finding_and_reject_another_version(lead, app_settings):
+    from copilot.store import open_store
+
+    tab(lead, "発見事項")
+    lead.get_by_role("button", name="一覧を更新").click()
+    rows = lead.locator("#findings-table [role=row]")
+    expect(rows.nth(1)).to_be_visible(timeout=30_000)
+    row = next(
+        rows.nth(i)
+        for i in range(1, rows.count())
+        if rows.nth(i).locator("[role=gridcell]").nth(3).inner_text().strip() == "下書き"
+    )
+    draft_id = row.locator("[role=gridcell]").first.inner_text().strip()
+    row.locator("[role=gridcell]").nth(4).click()
+    expect(lead.locator("#finding-head")).to_contain_text(
+        f"下書き {draft_id}・版 1", timeout=30_000
+    )
+    expect(lead.locator("#finding-basis")).to_contain_text("判断基準")
+    recommendation = "委託先の再委託承認の手続を文書化し、年1回その記録を確認すること。"
+    lead.fill("#finding-reco textarea", recommendation)
+    lead.locator("#finding-rating").get_by_text("意見").click()
+    lead.click("#finding-save")
+    expect(lead.locator("#finding-save-msg")).to_contain_text("版 2", timeout=30_000)
+    expect(lead.locator("#finding-head")).to_contain_text(f"下書き {draft_id}・版 2")
+    screenshot(lead, "10-finding-edit")
+    lead.fill("#finding-id input", draft_id)
+    lead.locator("#finding-approve").locator("..").get_by_label(
+        "承認・却下のコメント（却下は必須）"
+    ).fill("根拠の確認が足りない")
+    lead.click("#finding-reject")
+    expect(lead.locator("#finding-sign-msg")).to_contain_text(
+        f"下書き {draft_id} を却下", timeout=30_000
+    )
+    expect(lead.locator("#finding-head")).to_contain_text("却下", timeout=30_000)
+    with open_store(app_settings) as store:
+        draft = store.get_draft(int(draft_id))
+    assert len(draft.versions) == 2
+    assert draft.payload["recommendation"] == recommendation
+    assert draft.payload["rating"] == "意見"
+    assert draft.status == "rejected" and draft.signoff.comment == "根拠の確認が足りない"
 
 
 def test_review_tab_shows_the_queue_and_a_verified_log(lead):
@@ -214,3 +310,135 @@ def test_an_auditor_has_no_sign_off(browser, app_url: str):
     assert not page.locator("#finding-approve").is_visible()
     screenshot(page, "06-auditor-findings")
     page.context.close()
+
+
+def _golden_subset(source: Path, target: Path, n: int) -> Path:
+    """The first ``n`` cases of a golden set, in its own format (JSONL or a JSON list)."""
+    if source.suffix == ".jsonl":
+        lines = [ln for ln in source.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        target.write_text("\n".join(lines[:n]) + "\n", encoding="utf-8")
+    else:
+        cases = json.loads(source.read_text(encoding="utf-8"))
+        target.write_text(json.dumps(cases[:n], ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def _eval_table(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The rows (構成, 区分, 指標, 値) of the evaluation table."""
+    rows = page.locator("#eval-table [role=row]")
+    return [
+        [c.strip() for c in rows.nth(i).locator("[role=gridcell]").all_inner_texts()]
+        for i in range(1, rows.count())
+    ]
+
+
+def test_eval_tab_runs_our_retrieval_on_a_golden_subset(lead, app_settings, tmp_path: Path):
+    from copilot.services import build_services
+    from eval.retrieval import evaluate_retrieval
+
+    golden = _golden_subset(GOLDEN_RETRIEVAL, tmp_path / "retrieval-5.jsonl", 5)
+    tab(lead, "評価")
+    lead.set_input_files("#eval-upload input[type=file]", str(golden))
+    expect(lead.locator("#eval-upload")).to_contain_text("retrieval-5.jsonl", timeout=30_000)
+    lead.get_by_role("button", name="評価を実行").click()
+    expect(lead.locator("#eval-msg")).to_contain_text("（5 件）", timeout=120_000)
+    shown = {
+        metric: value
+        for system, subset, metric, value in _eval_table(lead)
+        if system == "本システム" and subset == "全体"
+    }
+    assert all(row[0] == "本システム" for row in _eval_table(lead))  # the baseline was skipped
+    # the same golden file through eval's runner, outside the UI
+    services = build_services(app_settings)
+    try:
+        report = evaluate_retrieval(services, golden, with_baseline=False)
+    finally:
+        services.close()
+    overall = report["pipeline"]["overall"]
+    assert float(shown["recall@5（上位5件に正解）"]) == overall["recall@5"]
+    assert float(shown["recall@10（上位10件に正解）"]) == overall["recall@10"]
+    assert float(shown["MRR@10（正解の順位の逆数）"]) == overall["mrr@10"]
+    assert float(shown["上位5件の平均文字数"]) == overall["mean_chars_top5"]
+    expect(lead.locator("#eval-chart")).to_contain_text("MRR@10", timeout=30_000)
+    assert "（比較用）" not in lead.inner_text("#eval-chart")
+    screenshot(lead, "11-eval-retrieval")
+
+
+def test_eval_tab_runs_the_checklist_golden_subset(lead, tmp_path: Path):
+    golden = _golden_subset(GOLDEN_CHECKLIST, tmp_path / "checklist-4.json", 4)
+    cases = json.loads(golden.read_text(encoding="utf-8"))
+    verdict_ja = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
+    tab(lead, "評価")
+    lead.locator("#eval-which").get_by_text("チェックリスト判定").click()
+    lead.set_input_files("#eval-upload input[type=file]", str(golden))
+    expect(lead.locator("#eval-upload")).to_contain_text("checklist-4.json", timeout=30_000)
+    lead.get_by_role("button", name="評価を実行").click()
+    expect(lead.locator("#eval-msg")).to_contain_text("（4 件）", timeout=180_000)
+    shown = {metric: value for _, _, metric, value in _eval_table(lead)}
+    for label in ("判定の正解率", "macro-F1（3判定）", "根拠の再現率", "引用の検証通過率"):
+        assert 0.0 <= float(shown[label]) <= 1.0, (label, shown)
+    # every judgement that missed is listed with the golden verdict; the rest count as right
+    notes = lead.inner_text("#eval-notes")
+    missed = [c for c in cases if f"{c['contract']} {c['item']}:" in notes]
+    for c in missed:
+        assert f"{c['contract']} {c['item']}: 正解 {verdict_ja[c['verdict']]}" in notes
+    assert float(shown["判定の正解率"]) == round(1 - len(missed) / len(cases), 4)
+    # the chart redrawn with the checklist's metrics, not the retrieval bars of before
+    expect(lead.locator("#eval-chart")).to_contain_text("判定の正解率", timeout=30_000)
+    expect(lead.locator("#eval-chart")).not_to_contain_text("MRR@10")
+    screenshot(lead, "12-eval-checklist")
+
+
+def test_an_error_shows_in_japanese_and_english(lead):
+    tab(lead, "質問")
+    lead.get_by_label("質問").first.fill("   ")
+    lead.get_by_role("button", name="質問する").click()
+    toast = lead.get_by_text("質問を入力してください。")
+    expect(toast).to_be_visible(timeout=30_000)
+    expect(lead.get_by_text("Error: type a question.")).to_be_visible()
+    lead.evaluate("window.scrollTo(0, 0)")  # the message sits at the top of the window
+    lead.wait_for_timeout(1000)  # let it fade in before the screenshot
+    screenshot(lead, "13-error")
+
+
+def _cited_documents(page, question: str) -> str:  # type: ignore[no-untyped-def]
+    """The citations of the answer to ``question``, asked on a freshly loaded page."""
+    page.reload()  # no earlier answer left on the page to be mistaken for this one
+    page.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
+    tab(page, "質問")
+    page.get_by_label("質問").first.fill(question)
+    page.get_by_role("button", name="質問する").click()
+    page.wait_for_selector("#citations label", timeout=60_000)
+    return page.inner_text("#citations")
+
+
+def test_remove_a_document_after_confirming(lead, app_settings):
+    # last in this file: the other tests use the whole corpus
+    from copilot.services import build_services
+
+    doc_id = "policy/架空市情報セキュリティ基本方針.md"
+    question = "基本方針を適用する機関はどこか"
+    assert doc_id in _cited_documents(lead, question)
+    tab(lead, "文書管理")
+    expect(lead.locator("#index-status")).to_contain_text("架空市情報セキュリティ基本方針")
+    lead.locator("#remove-doc input").click()
+    lead.get_by_role("option", name=f"（{doc_id}）").click()
+    lead.click("#remove-ask")
+    expect(lead.locator("#remove-question")).to_contain_text("よろしいですか", timeout=30_000)
+    expect(lead.locator("#index-status")).to_contain_text("架空市情報セキュリティ基本方針")
+    lead.click("#remove-yes")
+    expect(lead.locator("#remove-msg")).to_contain_text("索引から外しました", timeout=60_000)
+    expect(lead.locator("#index-status")).not_to_contain_text("架空市情報セキュリティ基本方針")
+    assert not lead.locator("#remove-yes").is_visible()
+    screenshot(lead, "14-documents-removed")
+    lead.locator("#remove-doc input").click()
+    expect(lead.get_by_role("option", name=f"（{doc_id}）")).to_have_count(0)
+    lead.keyboard.press("Escape")
+    assert doc_id not in _cited_documents(lead, question)
+    services = build_services(app_settings)
+    try:
+        hits = services.search(question, top_k=20)
+        assert services.index.document(doc_id) is None
+    finally:
+        services.close()
+    assert hits and all(h.document != doc_id for h in hits)

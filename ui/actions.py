@@ -21,7 +21,7 @@ from copilot.errors import UserError
 from copilot.findings import from_checklist
 from copilot.ledger import LedgerCheck
 from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
-from copilot.schemas import Answer, IndexStatus
+from copilot.schemas import Answer, DocumentStatus, IndexStatus
 from copilot.selfcheck import Triage
 from copilot.services import Services, build_services
 from copilot.settings import Settings
@@ -108,13 +108,24 @@ def clause(deps: Deps, clause_id: str) -> ClauseRecord:
     return found[clause_id]
 
 
-def contracts_and_checklists(deps: Deps) -> tuple[list[str], list[tuple[str, str]]]:
-    """Contract ids and (title, source) of the checklists in the index."""
+@dataclass(frozen=True)
+class Choices:
+    """What the pickers offer: contract ids, and (label, value) of checklists and documents."""
+
+    contracts: list[str]
+    checklists: list[tuple[str, str]]
+    documents: list[tuple[str, str]]
+
+
+def choices(deps: Deps) -> Choices:
+    """Contract ids, checklists (title, source) and documents (title and id, id) of the index."""
     with deps.services() as s:
         docs = s.index.documents()
-    contracts = sorted({d.contract for d in docs if d.contract})
-    checklists = [(d.title, d.source) for d in docs if d.kind == "checklist"]
-    return contracts, checklists
+    return Choices(
+        contracts=sorted({d.contract for d in docs if d.contract}),
+        checklists=[(d.title, d.source) for d in docs if d.kind == "checklist"],
+        documents=[(f"{d.title}（{d.doc_id}）", d.doc_id) for d in docs],
+    )
 
 
 def _checklist_file(source: str) -> Path:
@@ -276,3 +287,178 @@ def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
     ledger = _ingested(deps, "ledger", "外部サービス利用管理台帳", "ledger")[0]
     with deps.services() as s:
         return check_ledger(s, ledger, _contract(contract))
+
+
+# --- one draft: open, edit ---------------------------------------------------------------------
+
+KIND_JA = {"checklist_judgement": "チェックリストの判定", "finding": "発見事項"}
+CITED_FIELDS = ("evidence", "basis", "criteria")
+
+
+def _draft_of_kind(deps: Deps, draft_id: float | None, kind: str) -> Draft:
+    if not draft_id:
+        raise UserError(
+            "表の行を選ぶか、下書きの番号を入力してください。",
+            "pick a row of the table or give the draft number.",
+        )
+    draft = deps.store.get_draft(int(draft_id))
+    if draft.kind != kind:
+        raise UserError(
+            f"下書き {draft.id} は{KIND_JA.get(draft.kind, draft.kind)}です。"
+            f"この画面では{KIND_JA[kind]}の下書きを開いてください。",
+            f"draft {draft.id} is a {draft.kind}; open a {kind} draft on this screen.",
+        )
+    return draft
+
+
+def open_draft(
+    deps: Deps, draft_id: float | None, kind: str
+) -> tuple[Draft, dict[str, ClauseRecord]]:
+    """A draft of ``kind`` and the stored clauses its citations point at (gone ones left out).
+
+    Raises:
+        UserError: no number, an unknown draft, or a draft of another kind.
+
+    """
+    draft = _draft_of_kind(deps, draft_id, kind)
+    ids = [c["clause_id"] for f in CITED_FIELDS for c in draft.payload.get(f, [])]
+    with deps.services() as s:
+        return draft, s.index.clauses(ids)
+
+
+def _edit(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    kind: str,
+    changes: dict[str, str],
+    comment: str,
+) -> Draft:
+    user = current_user(deps, name)
+    draft = _draft_of_kind(deps, draft_id, kind)
+    deps.store.edit(draft.id, {**draft.payload, **changes}, user, (comment or "").strip())
+    return deps.store.get_draft(draft.id)
+
+
+def edit_judgement(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    verdict: str,
+    advice: str,
+    proposed_wording: str,
+    comment: str,
+) -> Draft:
+    """Save an edited checklist judgement as a new version (the store validates it).
+
+    The はい/いいえ answer follows the verdict, as the drafters set it.
+    """
+    from copilot.schemas import ANSWER_OF
+
+    changes = {
+        "verdict": verdict,
+        "advice": (advice or "").strip(),
+        "proposed_wording": (proposed_wording or "").strip(),
+    }
+    if verdict in ANSWER_OF:
+        changes["answer"] = ANSWER_OF[verdict]
+    return _edit(deps, name, draft_id, "checklist_judgement", changes, comment)
+
+
+def edit_finding(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    parts: dict[str, str],
+    comment: str,
+) -> Draft:
+    """Save an edited finding (title, finding, rating, risk, recommendation) as a new version."""
+    changes = {k: (v or "").strip() for k, v in parts.items()}
+    return _edit(deps, name, draft_id, "finding", changes, comment)
+
+
+def drafts_by_id(deps: Deps, ids: list[int]) -> list[Draft]:
+    """The drafts with these numbers, in that order."""
+    return [deps.store.get_draft(int(i)) for i in ids]
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def document(deps: Deps, doc_id: str | None) -> DocumentStatus:
+    """One document of the index, to confirm before removing it.
+
+    Raises:
+        UserError: none chosen, or it is not in the index.
+
+    """
+    if not doc_id:
+        raise UserError("外す文書を選んでください。", "choose the document to remove.")
+    with deps.services() as s:
+        found = [d for d in s.status().documents if d.document == doc_id]
+    if not found:
+        raise UserError(
+            f"文書 {doc_id} は索引にありません（一覧を更新してください）。",
+            f"there is no document {doc_id} in the index (refresh the list).",
+        )
+    return found[0]
+
+
+def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> DocumentStatus:
+    """Take a document out of the index; a copy that the upload made is deleted too."""
+    current_user(deps, name)
+    if not doc_id:
+        raise UserError("外す文書を選んでください。", "choose the document to remove.")
+    with deps.services() as s:
+        removed = s.remove(doc_id)
+    source = Path(removed.source)
+    uploads = (Path(deps.settings.data_dir) / "uploads").resolve()
+    if source.resolve().parent == uploads and source.is_file():
+        source.unlink()  # our own copy (ingest_uploads made it); the user's file is elsewhere
+    return removed
+
+
+# --- evaluation (the only place ui uses eval: the 評価 tab) -------------------------------------
+
+GOLDEN = {
+    "retrieval": Path("eval/golden/retrieval.jsonl"),
+    "checklist": Path("eval/golden/checklist_judgements.json"),
+}
+
+
+def golden_file(which: str, upload: str | None) -> Path:
+    """The uploaded golden set, else the project's own one for ``which``."""
+    if upload:
+        return Path(upload)
+    import eval as eval_package
+
+    root = Path(eval_package.__file__).resolve().parents[1]
+    return root / GOLDEN[which]
+
+
+def evaluate(
+    deps: Deps,
+    which: str,
+    upload: str | None,
+    checklist: str,
+    with_baseline: bool,
+    note: Callable[[str], None],
+) -> dict[str, object]:
+    """Run a golden set through eval's runner: ``retrieval`` or ``checklist``.
+
+    Raises:
+        UserError: unknown golden set, a bad golden file, no checklist, nothing ingested.
+
+    """
+    if which not in GOLDEN:
+        raise UserError("正解データの種類を選んでください。", "choose which golden set to run.")
+    golden = golden_file(which, upload)
+    with deps.services() as s:
+        if which == "retrieval":
+            from eval.retrieval import evaluate_retrieval
+
+            return evaluate_retrieval(s, golden, with_baseline=with_baseline, notify=note)
+        from eval.checklist import evaluate_checklist
+
+        drafter = make_drafter(deps.drafter_name(), s.settings)
+        return evaluate_checklist(s, _checklist_file(checklist), golden, drafter, notify=note)
