@@ -393,22 +393,6 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Start the browser UI (Gradio) on this machine."""
-    try:
-        from ui.app import serve  # the UI is a face over copilot: imported only here
-    except ImportError as exc:
-        raise UserError(
-            "画面（UI）に必要な gradio が入っていません。`make install` を実行してください。",
-            "the UI needs gradio; run `make install`.",
-        ) from exc
-    settings = load_settings()
-    host = args.host or settings.ui_host  # --host wins over COPILOT_UI_HOST
-    err(f"監査コパイロットの画面: http://{host}:{args.port}/ （終了は Ctrl+C）")
-    serve(settings, host, args.port)
-    return 0
-
-
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -508,13 +492,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--drafter", choices=["evidence", "llm"])
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_findings_draft)
-
-    p = sub.add_parser("serve", help="画面を起動する / start the browser UI")
-    p.add_argument(
-        "--host", help="listen address (default: COPILOT_UI_HOST, which defaults to 127.0.0.1)"
-    )
-    p.add_argument("--port", type=int, default=7860)
-    p.set_defaults(func=cmd_serve)
 
     cli_review.register(sub)
     cli_export.register(sub)
