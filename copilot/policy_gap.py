@@ -57,7 +57,7 @@ _OBLIGATION = re.compile(
 _EXPLANATION = re.compile(r"^\s*(?:【解説】|\[解説\]|［解説］|（解説）|\(解説\)|解説[:：])")
 # A line that only labels the item: 「[遵守事項] 2.1.1(1)(a)」「【基本対策事項】2.1.1(1)-1」.
 _LABEL_LINE = re.compile(
-    r"^\s*(?:\[[^\]]{1,12}\]|［[^］]{1,12}］|【[^】]{1,12}】)[\s\w.()（）\-]*$"
+    r"^\s*(?:\[[^\]]{1,12}\]|［[^］]{1,12}］|【[^】]{1,12}】)[\s0-9A-Za-z.()（）\-]*$"
 )
 _DOTTED = re.compile(r"^\d+(?:\.\d+)+")
 
