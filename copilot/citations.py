@@ -39,6 +39,17 @@ def looks_like_instruction(text: str) -> bool:
     return any(m.lower() in low for m in _INSTRUCTION_MARKERS)
 
 
+def cite(clause: ClauseRecord, quote: str) -> Citation:
+    """A citation of words from a stored clause; document, path and page come from the store."""
+    return Citation(
+        clause_id=clause.clause_id,
+        document=clause.doc_id,
+        clause_path=clause.path,
+        page=clause.page,
+        quote=quote,
+    )
+
+
 def bind(citation: Citation, clause: ClauseRecord) -> Citation:
     """The citation with its document, path and page taken from the stored clause."""
     return citation.model_copy(

@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from copilot.citations import looks_like_instruction
+from copilot.citations import cite, looks_like_instruction
 from copilot.drafting import Evidence, FindingInput, provenance, register, sentences
-from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Citation, Finding
+from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
 from copilot.settings import Settings
 from copilot.terms import TermWeights, coverage, key_terms
 from copilot.thesaurus import Thesaurus, load_thesaurus
@@ -69,16 +69,6 @@ class Support:
     missing: list[str]
     hedges: list[str]
     completeness: float = 0.0
-
-
-def _cite(clause: ClauseRecord, quote: str) -> Citation:
-    return Citation(
-        clause_id=clause.clause_id,
-        document=clause.doc_id,
-        clause_path=clause.path,
-        page=clause.page,
-        quote=quote,
-    )
 
 
 def _where(clause: ClauseRecord) -> str:
@@ -199,7 +189,7 @@ class EvidenceDrafter:
             verdict = "反映なし"
             chosen = []
         basis = [
-            _cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
+            cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
             for c in evidence.basis[:2]
         ]
         quotes = "、".join(f"{_where(c.clause)}「{c.text}」" for c in chosen)
@@ -241,7 +231,7 @@ class EvidenceDrafter:
             verdict=verdict,
             answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
             rationale=rationale,
-            evidence=[_cite(c.clause, c.text) for c in chosen],
+            evidence=[cite(c.clause, c.text) for c in chosen],
             basis=basis,
             advice=advice,
             proposed_wording=proposed,
@@ -280,7 +270,7 @@ class EvidenceDrafter:
         return Answer(
             question=question,
             text=text,
-            citations=[_cite(c.clause, c.text) for c in picked],
+            citations=[cite(c.clause, c.text) for c in picked],
             provenance=provenance(
                 self.name, self.model, "ask", VERSION, self.rules_hash, evidence, self.settings
             ),
@@ -291,9 +281,9 @@ class EvidenceDrafter:
     def finding(self, given: FindingInput) -> Finding:
         """A finding assembled from the problem, the rule it breaks and the evidence."""
         basis = given.evidence.basis[:2]
-        criteria = [_cite(c, sentences(c.text)[0] if sentences(c.text) else c.text) for c in basis]
+        criteria = [cite(c, sentences(c.text)[0] if sentences(c.text) else c.text) for c in basis]
         evidence = [
-            _cite(given.evidence.allowed[cid], quote) for cid, quote in given.evidence_quotes
+            cite(given.evidence.allowed[cid], quote) for cid, quote in given.evidence_quotes
         ]
         rule = "、".join(f"{_where(c)}" for c in basis) or "関係規程"
         risk = (

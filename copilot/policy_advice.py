@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from copilot.citations import gate
+from copilot.citations import cite, gate
 from copilot.drafting import Evidence, provenance, sentences
 from copilot.errors import UserError
 from copilot.evidence_drafter import HEDGES
@@ -52,16 +52,6 @@ def signed_findings(store: ReviewStore) -> list[SignedFinding]:
             )
         )
     return out
-
-
-def _cite(clause: ClauseRecord, quote: str) -> Citation:
-    return Citation(
-        clause_id=clause.clause_id,
-        document=clause.doc_id,
-        clause_path=clause.path,
-        page=clause.page,
-        quote=quote,
-    )
 
 
 def _clause_of(services: Services, c: Citation) -> ClauseRecord | None:
@@ -165,11 +155,11 @@ def draft_advice(services: Services, store: ReviewStore, policy: str = "") -> li
             + "実施する者、時期及び記録を明記するよう改定を検討されたい。"
         )
         guideline = [
-            _cite(b, next(iter(sentences(b.text)), b.text)) for b in basis if sentences(b.text)
+            cite(b, next(iter(sentences(b.text)), b.text)) for b in basis if sentences(b.text)
         ]
         draft = PolicyAdvice(
             policy=clause.doc_id,
-            clause=_cite(clause, says),
+            clause=cite(clause, says),
             clause_says=says,
             what_happened=happened,
             findings=refs,

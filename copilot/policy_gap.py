@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel
 
-from copilot.citations import gate, looks_like_instruction
+from copilot.citations import cite, gate, looks_like_instruction
 from copilot.drafting import Evidence, provenance, sentences
 from copilot.errors import IndexMissingError, UserError
 from copilot.evidence_drafter import HEDGES, SIMILARITY_FLOOR, SIMILARITY_SCALE
@@ -199,16 +199,6 @@ def _document(services: Services, doc_id: str, role_ja: str, role_en: str) -> st
             f"`copilot status` ({len(known)} ingested).",
         )
     return doc.title
-
-
-def _cite(clause: ClauseRecord, quote: str) -> Citation:
-    return Citation(
-        clause_id=clause.clause_id,
-        document=clause.doc_id,
-        clause_path=clause.path,
-        page=clause.page,
-        quote=quote,
-    )
 
 
 @dataclass(frozen=True)
@@ -421,8 +411,8 @@ class GapJudge:
             chapter=req.chapter,
             coverage=verdict,  # type: ignore[arg-type]
             rationale=rationale,
-            policy_citations=[_cite(c.clause, c.text) for c in chosen],
-            guideline_citation=_cite(req.clause, req.quote),
+            policy_citations=[cite(c.clause, c.text) for c in chosen],
+            guideline_citation=cite(req.clause, req.quote),
             missing=missing if verdict != "網羅" else [],
             advice=advice,
             proposed_wording=proposed,
