@@ -15,10 +15,8 @@ from copilot.checklist_run import judge_item
 from copilot.checklists import import_checklist
 from copilot.drafting import Drafter
 from copilot.errors import UserError
-from copilot.schemas import ChecklistJudgement
 from copilot.services import Services
-from eval.metrics import matches
-from ingest.normalise import squash
+from eval.metrics import matches, quotes_valid
 
 GOLDEN_VERDICT = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
 LABELS = ("反映あり", "一部反映", "反映なし")
@@ -73,21 +71,6 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
     return sum(scores) / len(scores)
 
 
-def citations_valid(services: Services, j: ChecklistJudgement) -> tuple[int, int]:
-    """(valid, total) citations of a judgement, re-checked against the stored clauses."""
-    cites = [*j.evidence, *j.basis]
-    stored = services.index.clauses([c.clause_id for c in cites])
-    valid = sum(
-        1
-        for c in cites
-        if c.clause_id in stored
-        and squash(c.quote) in squash(stored[c.clause_id].text)
-        and stored[c.clause_id].path == c.clause_path
-        and stored[c.clause_id].doc_id == c.document
-    )
-    return valid, len(cites)
-
-
 def evaluate_checklist(
     services: Services,
     checklist_path: Path,
@@ -119,7 +102,7 @@ def evaluate_checklist(
         want = GOLDEN_VERDICT[g.verdict]
         pairs.append((want, j.verdict))
         review += j.verdict == "要確認"
-        v, t = citations_valid(services, j)
+        v, t = quotes_valid(services, [*j.evidence, *j.basis])
         valid, cited = valid + v, cited + t
         quotes = [c.quote for c in j.evidence]
         for needle in g.evidence:

@@ -1,10 +1,12 @@
-"""Retrieval metrics over ranked texts: recall@k, MRR@10, characters an auditor must read."""
+"""Metrics: recall@k, MRR@10 and characters to read over ranked texts; quotes re-checked."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from copilot.schemas import Citation
+from copilot.services import Services
 from ingest.normalise import squash
 
 
@@ -56,3 +58,17 @@ def score(runs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Scores:
         mrr_at_10=sum(1.0 / r for r in ranks if r is not None) / n,
         mean_chars_top5=sum(sum(len(t) for t in list(texts)[:5]) for texts, _ in runs) / n,
     )
+
+
+def quotes_valid(services: Services, cites: list[Citation]) -> tuple[int, int]:
+    """(valid, total): quotes that occur in the stored clause they name, at its path."""
+    stored = services.index.clauses([c.clause_id for c in cites])
+    valid = sum(
+        1
+        for c in cites
+        if c.clause_id in stored
+        and squash(c.quote) in squash(stored[c.clause_id].text)
+        and stored[c.clause_id].path == c.clause_path
+        and stored[c.clause_id].doc_id == c.document
+    )
+    return valid, len(cites)

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copilot.errors import UserError
 from copilot.policy_gap import make_judge
-from copilot.schemas import Citation, PolicyGap
+from copilot.schemas import PolicyGap
 from copilot.services import Services
-from ingest.normalise import squash
+from eval.metrics import quotes_valid
 
 LABELS = ("網羅", "一部", "欠落")
 
@@ -72,20 +72,6 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
         fn = sum(1 for g, p in pairs if g == label and p != label)
         scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return sum(scores) / len(scores)
-
-
-def quotes_valid(services: Services, cites: list[Citation]) -> tuple[int, int]:
-    """(valid, total): quotes that occur in the stored clause they name, at its path."""
-    stored = services.index.clauses([c.clause_id for c in cites])
-    valid = sum(
-        1
-        for c in cites
-        if c.clause_id in stored
-        and squash(c.quote) in squash(stored[c.clause_id].text)
-        and stored[c.clause_id].path == c.clause_path
-        and stored[c.clause_id].doc_id == c.document
-    )
-    return valid, len(cites)
 
 
 def _cases(golden: GoldenPolicy, found: list[str]) -> dict[str, GoldenGap]:
