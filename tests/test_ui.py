@@ -1,7 +1,8 @@
 """The Gradio UI in a real browser (Debian's Chromium through Playwright), over a copy of the
 ingested sample corpus: log in, ask and open a citation, judge a contract, draft and approve a
-finding and download the notice, and check that an auditor cannot sign off. Every page request
-must stay on loopback."""
+finding and download the notice, and check that an auditor cannot sign off; the policy gap analysis,
+a guideline diff, revision advice, the work plan and the final report. Every page request must stay
+on loopback."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.browser import CHROMIUM, ForeignRequests, chromium, free_port, screenshot
@@ -32,6 +34,7 @@ USERS = (
 FOREIGN = ForeignRequests()
 GOLDEN_RETRIEVAL = ROOT / "eval" / "golden" / "retrieval.jsonl"
 GOLDEN_CHECKLIST = ROOT / "eval" / "golden" / "checklist_judgements.json"
+GOLDEN_POLICY_GAP = ROOT / "eval" / "golden" / "policy_gap.json"
 
 
 def password(name: str) -> str:
@@ -387,6 +390,318 @@ def test_eval_tab_runs_the_checklist_golden_subset(lead, tmp_path: Path):
     expect(lead.locator("#eval-chart")).to_contain_text("判定の正解率", timeout=30_000)
     expect(lead.locator("#eval-chart")).not_to_contain_text("MRR@10")
     screenshot(lead, "12-eval-checklist")
+
+
+# --- ポリシー改定支援 and 業務文書 ------------------------------------------------------------------
+
+SAMPLE_ENGAGEMENT = ROOT / "examples" / "engagement.toml"
+POLICY = "policy/架空市情報セキュリティ対策基準.docx"
+
+
+def pick(page, picker: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a dropdown and choose the option whose label holds ``option``."""
+    page.locator(f"{picker} input").click()
+    page.locator(picker).get_by_role("option", name=option).click()
+    expect(page.locator(f"{picker} [role=option]")).to_have_count(0)  # the list has closed
+
+
+def _rows(page, table: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The cells of every row of a table under its header."""
+    rows = page.locator(f"{table} [role=row]")
+    return [
+        [c.strip() for c in rows.nth(i).locator("[role=gridcell]").all_inner_texts()]
+        for i in range(1, rows.count())
+    ]
+
+
+def _download(page, link: str, target: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Click a file component's link and save what the browser downloads."""
+    with page.expect_download() as info:
+        page.locator(link).click()
+    info.value.save_as(target)
+    return target
+
+
+def _docx_text(path: Path) -> str:
+    d = docx.Document(str(path))
+    cells = [c.text for t in d.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in d.paragraphs] + cells)
+
+
+def _sheet_rows(path: Path, first: str) -> list[tuple[object, ...]]:
+    """The rows of the first sheet below the header row that starts with ``first``."""
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and r[0] == first)
+    return [r for r in rows[head + 1 :] if any(v not in (None, "") for v in r)]
+
+
+def test_policy_gap_analysis_on_the_sample_pair(lead, app_settings):
+    from copilot.policy_gap import requirements
+    from copilot.services import build_services
+    from copilot.store import open_store
+
+    golden = json.loads(GOLDEN_POLICY_GAP.read_text(encoding="utf-8"))
+    services = build_services(app_settings)
+    try:
+        expected = [r.id for r in requirements(services.index, golden["guideline"])]
+    finally:
+        services.close()
+    tab(lead, "ポリシー改定支援")
+    tab(lead, "規程の網羅状況")
+    pick(lead, "#gap-policy", f"（{golden['policy']}）")
+    pick(lead, "#gap-guideline", f"（{golden['guideline']}）")
+    lead.get_by_role("button", name="網羅状況を判定").click()
+    expect(lead.locator("#gap-msg")).to_contain_text(f"{len(expected)} 要件", timeout=180_000)
+    rows = _rows(lead, "#gap-table")
+    assert [r[1] for r in rows] == expected  # one row per requirement, in the guideline's order
+    assert all(len(r) == 8 and r[7] == "下書き" for r in rows)
+    shown = {r[1]: r[3] for r in rows}
+    absent = [c["requirement"] for c in golden["cases"] if c["coverage"] == "欠落"]
+    assert absent and all(a in shown for a in absent)
+    assert any(shown[a] == "欠落" for a in absent), {a: shown[a] for a in absent}
+    assert set(shown.values()) <= {"網羅", "一部", "欠落", "要確認"}
+    with open_store(app_settings) as store:
+        drafts = store.list_drafts(kind="policy_gap", key_prefix=f"{golden['policy']}/")
+    assert len(drafts) == len(expected)
+    assert {d.created_by for d in drafts} == {"suzuki"}  # recorded under the logged-in user
+    assert sorted(int(r[0]) for r in rows) == sorted(d.id for d in drafts)
+
+
+def test_lead_opens_a_gap_row_approves_it_and_downloads_the_excel(
+    lead, app_settings, tmp_path: Path
+):
+    from copilot.store import open_store
+
+    tab(lead, "ポリシー改定支援")
+    tab(lead, "規程の網羅状況")
+    rows = lead.locator("#gap-table [role=row]")
+    # a requirement judged 一部 quotes both sides: the guideline and the policy
+    row = next(
+        rows.nth(i)
+        for i in range(1, rows.count())
+        if rows.nth(i).locator("[role=gridcell]").nth(3).inner_text().strip() == "一部"
+        and rows.nth(i).locator("[role=gridcell]").nth(5).inner_text().strip()
+    )
+    draft_id = row.locator("[role=gridcell]").first.inner_text().strip()
+    requirement = row.locator("[role=gridcell]").nth(1).inner_text().strip()
+    row.locator("[role=gridcell]").nth(2).click()
+    head = lead.locator("#gap-head")
+    expect(head).to_contain_text(f"下書き {draft_id}・版 1", timeout=30_000)
+    expect(head).to_contain_text(requirement)
+    cites = lead.locator("#gap-citations")
+    expect(cites).to_contain_text("ガイドラインの要件")
+    expect(cites).to_contain_text("ポリシーの該当条項")
+    expect(cites.locator("mark").first).to_be_visible()
+    text = cites.inner_text()
+    assert "文書" in text and "条項" in text and "ページ" in text
+    marks = cites.locator("mark").all_inner_texts()
+    assert len(marks) >= 2 and all(m.strip() in text for m in marks)
+    advice = "研修の受講を毎年度1回以上とし、研修計画を定めること（UI テストの修正）。"
+    lead.fill("#gap-advice textarea", advice)
+    lead.fill("#gap-comment textarea, #gap-comment input", "助言を具体的にした")
+    lead.click("#gap-save")
+    expect(lead.locator("#gap-save-msg")).to_contain_text("版 2", timeout=30_000)
+    expect(head).to_contain_text(f"下書き {draft_id}・版 2")
+    lead.click("#gap-approve")
+    expect(lead.locator("#gap-sign-msg")).to_contain_text(
+        f"下書き {draft_id} を修正承認", timeout=30_000
+    )
+    expect(head).to_contain_text("修正承認済", timeout=30_000)
+    expect(lead.locator("#gap-table")).to_contain_text("修正承認済")
+    with open_store(app_settings) as store:
+        draft = store.get_draft(int(draft_id))
+    assert draft.status == "approved_with_edits" and draft.signoff.actor == "suzuki"
+    assert draft.payload["advice"] == advice
+    screenshot(lead, "15-policy-gap")
+    # signed-off only: the one approved requirement, without the draft mark
+    lead.click("#gap-export")
+    lead.wait_for_selector("#gap-xlsx a", timeout=60_000)
+    signed = _sheet_rows(_download(lead, "#gap-xlsx a", tmp_path / "gap.xlsx"), "要件ID")
+    assert [r[0] for r in signed] == [requirement]
+    assert signed[0][2] == "一部" and advice in str(signed[0][5])
+    memo = _docx_text(_download(lead, "#gap-memo a", tmp_path / "memo.docx"))
+    assert requirement in memo and advice in memo
+    # with 下書きを含める: every requirement, the unsigned ones marked
+    href = lead.locator("#gap-xlsx a").get_attribute("href")
+    lead.locator("#gap-drafts input").check()
+    lead.click("#gap-export")
+    expect(lead.locator("#gap-xlsx a")).not_to_have_attribute("href", href or "", timeout=60_000)
+    every = _sheet_rows(_download(lead, "#gap-xlsx a", tmp_path / "all.xlsx"), "要件ID")
+    assert len(every) == rows.count() - 1
+    assert sum("【下書き】" in str(r[2]) for r in every) == len(every) - 1
+
+
+def _guideline_edition(path: Path, deadline: str) -> Path:
+    """A small guideline: a title, a chapter, two sections; one item names ``deadline``."""
+    d = docx.Document()
+    d.add_paragraph("架空市クラウド利用指針", style="Title")
+    d.add_paragraph("第1章\u3000外部サービスの利用", style="Heading 1")
+    for text in (
+        "1\u3000利用の承認",
+        "(1)\u3000所管課は、外部サービスを利用する前に、情報セキュリティ管理者の承認を得なければ"
+        "ならない。",
+        f"(2)\u3000所管課は、外部サービス提供者が情報セキュリティインシデントを{deadline}に"
+        "本市へ報告することを契約で定めなければならない。",
+        "2\u3000利用の終了",
+        "(1)\u3000所管課は、利用を終えるときは、外部サービス上の情報が消去されたことを確認"
+        "しなければならない。",
+    ):
+        d.add_paragraph(text)
+    d.save(str(path))
+    return path
+
+
+def test_policy_diff_between_two_uploaded_editions(lead, tmp_path: Path):
+    old = _guideline_edition(tmp_path / "クラウド利用指針_令和7年版.docx", "1時間以内")
+    new = _guideline_edition(tmp_path / "クラウド利用指針_令和8年版.docx", "30分以内")
+    tab(lead, "文書管理")
+    lead.set_input_files("#ingest-files input[type=file]", [str(old), str(new)])
+    expect(lead.locator("#ingest-files")).to_contain_text(new.stem, timeout=30_000)
+    lead.locator("#ingest-kind input").click()
+    lead.get_by_role("option", name="guideline", exact=True).click()
+    lead.get_by_role("button", name="取り込む").click()
+    expect(lead.locator("#ingest-msg")).to_contain_text("追加 2", timeout=120_000)
+    tab(lead, "ポリシー改定支援")
+    tab(lead, "ガイドライン改定差分")
+    pick(lead, "#diff-old", f"（{old.name}）")
+    pick(lead, "#diff-new", f"（{new.name}）")
+    pick(lead, "#diff-policy", f"（{POLICY}）")
+    lead.get_by_role("button", name="差分を比較").click()
+    msg = lead.locator("#diff-msg")
+    expect(msg).to_contain_text("変更 1 件", timeout=60_000)
+    # the title and the two untouched items are the same; nothing added, removed or moved
+    expect(msg).to_contain_text("追加 0 件、削除 0 件、変更 1 件、移動 0 件")
+    expect(msg).to_contain_text("項番のみ変更 0 件、変更なし 3 件")
+    rows = _rows(lead, "#diff-table")
+    assert len(rows) == 1
+    kind, old_path, new_path, change, clauses, quotes = rows[0]
+    assert kind == "変更" and old_path == new_path == "第1章 > 1 > (2)"
+    assert "〔削除:1時間〕〔追加:30分〕以内" in change
+    assert clauses and clauses != "（該当する条項なし）"
+    assert all(f"{c}「" in quotes for c in clauses.split(" / "))
+    lead.wait_for_selector("#diff-xlsx a", timeout=30_000)
+    sheet = _sheet_rows(_download(lead, "#diff-xlsx a", tmp_path / "diff.xlsx"), "区分")
+    assert [r[:3] for r in sheet] == [("変更", "第1章 > 1 > (2)", "第1章 > 1 > (2)")]
+    assert "〔追加:30分〕" in str(sheet[0][3])
+    screenshot(lead, "16-policy-diff")
+
+
+def test_revision_advice_from_a_signed_off_finding(lead, app_settings):
+    from copilot.services import build_services
+    from copilot.store import open_store
+
+    # a finding still in draft whose criteria cite a clause of a policy
+    services = build_services(app_settings)
+    with open_store(app_settings) as store:
+        try:
+            kinds = {d.doc_id: d.kind for d in services.index.documents()}
+        finally:
+            services.close()
+        finding = next(
+            d
+            for d in store.list_drafts(kind="finding")
+            if d.status == "draft"
+            and any(kinds.get(c["document"]) == "policy" for c in d.payload["criteria"])
+        )
+    clause = next(c for c in finding.payload["criteria"] if kinds[c["document"]] == "policy")
+    tab(lead, "発見事項")
+    lead.fill("#finding-id input", str(finding.id))
+    lead.click("#finding-approve")
+    expect(lead.locator("#finding-sign-msg")).to_contain_text(
+        f"下書き {finding.id} を承認", timeout=30_000
+    )
+    tab(lead, "ポリシー改定支援")
+    tab(lead, "監査結果からの改定助言")
+    lead.get_by_role("button", name="改定助言を下書き").click()
+    expect(lead.locator("#advice-msg")).to_contain_text("改定助言を下書きしました", timeout=60_000)
+    rows = _rows(lead, "#advice-table")
+    row = next(r for r in rows if r[1] == clause["document"] and r[2] == clause["clause_path"])
+    assert finding.payload["title"] in row[4] and row[7] == "下書き"
+    lead.fill("#advice-id input", row[0])
+    lead.click("#advice-open")
+    expect(lead.locator("#advice-head")).to_contain_text(f"下書き {row[0]}・版 1", timeout=30_000)
+    cites = lead.locator("#advice-citations")
+    expect(cites).to_contain_text("対象の条項")
+    expect(cites.locator("mark").first).to_be_visible()
+    lead.click("#advice-approve")
+    expect(lead.locator("#advice-sign-msg")).to_contain_text(
+        f"下書き {row[0]} を承認", timeout=30_000
+    )
+    expect(lead.locator("#advice-table")).to_contain_text("承認済", timeout=30_000)
+    with open_store(app_settings) as store:
+        draft = store.get_draft(int(row[0]))
+    assert draft.kind == "policy_advice" and draft.status == "approved"
+    assert draft.created_by == "suzuki" and draft.signoff.actor == "suzuki"
+
+
+def test_work_plan_from_the_sample_engagement(lead, tmp_path: Path):
+    import tomllib
+
+    sample = tomllib.loads(SAMPLE_ENGAGEMENT.read_text(encoding="utf-8"))
+    tab(lead, "業務文書")
+    expect(lead.locator("#engagement-path textarea, #engagement-path input")).to_have_value(
+        str(SAMPLE_ENGAGEMENT)
+    )
+    lead.get_by_role("button", name="作業計画を作成").click()
+    expect(lead.locator("#plan-msg")).to_contain_text("作業項目", timeout=60_000)
+    rows = _rows(lead, "#wbs-table")
+    assert rows and all(len(r) == 8 for r in rows)
+    assert all(r[3] <= r[4] for r in rows)  # ISO dates: each item starts before it ends
+    owners = {r[6] for r in rows}
+    assert owners <= {"統括責任者", "主任監査人", "監査人", "監査補助者"}
+    table = lead.inner_text("#wbs-table")
+    assert all(division in table for division in sample["divisions"])
+    lead.wait_for_selector("#plan-docx a", timeout=30_000)
+    plan = docx.Document(str(_download(lead, "#plan-docx a", tmp_path / "plan.docx")))
+    headings = [p.text for p in plan.paragraphs if p.style.name.startswith("Heading")]
+    assert any("実施体制" in h for h in headings), headings
+    cells = "\n".join(c.text for t in plan.tables for r in t.rows for c in r.cells)
+    assert all(member["name"] in cells for member in sample["team"])
+    wbs = load_workbook(_download(lead, "#wbs-xlsx a", tmp_path / "wbs.xlsx"))
+    values = {str(v) for ws in wbs.worksheets for r in ws.iter_rows(values_only=True) for v in r}
+    assert {r[0] for r in rows} <= values  # every WBS number of the table is in the schedule
+    screenshot(lead, "17-workplan")
+
+
+def test_final_report_signed_off_only_or_with_drafts(lead, tmp_path: Path):
+    tab(lead, "業務文書")
+    lead.click("#report-make")
+    expect(lead.locator("#report-msg")).to_contain_text("承認済みの内容だけで", timeout=120_000)
+    signed = _docx_text(_download(lead, "#report-docx a", tmp_path / "report.docx"))
+    assert "事業報告書" in signed and "架空市" in signed
+    assert "【下書き】" not in signed
+    assert (
+        "承認されていない下書き" in signed
+    )  # the unsigned gap judgements are left out, and said so
+    href = lead.locator("#report-docx a").get_attribute("href")
+    lead.locator("#report-drafts input").check()
+    lead.click("#report-make")
+    expect(lead.locator("#report-msg")).to_contain_text("【下書き】として含めて", timeout=120_000)
+    expect(lead.locator("#report-docx a")).not_to_have_attribute("href", href or "")
+    drafts = _docx_text(_download(lead, "#report-docx a", tmp_path / "drafts.docx"))
+    assert "【下書き】" in drafts
+    screenshot(lead, "18-final-report")
+
+
+def test_a_bad_engagement_file_names_the_field(lead, tmp_path: Path):
+    good = SAMPLE_ENGAGEMENT.read_text(encoding="utf-8")
+    bad = tmp_path / "engagement-bad.toml"
+    bad.write_text(
+        good.replace("contract_date = 2026-07-01", 'contract_date = "七月一日"'), encoding="utf-8"
+    )
+    assert bad.read_text(encoding="utf-8") != good
+    tab(lead, "業務文書")
+    lead.set_input_files("#engagement-upload input[type=file]", str(bad))
+    expect(lead.locator("#engagement-upload")).to_contain_text(bad.name, timeout=30_000)
+    lead.get_by_role("button", name="作業計画を作成").click()
+    ja = lead.get_by_text("作業計画の設定に誤りがあります")
+    expect(ja).to_be_visible(timeout=30_000)
+    assert "contract_date" in ja.inner_text() and bad.name in ja.inner_text()
+    en = lead.get_by_text("the engagement settings are wrong")
+    expect(en).to_be_visible()
+    assert "contract_date" in en.inner_text() and "Error:" in en.inner_text()
+    lead.reload()  # no message left open for the tests after this one
+    lead.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
 
 
 def test_an_error_shows_in_japanese_and_english(lead):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from copilot.checklist_run import ChecklistRun, run_checklist
 from copilot.checklists import import_checklist
@@ -20,8 +21,9 @@ from copilot.drafting import make_drafter
 from copilot.errors import UserError
 from copilot.findings import from_checklist
 from copilot.ledger import LedgerCheck
+from copilot.policy_gap import GapAnalysis
 from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
-from copilot.schemas import Answer, DocumentStatus, IndexStatus
+from copilot.schemas import Answer, DocumentStatus, GuidelineDiff, IndexStatus, Workplan
 from copilot.selfcheck import Triage
 from copilot.services import Services, build_services
 from copilot.settings import Settings
@@ -115,16 +117,25 @@ class Choices:
     contracts: list[str]
     checklists: list[tuple[str, str]]
     documents: list[tuple[str, str]]
+    policies: list[tuple[str, str]]
+    guidelines: list[tuple[str, str]]
 
 
 def choices(deps: Deps) -> Choices:
-    """Contract ids, checklists (title, source) and documents (title and id, id) of the index."""
+    """Contract ids, checklists (title, source) and documents (title and id, id) of the index.
+
+    Policies and guidelines are the documents of those kinds, for the policy revision pickers.
+    """
     with deps.services() as s:
         docs = s.index.documents()
+    documents = [(f"{d.title}（{d.doc_id}）", d.doc_id) for d in docs]
+    kinds = {d.doc_id: d.kind for d in docs}
     return Choices(
         contracts=sorted({d.contract for d in docs if d.contract}),
         checklists=[(d.title, d.source) for d in docs if d.kind == "checklist"],
-        documents=[(f"{d.title}（{d.doc_id}）", d.doc_id) for d in docs],
+        documents=documents,
+        policies=[c for c in documents if kinds[c[1]] == "policy"],
+        guidelines=[c for c in documents if kinds[c[1]] == "guideline"],
     )
 
 
@@ -291,8 +302,22 @@ def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
 
 # --- one draft: open, edit ---------------------------------------------------------------------
 
-KIND_JA = {"checklist_judgement": "チェックリストの判定", "finding": "発見事項"}
-CITED_FIELDS = ("evidence", "basis", "criteria")
+KIND_JA = {
+    "checklist_judgement": "チェックリストの判定",
+    "finding": "発見事項",
+    "policy_gap": "ポリシーの網羅状況の判定",
+    "policy_advice": "ポリシーの改定助言",
+}
+
+
+def cited_ids(payload: dict[str, Any]) -> list[str]:
+    """The clause ids of every citation of a draft: a field holding one or a list of them."""
+    ids = []
+    for value in payload.values():
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, dict) and "clause_id" in v:
+                ids.append(str(v["clause_id"]))
+    return ids
 
 
 def _draft_of_kind(deps: Deps, draft_id: float | None, kind: str) -> Draft:
@@ -321,7 +346,7 @@ def open_draft(
 
     """
     draft = _draft_of_kind(deps, draft_id, kind)
-    ids = [c["clause_id"] for f in CITED_FIELDS for c in draft.payload.get(f, [])]
+    ids = cited_ids(draft.payload)
     with deps.services() as s:
         return draft, s.index.clauses(ids)
 
@@ -416,6 +441,203 @@ def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> Documen
     if source.resolve().parent == uploads and source.is_file():
         source.unlink()  # our own copy (ingest_uploads made it); the user's file is elsewhere
     return removed
+
+
+# --- policy revision support (as `copilot policy gap / diff / advise / export`) ----------------
+
+
+def _chosen(doc_id: str | None, what_ja: str, what_en: str) -> str:
+    if not doc_id:
+        raise UserError(f"{what_ja}を選んでください。", f"choose the {what_en}.")
+    return doc_id
+
+
+def policy_gap_and_record(
+    deps: Deps, name: str | None, policy: str | None, guideline: str | None, notify: Notify
+) -> tuple[GapAnalysis, list[Draft]]:
+    """Judge a policy against every requirement of a guideline and record it under the user.
+
+    Returns:
+        The analysis and the drafts this run stored (one per requirement), in the store's order.
+
+    """
+    from copilot.policy_gap import analyse
+    from copilot.recording import save_policy_gap
+
+    user = current_user(deps, name)
+    policy = _chosen(policy, "ポリシー（規程）", "policy")
+    guideline = _chosen(guideline, "ガイドライン", "guideline")
+    with deps.services() as s:
+        analysis = analyse(s, policy, guideline, notify=notify)
+        run_id = save_policy_gap(deps.store, user, s, analysis)
+    kept = deps.store.list_drafts(kind="policy_gap", key_prefix=f"{analysis.policy}/")
+    return analysis, [d for d in kept if d.run_id == run_id]
+
+
+def edit_gap(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    coverage: str,
+    advice: str,
+    proposed_wording: str,
+    comment: str,
+) -> Draft:
+    """Save an edited gap judgement (coverage, advice, wording) as a new version."""
+    changes = {
+        "coverage": coverage,
+        "advice": (advice or "").strip(),
+        "proposed_wording": (proposed_wording or "").strip(),
+    }
+    return _edit(deps, name, draft_id, "policy_gap", changes, comment)
+
+
+def _folder(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"copilot-{prefix}-"))
+
+
+def gap_files(deps: Deps, policy: str | None, include_drafts: bool) -> tuple[Path, Path]:
+    """A policy's gap judgements as Excel and as the Word memo (signed-off unless drafts too)."""
+    from copilot.policy_exports import export_gap_memo, export_gap_xlsx
+    from copilot.recording import reviewed_gaps
+
+    policy = _chosen(policy, "ポリシー（規程）", "policy")
+    gaps = reviewed_gaps(deps.store, policy)
+    if not gaps:
+        raise UserError(
+            f"{policy} の網羅状況の判定がありません。先に「網羅状況を判定」を実行してください。",
+            f"no gap judgements for {policy}; run the gap analysis first.",
+        )
+    folder = _folder("gap")
+    return (
+        export_gap_xlsx(gaps, folder / "ポリシー網羅状況.xlsx", include_drafts),
+        export_gap_memo(gaps, folder / "ポリシー改定助言メモ.docx", include_drafts),
+    )
+
+
+def guideline_diff(
+    deps: Deps, old: str | None, new: str | None, policy: str | None
+) -> tuple[GuidelineDiff, Path]:
+    """Compare two editions of a guideline for a policy; the changes and their Excel."""
+    from copilot.policy_diff import diff_guidelines, export_diff
+
+    old = _chosen(old, "旧版のガイドライン", "old edition")
+    new = _chosen(new, "新版のガイドライン", "new edition")
+    policy = _chosen(policy, "見直しの対象となる規程", "policy")
+    with deps.services() as s:
+        diff = diff_guidelines(s, old, new, policy)
+    return diff, export_diff(diff, _folder("diff") / "ガイドライン改定差分.xlsx")
+
+
+def policy_advice_and_record(deps: Deps, name: str | None, policy: str | None) -> list[Draft]:
+    """Draft revision advice from the signed-off findings and record it under the user.
+
+    Returns:
+        The drafts this run stored (one per policy clause).
+
+    """
+    from copilot.policy_advice import draft_advice
+    from copilot.recording import save_policy_advice
+
+    user = current_user(deps, name)
+    with deps.services() as s:
+        advice = draft_advice(s, deps.store, policy or "")
+        run_id = save_policy_advice(deps.store, user, s, advice)
+    return [d for d in deps.store.list_drafts(kind="policy_advice") if d.run_id == run_id]
+
+
+def edit_advice(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    advice: str,
+    proposed_wording: str,
+    comment: str,
+) -> Draft:
+    """Save edited revision advice (advice and proposed wording) as a new version."""
+    changes = {
+        "advice": (advice or "").strip(),
+        "proposed_wording": (proposed_wording or "").strip(),
+    }
+    return _edit(deps, name, draft_id, "policy_advice", changes, comment)
+
+
+def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
+    """The revision advice (of one policy, else all) as the Word memo."""
+    from copilot.policy_exports import export_advice_memo
+    from copilot.recording import reviewed_advice
+
+    advice = reviewed_advice(deps.store, policy or "")
+    if not advice:
+        raise UserError(
+            "改定助言がありません。先に「改定助言を下書き」を実行してください。",
+            "there is no revision advice; draft it first.",
+        )
+    return export_advice_memo(advice, _folder("advice") / "改定助言.docx", include_drafts)
+
+
+# --- engagement documents (as `copilot plan` and `copilot report final`) -------------------------
+
+# The sample engagement file of a source checkout, offered as the default path
+SAMPLE_ENGAGEMENT = Path(__file__).resolve().parents[1] / "examples" / "engagement.toml"
+NO_SELFCHECK = (
+    "自己点検シートが取り込まれていないため、自己点検結果に基づくリスク評価は記載していない。"
+)
+
+
+def engagement_file(upload: str | None, path: str) -> Path:
+    """The uploaded engagement file, else the one at ``path`` on this machine."""
+    if upload:
+        return Path(upload)
+    if not (path or "").strip():
+        raise UserError(
+            "作業計画の設定ファイル（engagement.toml）をアップロードするか、パスを入力してください。",
+            "upload the engagement file (engagement.toml) or type its path.",
+        )
+    return Path(path.strip())
+
+
+def workplan(deps: Deps, upload: str | None, path: str) -> Workplan:
+    """The work plan (WBS) of the engagement file."""
+    from copilot.engagement import load_engagement
+    from copilot.workplan import build_workplan
+
+    source = engagement_file(upload, path)
+    return build_workplan(load_engagement(source), source.name)
+
+
+def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan, Path, Path]:
+    """The WBS, and the work plan (作業計画書.docx) and the schedule (WBS.xlsx) written from it."""
+    from copilot.engagement_exports import export_wbs, export_workplan
+
+    plan = workplan(deps, upload, path)
+    folder = _folder("plan")
+    return (
+        plan,
+        export_workplan(plan, folder / "作業計画書.docx"),
+        export_wbs(plan, folder / "WBS.xlsx"),
+    )
+
+
+def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts: bool) -> Path:
+    """The final report (事業報告書.docx) from the review store and the ingested self-checks."""
+    from copilot.engagement_exports import export_final_report
+    from copilot.final_report import compile_final_report
+    from copilot.selfcheck import triage
+
+    plan = workplan(deps, upload, path)
+    with deps.services() as s:
+        sheets = [Path(d.source) for d in s.index.documents() if d.kind == "self_check"]
+        sheets = sorted(p for p in sheets if p.is_file())
+        result = triage(s, sheets) if sheets else None
+    report = compile_final_report(
+        deps.store,
+        plan,
+        triage=result,
+        include_drafts=include_drafts,
+        triage_note="" if sheets else NO_SELFCHECK,
+    )
+    return export_final_report(report, _folder("report") / "事業報告書.docx")
 
 
 # --- evaluation (the only place ui uses eval: the 評価 tab) -------------------------------------
