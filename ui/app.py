@@ -27,10 +27,9 @@ import gradio as gr  # noqa: E402
 from copilot.errors import UserError  # noqa: E402
 from copilot.policy_diff import DIFF_HEADERS, marked  # noqa: E402
 from copilot.schemas import COVERAGES, VERDICTS, Answer, GuidelineChange  # noqa: E402
+from copilot.services import KINDS, ClauseRecord  # noqa: E402
 from copilot.settings import Settings  # noqa: E402
 from copilot.store import ROLE_JA, Draft, open_store  # noqa: E402
-from ingest.index import ClauseRecord  # noqa: E402
-from ingest.pipeline import KINDS  # noqa: E402
 from ui import actions  # noqa: E402
 from ui.actions import Deps  # noqa: E402
 
