@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
     )
     evidence_full: float = Field(
-        0.38,
+        0.39,
         ge=0,
         le=1,
         description="Evidence drafter: completeness (support with the detail of the best "
