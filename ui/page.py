@@ -1,0 +1,239 @@
+"""What the tabs of the app share: labels, rendering of citations and drafts, the ``Page``.
+
+The ``Page`` collects the app's dependencies and the components that are filled when the page
+loads (the lead-only rows, the contract, checklist and document pickers), wired once in
+``ui.app.build_app``.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from copilot.errors import UserError
+from copilot.schemas import Answer
+from copilot.services import ClauseRecord
+from copilot.store import Draft
+from ui import actions
+from ui.actions import Deps
+
+STATUS_JA = {
+    "draft": "下書き",
+    "approved": "承認済",
+    "approved_with_edits": "修正承認済",
+    "rejected": "却下",
+}
+
+
+ACTION_JA = {
+    "run": "実行",
+    "create": "下書き作成",
+    "edit": "修正",
+    "approve": "承認",
+    "approve_with_edits": "修正承認",
+    "reject": "却下",
+    "reopen": "差戻し",
+    "user_add": "利用者追加",
+}
+
+
+def error_html(exc: UserError) -> str:
+    """The Japanese half, then the English half, escaped (the toast renders HTML)."""
+    return (
+        f"<span lang='ja'>{html.escape(exc.ja)}</span><br>"
+        f"<span lang='en'>Error: {html.escape(exc.en)}</span>"
+    )
+
+
+def in_place(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a user error where the user is, in Japanese and English, instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            raise gr.Error(
+                error_html(exc), title="エラー / Error", duration=None, print_exception=False
+            ) from None
+
+    return wrapper
+
+
+def login_name(request: gr.Request | None) -> str | None:
+    """The logged-in user's name (None outside a login)."""
+    return getattr(request, "username", None)
+
+
+def status_ja(d: Draft) -> str:
+    """A draft's review state in Japanese."""
+    return STATUS_JA.get(d.status, d.status)
+
+
+def _highlight(text: str, quote: str) -> str:
+    escaped = html.escape(text)
+    q = html.escape(quote)
+    if q and q in escaped:
+        escaped = escaped.replace(q, f"<mark>{q}</mark>", 1)
+    return escaped.replace("\n", "<br>")
+
+
+def answer_md(answer: Answer) -> str:
+    """An answer with its numbered citations, as Markdown."""
+    lines = [answer.text, ""]
+    for n, c in enumerate(answer.citations, start=1):
+        page = f" p.{c.page}" if c.page else ""
+        lines.append(f"[{n}] {c.document} {c.clause_path}{page}「{c.quote}」")
+    return "\n\n".join(lines)
+
+
+def _source_html(rec: ClauseRecord, quote: str) -> str:
+    """A stored clause with its document, path and page, the quoted words marked."""
+    page = f"{rec.page} ページ" if rec.page else "（ページなし）"
+    return (
+        f"<div class='source'><p><b>文書</b>: {html.escape(rec.title or rec.doc_id)}"
+        f"　<b>条項</b>: {html.escape(rec.path)}　<b>ページ</b>: {page}</p>"
+        f"<p class='clause'>{_highlight(rec.text, quote)}</p></div>"
+    )
+
+
+def citations_html(draft: Draft, found: dict[str, ClauseRecord], fields: dict[str, str]) -> str:
+    """Every citation of a draft under its heading (根拠, 判断基準 …), each with its clause.
+
+    A field holds a list of citations, or one (a gap's guideline requirement, an advice's clause).
+    """
+    parts = []
+    for name, label in fields.items():
+        cites = draft.payload.get(name) or []
+        if isinstance(cites, dict):
+            cites = [cites]
+        if not cites:
+            continue
+        parts.append(f"<h4>{html.escape(label)}（{len(cites)} 件）</h4>")
+        for n, c in enumerate(cites, start=1):
+            rec = found.get(c["clause_id"])
+            if rec is None:
+                parts.append(
+                    f"<div class='source'><p>[{n}] {html.escape(c['document'])} "
+                    f"{html.escape(c['clause_path'])}「{html.escape(c['quote'])}」"
+                    "（この条項は索引にありません）</p></div>"
+                )
+            else:
+                parts.append(f"<p>[{n}]</p>{_source_html(rec, c['quote'])}")
+    return "".join(parts) or "<p>引用はありません。</p>"
+
+
+def _versions_md(d: Draft) -> str:
+    lines = []
+    for v in d.versions:
+        what = "作成" if v.version == 1 else "修正"
+        note = f"「{v.comment}」" if v.comment else ""
+        lines.append(f"- 版 {v.version}: {what} {v.author_display}（{v.created_at}）{note}")
+    if d.signoff is not None:
+        r = d.signoff
+        note = f"「{r.comment}」" if r.comment else ""
+        lines.append(
+            f"- {ACTION_JA.get(r.action, r.action)}: {r.actor_display}（{r.at}、版 {r.version}）"
+            f"{note}"
+        )
+    return "\n".join(lines)
+
+
+def progress_note(progress: gr.Progress, phases: int = 1) -> Callable[[str], None]:
+    """A notify callback that moves the progress bar and shows the message.
+
+    ``[3/87] …`` moves it by item; any other message is the next of ``phases`` steps (the bar
+    shows no text without a number).
+    """
+    done = [0]
+
+    def note(message: str) -> None:
+        m = re.match(r"\s*\[(\d+)/(\d+)\]", message)
+        if m:
+            progress((int(m.group(1)) - 1, int(m.group(2))), desc=message)
+        else:
+            progress((min(done[0], phases - 1), phases), desc=message)
+            done[0] += 1
+
+    return note
+
+
+@dataclass
+class Page:
+    """The app's dependencies and the components that are filled when the page loads."""
+
+    deps: Deps
+    lead_only: list[Any] = field(default_factory=list)  # shown to the lead (主任担当者) only
+    contracts: list[gr.Dropdown] = field(default_factory=list)
+    checklists: list[gr.Dropdown] = field(default_factory=list)
+    documents: list[gr.Dropdown] = field(default_factory=list)
+    policies: list[gr.Dropdown] = field(default_factory=list)  # documents of kind policy
+    guidelines: list[gr.Dropdown] = field(default_factory=list)  # documents of kind guideline
+    index_changed: list[Any] = field(default_factory=list)  # events after which to refill
+    loads: list[tuple[Callable[..., Any], list[Any]]] = field(default_factory=list)  # at load
+
+    def pickers(self) -> list[gr.Dropdown]:
+        """Every dropdown that lists contracts, checklists or documents of the index."""
+        return [
+            *self.contracts,
+            *self.checklists,
+            *self.documents,
+            *self.policies,
+            *self.guidelines,
+        ]
+
+
+def fill_pickers(page: Page) -> Callable[[], tuple[Any, ...]]:
+    """The handler that fills every picker of ``page`` from the index."""
+
+    @in_place
+    def on_pickers() -> tuple[Any, ...]:
+        c = actions.choices(page.deps)
+        first = c.checklists[0][1] if c.checklists else None
+        value = c.contracts[0] if c.contracts else None
+        # one update object per output: Gradio consumes each as it applies it
+        return (
+            *(gr.update(choices=c.contracts, value=value) for _ in page.contracts),
+            *(gr.update(choices=c.checklists, value=first) for _ in page.checklists),
+            *(gr.update(choices=c.documents, value=None) for _ in page.documents),
+            *(gr.update(choices=c.policies, value=None) for _ in page.policies),
+            *(gr.update(choices=c.guidelines, value=None) for _ in page.guidelines),
+        )
+
+    return on_pickers
+
+
+def sign_off_handlers(page: Page) -> tuple[Callable[..., str], Callable[..., str]]:
+    """Approve and reject handlers over a draft number and a comment (the store checks roles)."""
+    deps = page.deps
+
+    def signed(draft_id: float | None, action: str) -> str:
+        label = {"approve": "承認", "approve_with_edits": "修正承認", "reject": "却下"}[action]
+        return f"下書き {int(draft_id or 0)} を{label}しました。"
+
+    @in_place
+    def on_approve(draft_id: float | None, comment: str, request: gr.Request) -> str:
+        user = login_name(request)
+        return signed(draft_id, actions.sign_off(deps, user, draft_id, True, comment))
+
+    @in_place
+    def on_reject(draft_id: float | None, comment: str, request: gr.Request) -> str:
+        user = login_name(request)
+        return signed(draft_id, actions.sign_off(deps, user, draft_id, False, comment))
+
+    return on_approve, on_reject
+
+
+def picked_id(evt: gr.SelectData) -> float | None:
+    """The draft number in the first column of the row the user clicked."""
+    row = evt.row_value or []
+    try:
+        return float(row[0]) if row and row[0] not in ("", None) else None
+    except (TypeError, ValueError):
+        return None

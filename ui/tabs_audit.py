@@ -1,0 +1,436 @@
+"""The audit tabs: 質問, チェックリスト審査, 発見事項, 自己点検分析, 台帳照合."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from copilot.schemas import VERDICTS
+from ui import actions
+from ui.page import (
+    Page,
+    _source_html,
+    _versions_md,
+    answer_md,
+    citations_html,
+    in_place,
+    login_name,
+    picked_id,
+    sign_off_handlers,
+    status_ja,
+)
+
+CHECKLIST_COLUMNS = ["番号", "項目", "判定", "回答", "根拠の引用", "助言", "修正文案", "状態"]
+
+
+FINDING_COLUMNS = ["番号", "対象課", "評価", "状態", "題目", "発見事項"]
+
+
+RANK_COLUMNS = ["順位", "課", "リスク点", "いいえ", "未回答", "説明"]
+
+
+LEDGER_COLUMNS = [
+    "管理番号",
+    "サービス",
+    "利用課",
+    "項目",
+    "台帳の値",
+    "照合結果",
+    "契約書類の根拠",
+    "注記",
+]
+
+
+PERIOD = "令和8年4月1日から令和9年3月31日まで"
+
+
+def _judgement_row(draft_id: int | str, p: dict[str, Any], status: str) -> list[Any]:
+    return [
+        draft_id,
+        p.get("item", ""),
+        p.get("verdict", ""),
+        p.get("answer", ""),
+        " / ".join(
+            f"{c['document']} {c['clause_path']}「{c['quote']}」" for c in p.get("evidence", [])
+        ),
+        p.get("advice", ""),
+        p.get("proposed_wording", ""),
+        status,
+    ]
+
+
+def tab_ask(page: Page) -> None:
+    """質問: ask about the policy; a citation opens its clause with the quote marked."""
+    deps = page.deps
+
+    @in_place
+    def on_ask(question: str, request: gr.Request) -> tuple[Any, ...]:
+        answer = actions.ask_and_record(deps, login_name(request), question)
+        choices = [
+            (f"[{n}] {c.document} {c.clause_path}", n - 1)
+            for n, c in enumerate(answer.citations, start=1)
+        ]
+        return (
+            answer_md(answer),
+            gr.update(choices=choices, value=None),
+            [c.model_dump() for c in answer.citations],
+            "",
+        )
+
+    @in_place
+    def on_citation(index: int | None, citations: list[dict[str, Any]]) -> str:
+        if index is None or index >= len(citations):
+            return ""
+        c = citations[index]
+        return _source_html(actions.clause(deps, c["clause_id"]), c["quote"])
+
+    with gr.Tab("質問", id="ask"):
+        question = gr.Textbox(label="質問", placeholder="例: クラウドの下請けに市の承認は要るか")
+        ask_btn = gr.Button("質問する", variant="primary")
+        answer = gr.Markdown(elem_id="answer")
+        citations = gr.Radio(label="引用（選ぶと原文を表示）", choices=[], elem_id="citations")
+        cited = gr.State([])
+        source = gr.HTML(elem_id="source")
+    ask_btn.click(on_ask, [question], [answer, citations, cited, source])
+    question.submit(on_ask, [question], [answer, citations, cited, source])
+    citations.change(on_citation, [citations, cited], [source])
+
+
+def tab_checklist(page: Page) -> None:
+    """チェックリスト審査: judge a contract; open an item's citations, edit, approve or reject."""
+    deps = page.deps
+    on_approve, on_reject = sign_off_handlers(page)
+
+    @in_place
+    def on_run(
+        contract: str,
+        checklist: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        def notify(n: int, total: int, item: str) -> None:
+            progress((n - 1, total), desc=f"{item} を判定中")
+
+        run, kept = actions.run_checklist_and_record(
+            deps, login_name(request), contract, checklist, notify
+        )
+        by_item = {d.key.split("/", 1)[1]: d for d in kept}
+        rows, ids = [], []
+        for j in run.judgements:
+            d = by_item.get(j.item)
+            if d is None:
+                rows.append(_judgement_row("", j.model_dump(mode="json"), ""))
+            else:
+                rows.append(_judgement_row(d.id, d.payload, status_ja(d)))
+                ids.append(d.id)
+        msg = f"{run.contract}: {len(rows)} 項目を判定し、審査記録に保存しました。"
+        return rows, ids, msg
+
+    @in_place
+    def on_rows(ids: list[int]) -> Any:
+        if not ids:  # nothing judged on this page yet: no table to refresh
+            return gr.skip()
+        return [
+            _judgement_row(d.id, d.payload, status_ja(d)) for d in actions.drafts_by_id(deps, ids)
+        ]
+
+    @in_place
+    def on_open(draft_id: float | None) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, draft_id, "checklist_judgement")
+        p = d.payload
+        head = (
+            f"### {p['item']}（{p['contract']}）　下書き {d.id}・版 {d.latest.version}・"
+            f"{status_ja(d)}\n\n**判定**: {p['verdict']}（回答 {p['answer']}）　"
+            f"**理由**: {p.get('rationale', '')}\n\n{_versions_md(d)}"
+        )
+        cites = citations_html(d, found, {"evidence": "契約書類の根拠", "basis": "規程の根拠"})
+        return head, cites, p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), ""
+
+    def on_pick(evt: gr.SelectData) -> float | None:
+        return picked_id(evt)
+
+    @in_place
+    def on_save(
+        draft_id: float | None,
+        verdict: str,
+        advice: str,
+        wording: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        d = actions.edit_judgement(
+            deps, login_name(request), draft_id, verdict, advice, wording, comment
+        )
+        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+
+    with gr.Tab("チェックリスト審査", id="checklist"):
+        with gr.Row():
+            contract = gr.Dropdown(label="契約", choices=[])
+            checklist = gr.Dropdown(label="チェックリスト", choices=[])
+        run_btn = gr.Button("審査を実行", variant="primary")
+        run_msg = gr.Markdown(elem_id="run-msg")
+        table = gr.Dataframe(
+            headers=CHECKLIST_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=100_000,  # all 29 items at once, no inner scrolling
+            max_chars=160,
+            elem_id="checklist-table",
+        )
+        ids = gr.State([])
+        gr.Markdown("### 項目を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
+        with gr.Row():
+            item_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="item-id")
+            open_btn = gr.Button("開く", elem_id="item-open")
+        item_head = gr.Markdown(elem_id="item-head")
+        item_cites = gr.HTML(elem_id="item-citations")
+        with gr.Group():
+            verdict = gr.Dropdown(label="判定", choices=list(VERDICTS), elem_id="edit-verdict")
+            advice = gr.Textbox(label="助言", lines=3, elem_id="edit-advice")
+            wording = gr.Textbox(label="修正文案", lines=3, elem_id="edit-wording")
+            comment = gr.Textbox(label="修正の理由（任意）", elem_id="edit-comment")
+        save_btn = gr.Button("修正を保存（新しい版）", elem_id="item-save")
+        save_msg = gr.Markdown(elem_id="item-save-msg")
+        with gr.Row(visible=False) as sign_row:
+            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
+            approve_btn = gr.Button("承認", variant="primary", elem_id="checklist-approve")
+            reject_btn = gr.Button("却下", variant="stop", elem_id="checklist-reject")
+        sign_msg = gr.Markdown(elem_id="checklist-sign-msg")
+    page.lead_only.append(sign_row)
+    page.contracts.append(contract)
+    page.checklists.append(checklist)
+
+    item_outputs = [item_head, item_cites, verdict, advice, wording, comment]
+    run_btn.click(on_run, [contract, checklist], [table, ids, run_msg])
+    table.select(on_pick, None, [item_id]).success(on_open, [item_id], item_outputs)
+    open_btn.click(on_open, [item_id], item_outputs)
+    save_btn.click(on_save, [item_id, verdict, advice, wording, comment], [save_msg]).success(
+        on_open, [item_id], item_outputs
+    ).success(on_rows, [ids], [table])
+    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
+        btn.click(fn, [item_id, sign_comment], [sign_msg]).success(
+            on_open, [item_id], item_outputs
+        ).success(on_rows, [ids], [table])
+
+
+def tab_findings(page: Page) -> None:
+    """発見事項: draft a division's findings; open, edit, approve or reject; the notice."""
+    deps = page.deps
+    on_approve, on_reject = sign_off_handlers(page)
+
+    def finding_rows() -> list[list[Any]]:
+        return [
+            [
+                d.id,
+                d.payload.get("division", ""),
+                d.payload.get("rating", ""),
+                status_ja(d),
+                d.payload.get("title", ""),
+                d.payload.get("finding", ""),
+            ]
+            for d in actions.drafts(deps, kind="finding")
+        ]
+
+    @in_place
+    def on_findings() -> list[list[Any]]:
+        return finding_rows()
+
+    @in_place
+    def on_draft(
+        contract: str,
+        checklist: str,
+        division: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        def notify(n: int, total: int, item: str) -> None:
+            progress((n - 1, total), desc=f"{item} を判定中")
+
+        run_id = actions.draft_findings_and_record(
+            deps, login_name(request), contract, checklist, division, notify
+        )
+        return finding_rows(), f"発見事項の下書きを保存しました（実行 #{run_id}）。"
+
+    @in_place
+    def on_open(draft_id: float | None) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, draft_id, "finding")
+        p = d.payload
+        head = (
+            f"### {p.get('division', '')}　下書き {d.id}・版 {d.latest.version}・{status_ja(d)}"
+            f"\n\n{_versions_md(d)}"
+        )
+        basis = citations_html(d, found, {"criteria": "判断基準（規程）", "evidence": "根拠"})
+        return (
+            head,
+            basis,
+            p.get("title", ""),
+            p.get("finding", ""),
+            p.get("rating"),
+            p.get("risk", ""),
+            p.get("recommendation", ""),
+            "",
+        )
+
+    def on_pick(evt: gr.SelectData) -> float | None:
+        return picked_id(evt)
+
+    @in_place
+    def on_save(
+        draft_id: float | None,
+        title: str,
+        finding: str,
+        rating: str,
+        risk: str,
+        recommendation: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        parts = {
+            "title": title,
+            "finding": finding,
+            "rating": rating,
+            "risk": risk,
+            "recommendation": recommendation,
+        }
+        d = actions.edit_finding(deps, login_name(request), draft_id, parts, comment)
+        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+
+    @in_place
+    def on_notice(division: str, period: str, signer: str) -> str:
+        return str(actions.notice_file(deps, division.strip(), period, signer))
+
+    with gr.Tab("発見事項", id="findings"):
+        with gr.Row():
+            contract = gr.Dropdown(label="契約", choices=[], elem_id="f-contract")
+            checklist = gr.Dropdown(label="チェックリスト", choices=[])
+            division = gr.Textbox(label="対象課", elem_id="division")
+        draft_btn = gr.Button("発見事項を下書き", variant="primary")
+        msg = gr.Markdown(elem_id="f-msg")
+        refresh = gr.Button("一覧を更新")
+        table = gr.Dataframe(
+            headers=FINDING_COLUMNS, interactive=False, wrap=True, elem_id="findings-table"
+        )
+        gr.Markdown("### 下書きを開く（表の行を選ぶか、下書き番号を入れて「開く」）")
+        with gr.Row():
+            draft_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="finding-id")
+            open_btn = gr.Button("開く", elem_id="finding-open")
+        head = gr.Markdown(elem_id="finding-head")
+        with gr.Group():
+            title = gr.Textbox(label="題目", elem_id="finding-title")
+            finding = gr.Textbox(label="発見事項", lines=4, elem_id="finding-text")
+            rating = gr.Radio(label="評価", choices=["指摘", "意見"], elem_id="finding-rating")
+            risk = gr.Textbox(label="想定されるリスク", lines=3, elem_id="finding-risk")
+            recommendation = gr.Textbox(label="改善提言", lines=3, elem_id="finding-reco")
+            comment = gr.Textbox(label="修正の理由（任意）", elem_id="finding-comment")
+        save_btn = gr.Button("修正を保存（新しい版）", elem_id="finding-save")
+        save_msg = gr.Markdown(elem_id="finding-save-msg")
+        basis = gr.HTML(elem_id="finding-basis")
+        with gr.Row(visible=False) as sign_row:
+            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
+            approve_btn = gr.Button("承認", variant="primary", elem_id="finding-approve")
+            reject_btn = gr.Button("却下", variant="stop", elem_id="finding-reject")
+        sign_msg = gr.Markdown(elem_id="finding-sign-msg")
+        with gr.Row():
+            period = gr.Textbox(label="監査期間", value=PERIOD)
+            signer = gr.Textbox(label="通知者", value="情報セキュリティ監査責任者")
+        notice_btn = gr.Button("監査結果通知書（案）を出力")
+        notice = gr.File(label="通知書（.docx）", elem_id="notice")
+    page.lead_only.append(sign_row)
+    page.contracts.append(contract)
+    page.checklists.append(checklist)
+
+    opened = [head, basis, title, finding, rating, risk, recommendation, comment]
+    edited = [draft_id, title, finding, rating, risk, recommendation, comment]
+    draft_btn.click(on_draft, [contract, checklist, division], [table, msg])
+    refresh.click(on_findings, outputs=[table])
+    table.select(on_pick, None, [draft_id]).success(on_open, [draft_id], opened)
+    open_btn.click(on_open, [draft_id], opened)
+    save_btn.click(on_save, edited, [save_msg]).success(on_open, [draft_id], opened).success(
+        on_findings, outputs=[table]
+    )
+    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
+        btn.click(fn, [draft_id, sign_comment], [sign_msg]).success(
+            on_findings, outputs=[table]
+        ).success(on_open, [draft_id], opened)
+    notice_btn.click(on_notice, [division, period, signer], [notice])
+
+
+def tab_selfcheck(page: Page) -> None:
+    """自己点検分析: the risk ranking of the ingested self-check sheets; the approach document."""
+    deps = page.deps
+
+    @in_place
+    def on_triage() -> tuple[Any, ...]:
+        result = actions.selfcheck_triage(deps)
+        rows = [
+            [d.rank, d.division, d.score, d.no_count, d.unanswered_count, d.explanation]
+            for d in result.divisions
+        ]
+        lines = [f"算定式: {result.formula}"]
+        for d in result.divisions:
+            lines.append(f"### {d.rank}. {d.division}（リスク点 {d.score}）")
+            for r in d.reasons:
+                basis = (
+                    f"　根拠: {r.basis.document} {r.basis.clause_path}「{r.basis.quote}」"
+                    if r.basis
+                    else ""
+                )
+                lines.append(
+                    f"- No.{r.id} {r.question}（{r.answer}）{basis}\n"
+                    f"  - 資料依頼: {'、'.join(r.documents)}\n"
+                    f"  - ヒアリング: {r.hearing}"
+                )
+        return rows, "\n".join(lines)
+
+    @in_place
+    def on_approach(period: str) -> str:
+        return str(actions.approach_file(deps, period))
+
+    with gr.Tab("自己点検分析", id="selfcheck"):
+        triage_btn = gr.Button("取り込んだ自己点検シートを分析", variant="primary")
+        ranking = gr.Dataframe(
+            headers=RANK_COLUMNS, interactive=False, wrap=True, elem_id="ranking"
+        )
+        reasons = gr.Markdown(elem_id="reasons")
+        period = gr.Textbox(label="監査期間", value=PERIOD)
+        approach_btn = gr.Button("監査実施方針（案）を出力")
+        approach = gr.File(label="監査実施方針（.docx）", elem_id="approach")
+    triage_btn.click(on_triage, outputs=[ranking, reasons])
+    approach_btn.click(on_approach, [period], [approach])
+
+
+def tab_ledger(page: Page) -> None:
+    """台帳照合: the ledger's entry for a contract against the contract's documents."""
+    deps = page.deps
+
+    @in_place
+    def on_ledger(contract: str) -> tuple[Any, ...]:
+        result = actions.ledger_check(deps, contract)
+        rows = [
+            [
+                row.number,
+                row.service,
+                row.division,
+                f.item,
+                f.ledger_value,
+                f.status,
+                f"{f.evidence.document} {f.evidence.clause_path}「{f.evidence.quote}」"
+                if f.evidence
+                else "",
+                f.note,
+            ]
+            for row in result.rows
+            for f in row.fields
+        ]
+        return rows, f"{result.contract}: {result.state}。{result.note}"
+
+    with gr.Tab("台帳照合", id="ledger"):
+        contract = gr.Dropdown(label="契約", choices=[], elem_id="l-contract")
+        ledger_btn = gr.Button("台帳と照合", variant="primary")
+        msg = gr.Markdown(elem_id="ledger-msg")
+        table = gr.Dataframe(
+            headers=LEDGER_COLUMNS, interactive=False, wrap=True, elem_id="ledger-table"
+        )
+    page.contracts.append(contract)
+    ledger_btn.click(on_ledger, [contract], [table, msg])

@@ -1,0 +1,491 @@
+"""The tabs of the engagement's second half and its own documents: ポリシー改定支援, 業務文書."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from copilot.policy_diff import DIFF_HEADERS, marked
+from copilot.schemas import COVERAGES, GuidelineChange
+from copilot.store import Draft
+from ui import actions
+from ui.page import (
+    Page,
+    _versions_md,
+    citations_html,
+    in_place,
+    login_name,
+    picked_id,
+    sign_off_handlers,
+    status_ja,
+)
+
+GAP_COLUMNS = ["番号", "要件ID", "要件", "判定", "ポリシーの該当条項", "引用", "助言", "状態"]
+
+
+ADVICE_COLUMNS = [
+    "番号",
+    "規程",
+    "条項",
+    "現行の定め",
+    "監査で判明したこと",
+    "助言",
+    "改定案",
+    "状態",
+]
+
+
+WBS_COLUMNS = ["WBS番号", "作業項目", "工程", "開始", "終了", "先行作業", "担当", "成果物"]
+
+
+# Column widths of the long tables (the text columns would otherwise push the rest off screen)
+GAP_WIDTHS = ["5%", "9%", "24%", "6%", "12%", "24%", "13%", "7%"]
+
+
+DIFF_WIDTHS = ["7%", "11%", "11%", "35%", "13%", "23%"]
+
+
+ADVICE_WIDTHS = ["5%", "12%", "9%", "17%", "20%", "15%", "15%", "7%"]
+
+
+WBS_WIDTHS = ["6%", "34%", "14%", "9%", "9%", "9%", "9%", "10%"]
+
+
+def _gap_row(draft_id: int | str, p: dict[str, Any], status: str) -> list[Any]:
+    cites = p.get("policy_citations") or []
+    return [
+        draft_id,
+        p.get("requirement", ""),
+        p.get("requirement_text", ""),
+        p.get("coverage", ""),
+        " / ".join(c["clause_path"] for c in cites),
+        " / ".join(f"{c['clause_path']}「{c['quote']}」" for c in cites),
+        p.get("advice", ""),
+        status,
+    ]
+
+
+def _advice_row(d: Draft) -> list[Any]:
+    p = d.payload
+    return [
+        d.id,
+        p.get("policy", ""),
+        p["clause"]["clause_path"],
+        p.get("clause_says", ""),
+        p.get("what_happened", ""),
+        p.get("advice", ""),
+        p.get("proposed_wording", ""),
+        status_ja(d),
+    ]
+
+
+def _change_row(c: GuidelineChange) -> list[Any]:
+    kind = f"{c.kind}（文言も変更）" if c.kind == "移動" and c.reworded else c.kind
+    return [
+        kind,
+        c.old_path,
+        c.new_path,
+        marked(c.segments),
+        " / ".join(r.clause_path for r in c.policy_clauses) or "（該当する条項なし）",
+        " / ".join(f"{r.clause_path}「{r.citation.quote}」" for r in c.policy_clauses),
+    ]
+
+
+def _gap_section(page: Page) -> None:
+    """網羅状況: every requirement of a guideline judged against a policy; review; exports."""
+    deps = page.deps
+    on_approve, on_reject = sign_off_handlers(page)
+
+    @in_place
+    def on_run(
+        policy: str | None,
+        guideline: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        def notify(n: int, total: int, requirement: str) -> None:
+            progress((n - 1, total), desc=f"要件 {requirement} を判定中")
+
+        analysis, kept = actions.policy_gap_and_record(
+            deps, login_name(request), policy, guideline, notify
+        )
+        by_req = {d.payload.get("requirement"): d for d in kept}
+        rows, ids = [], []
+        for g in analysis.gaps:
+            d = by_req.get(g.requirement)
+            if d is None:
+                rows.append(_gap_row("", g.model_dump(mode="json"), ""))
+            else:
+                rows.append(_gap_row(d.id, d.payload, status_ja(d)))
+                ids.append(d.id)
+        counts = "・".join(f"{k} {v} 件" for k, v in analysis.counts().items())
+        msg = (
+            f"{analysis.policy_title} を {analysis.guideline_title} の {len(rows)} 要件に照らして"
+            f"判定し、審査記録に保存しました（{counts}）。"
+        )
+        return rows, ids, msg
+
+    @in_place
+    def on_rows(ids: list[int]) -> Any:
+        if not ids:
+            return gr.skip()
+        return [_gap_row(d.id, d.payload, status_ja(d)) for d in actions.drafts_by_id(deps, ids)]
+
+    @in_place
+    def on_open(draft_id: float | None) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, draft_id, "policy_gap")
+        p = d.payload
+        missing = "、".join(p.get("missing") or [])
+        head = (
+            f"### 要件 {p['requirement']}（{p.get('chapter') or p['requirement_path']}）　"
+            f"下書き {d.id}・版 {d.latest.version}・{status_ja(d)}\n\n"
+            f"**要件**: {p['requirement_text']}\n\n"
+            f"**判定**: {p['coverage']}　**理由**: {p.get('rationale', '')}"
+            + (f"\n\n**規程に見当たらない語**: {missing}" if missing else "")
+            + f"\n\n{_versions_md(d)}"
+        )
+        cites = citations_html(
+            d,
+            found,
+            {"guideline_citation": "ガイドラインの要件", "policy_citations": "ポリシーの該当条項"},
+        )
+        return head, cites, p["coverage"], p.get("advice", ""), p.get("proposed_wording", ""), ""
+
+    def on_pick(evt: gr.SelectData) -> float | None:
+        return picked_id(evt)
+
+    @in_place
+    def on_save(
+        draft_id: float | None,
+        coverage: str,
+        advice: str,
+        wording: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        user = login_name(request)
+        d = actions.edit_gap(deps, user, draft_id, coverage, advice, wording, comment)
+        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+
+    @in_place
+    def on_files(policy: str | None, include_drafts: bool) -> tuple[str, str]:
+        xlsx, memo = actions.gap_files(deps, policy, include_drafts)
+        return str(xlsx), str(memo)
+
+    with gr.Tab("規程の網羅状況", id="policy-gap"):
+        gr.Markdown(
+            "ガイドラインの要件ごとに、ポリシー（規程）の該当条項と網羅状況（網羅・一部・欠落）を"
+            "両方の引用つきで判定し、追加・具体化すべき事項を助言します。結果は操作した利用者の"
+            "名前で審査記録に保存され、主任担当者の承認を経て書き出せます。"
+        )
+        with gr.Row():
+            policy = gr.Dropdown(label="ポリシー（規程）", choices=[], elem_id="gap-policy")
+            guideline = gr.Dropdown(label="ガイドライン", choices=[], elem_id="gap-guideline")
+        run_btn = gr.Button("網羅状況を判定", variant="primary")
+        msg = gr.Markdown(elem_id="gap-msg")
+        table = gr.Dataframe(
+            headers=GAP_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=100_000,  # every requirement at once, no inner scrolling
+            max_chars=160,
+            column_widths=GAP_WIDTHS,
+            elem_id="gap-table",
+        )
+        ids = gr.State([])
+        gr.Markdown("### 要件を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
+        with gr.Row():
+            gap_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="gap-id")
+            open_btn = gr.Button("開く", elem_id="gap-open")
+        head = gr.Markdown(elem_id="gap-head")
+        cites = gr.HTML(elem_id="gap-citations")
+        with gr.Group():
+            coverage = gr.Dropdown(label="判定", choices=list(COVERAGES), elem_id="gap-coverage")
+            advice = gr.Textbox(label="助言", lines=3, elem_id="gap-advice")
+            wording = gr.Textbox(label="記載例（改定の文案）", lines=3, elem_id="gap-wording")
+            comment = gr.Textbox(label="修正の理由（任意）", elem_id="gap-comment")
+        save_btn = gr.Button("修正を保存（新しい版）", elem_id="gap-save")
+        save_msg = gr.Markdown(elem_id="gap-save-msg")
+        with gr.Row(visible=False) as sign_row:
+            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
+            approve_btn = gr.Button("承認", variant="primary", elem_id="gap-approve")
+            reject_btn = gr.Button("却下", variant="stop", elem_id="gap-reject")
+        sign_msg = gr.Markdown(elem_id="gap-sign-msg")
+        with gr.Row():
+            include_drafts = gr.Checkbox(
+                label="下書きを含める（未承認の判定を【下書き】として記載）",
+                value=False,
+                elem_id="gap-drafts",
+            )
+            files_btn = gr.Button("Excel と助言メモ（Word）を出力", elem_id="gap-export")
+        with gr.Row():
+            xlsx = gr.File(label="網羅状況（.xlsx、要件ごとに1行）", elem_id="gap-xlsx")
+            memo = gr.File(label="助言メモ（.docx、章ごと）", elem_id="gap-memo")
+    page.lead_only.append(sign_row)
+    page.policies.append(policy)
+    page.guidelines.append(guideline)
+
+    opened = [head, cites, coverage, advice, wording, comment]
+    run_btn.click(on_run, [policy, guideline], [table, ids, msg])
+    table.select(on_pick, None, [gap_id]).success(on_open, [gap_id], opened)
+    open_btn.click(on_open, [gap_id], opened)
+    save_btn.click(on_save, [gap_id, coverage, advice, wording, comment], [save_msg]).success(
+        on_open, [gap_id], opened
+    ).success(on_rows, [ids], [table])
+    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
+        btn.click(fn, [gap_id, sign_comment], [sign_msg]).success(
+            on_open, [gap_id], opened
+        ).success(on_rows, [ids], [table])
+    files_btn.click(on_files, [policy, include_drafts], [xlsx, memo])
+
+
+def _diff_section(page: Page) -> None:
+    """改定差分: two editions of a guideline, what changed, the policy clauses to revise."""
+    deps = page.deps
+
+    @in_place
+    def on_diff(
+        old: str | None,
+        new: str | None,
+        policy: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        progress(None, desc="2つの版を照合し、見直しが必要な規程の条項を探しています")
+        diff, path = actions.guideline_diff(deps, old, new, policy)
+        counts = "、".join(f"{k} {diff.count(k)} 件" for k in ("追加", "削除", "変更", "移動"))
+        msg = (
+            f"旧版 {diff.old_document}（{diff.old_items} 項目）→ 新版 {diff.new_document}"
+            f"（{diff.new_items} 項目）、規程 {diff.policy_document}: {counts}。"
+            f"項番のみ変更 {len(diff.renumbered)} 件、変更なし {diff.unchanged} 件"
+            "（この2つは一覧に載せていません）。"
+        )
+        if not diff.changes:
+            msg += "2つの版で内容の違いはありません。"
+        return msg, [_change_row(c) for c in diff.changes], str(path)
+
+    with gr.Tab("ガイドライン改定差分", id="policy-diff"):
+        gr.Markdown(
+            "ガイドラインの2つの版を比べ、追加・削除・変更・移動された項目を変更箇所に印を付けて"
+            "示し（〔削除:…〕〔追加:…〕）、変更ごとに見直しが必要な規程の条項を引用します。"
+        )
+        with gr.Row():
+            old = gr.Dropdown(label="旧版のガイドライン", choices=[], elem_id="diff-old")
+            new = gr.Dropdown(label="新版のガイドライン", choices=[], elem_id="diff-new")
+            policy = gr.Dropdown(label="見直しの対象となる規程", choices=[], elem_id="diff-policy")
+        diff_btn = gr.Button("差分を比較", variant="primary")
+        msg = gr.Markdown(elem_id="diff-msg")
+        table = gr.Dataframe(
+            headers=list(DIFF_HEADERS),
+            interactive=False,
+            wrap=True,
+            max_height=100_000,
+            column_widths=DIFF_WIDTHS,
+            elem_id="diff-table",
+        )
+        xlsx = gr.File(label="改定差分（.xlsx）", elem_id="diff-xlsx")
+    page.guidelines.extend([old, new])
+    page.policies.append(policy)
+    diff_btn.click(on_diff, [old, new, policy], [msg, table, xlsx])
+
+
+def _advice_section(page: Page) -> None:
+    """改定助言: revision advice drafted from the signed-off findings; review; the memo."""
+    deps = page.deps
+    on_approve, on_reject = sign_off_handlers(page)
+
+    @in_place
+    def on_draft(policy: str | None, request: gr.Request) -> tuple[Any, ...]:
+        kept = actions.policy_advice_and_record(deps, login_name(request), policy)
+        msg = f"承認済みの発見事項から、{len(kept)} 条項について改定助言を下書きしました。"
+        return [_advice_row(d) for d in kept], [d.id for d in kept], msg
+
+    @in_place
+    def on_rows(ids: list[int]) -> Any:
+        if not ids:
+            return gr.skip()
+        return [_advice_row(d) for d in actions.drafts_by_id(deps, ids)]
+
+    @in_place
+    def on_open(draft_id: float | None) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, draft_id, "policy_advice")
+        p = d.payload
+        happened = "\n".join(f"- {line}" for line in p.get("what_happened", "").splitlines())
+        head = (
+            f"### {p['policy']} {p['clause']['clause_path']}　下書き {d.id}・"
+            f"版 {d.latest.version}・{status_ja(d)}\n\n**現行の定め**: {p.get('clause_says', '')}"
+            f"\n\n**監査で判明したこと**:\n\n{happened}\n\n{_versions_md(d)}"
+        )
+        cites = citations_html(
+            d, found, {"clause": "対象の条項", "guideline_citations": "裏付けとなるガイドライン"}
+        )
+        return head, cites, p.get("advice", ""), p.get("proposed_wording", ""), ""
+
+    def on_pick(evt: gr.SelectData) -> float | None:
+        return picked_id(evt)
+
+    @in_place
+    def on_save(
+        draft_id: float | None, advice: str, wording: str, comment: str, request: gr.Request
+    ) -> str:
+        d = actions.edit_advice(deps, login_name(request), draft_id, advice, wording, comment)
+        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+
+    @in_place
+    def on_memo(policy: str | None, include_drafts: bool) -> str:
+        return str(actions.advice_file(deps, policy, include_drafts))
+
+    with gr.Tab("監査結果からの改定助言", id="policy-advice"):
+        gr.Markdown(
+            "承認済みの発見事項が判断基準とした規程の条項ごとに、現行の定め・監査で判明したこと・"
+            "改定案を下書きします。下書きは他と同じく修正・承認を経て書き出します。"
+        )
+        with gr.Row():
+            policy = gr.Dropdown(
+                label="規程（空欄はすべての規程）", choices=[], elem_id="advice-policy"
+            )
+            draft_btn = gr.Button("改定助言を下書き", variant="primary")
+        msg = gr.Markdown(elem_id="advice-msg")
+        table = gr.Dataframe(
+            headers=ADVICE_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=100_000,
+            max_chars=160,
+            column_widths=ADVICE_WIDTHS,
+            elem_id="advice-table",
+        )
+        ids = gr.State([])
+        gr.Markdown("### 助言を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
+        with gr.Row():
+            advice_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="advice-id")
+            open_btn = gr.Button("開く", elem_id="advice-open")
+        head = gr.Markdown(elem_id="advice-head")
+        cites = gr.HTML(elem_id="advice-citations")
+        with gr.Group():
+            advice = gr.Textbox(label="助言", lines=3, elem_id="advice-text")
+            wording = gr.Textbox(label="改定案", lines=3, elem_id="advice-wording")
+            comment = gr.Textbox(label="修正の理由（任意）", elem_id="advice-comment")
+        save_btn = gr.Button("修正を保存（新しい版）", elem_id="advice-save")
+        save_msg = gr.Markdown(elem_id="advice-save-msg")
+        with gr.Row(visible=False) as sign_row:
+            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
+            approve_btn = gr.Button("承認", variant="primary", elem_id="advice-approve")
+            reject_btn = gr.Button("却下", variant="stop", elem_id="advice-reject")
+        sign_msg = gr.Markdown(elem_id="advice-sign-msg")
+        with gr.Row():
+            include_drafts = gr.Checkbox(
+                label="下書きを含める（未承認の助言を【下書き】として記載）",
+                value=False,
+                elem_id="advice-drafts",
+            )
+            memo_btn = gr.Button("改定助言（Word）を出力", elem_id="advice-export")
+        memo = gr.File(label="改定助言（.docx）", elem_id="advice-memo")
+    page.lead_only.append(sign_row)
+    page.policies.append(policy)
+
+    opened = [head, cites, advice, wording, comment]
+    draft_btn.click(on_draft, [policy], [table, ids, msg])
+    table.select(on_pick, None, [advice_id]).success(on_open, [advice_id], opened)
+    open_btn.click(on_open, [advice_id], opened)
+    save_btn.click(on_save, [advice_id, advice, wording, comment], [save_msg]).success(
+        on_open, [advice_id], opened
+    ).success(on_rows, [ids], [table])
+    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
+        btn.click(fn, [advice_id, sign_comment], [sign_msg]).success(
+            on_open, [advice_id], opened
+        ).success(on_rows, [ids], [table])
+    memo_btn.click(on_memo, [policy, include_drafts], [memo])
+
+
+def tab_policy(page: Page) -> None:
+    """ポリシー改定支援: gap analysis, guideline change impact, revision advice from findings."""
+    with gr.Tab("ポリシー改定支援", id="policy"), gr.Tabs():
+        _gap_section(page)
+        _diff_section(page)
+        _advice_section(page)
+
+
+def tab_engagement(page: Page) -> None:
+    """業務文書: the work plan and WBS from the engagement file; the final report."""
+    deps = page.deps
+
+    @in_place
+    def on_plan(upload: str | None, path: str) -> tuple[Any, ...]:
+        plan, plan_docx, wbs_xlsx = actions.workplan_files(deps, upload, path)
+        rows = [
+            [
+                i.id,
+                i.name,
+                i.phase,
+                i.start.isoformat(),
+                i.end.isoformat(),
+                "、".join(i.depends),
+                i.owner,
+                i.deliverable,
+            ]
+            for i in plan.items
+        ]
+        e = plan.engagement
+        msg = (
+            f"{e.city} {e.project}（{e.fiscal_year_ja}、契約日 {e.contract_date}）: "
+            f"作業項目 {len(rows)} 件。日付はすべて営業日（土日・祝日・12月29日～1月3日を"
+            "除く）です。"
+        )
+        return msg, rows, str(plan_docx), str(wbs_xlsx)
+
+    @in_place
+    def on_report(
+        upload: str | None,
+        path: str,
+        include_drafts: bool,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str]:
+        progress(None, desc="承認済みの内容から事業報告書を作成しています")
+        report = actions.final_report_file(deps, upload, path, include_drafts)
+        which = "下書きを【下書き】として含めて" if include_drafts else "承認済みの内容だけで"
+        return str(report), f"事業報告書を{which}作成しました。"
+
+    sample = actions.SAMPLE_ENGAGEMENT
+    with gr.Tab("業務文書", id="engagement"):
+        gr.Markdown(
+            "作業計画の設定ファイル（engagement.toml。例: `examples/engagement.toml`）から"
+            "作業計画書（WBS）を作り、審査記録の承認済みの内容から事業報告書を作ります。"
+        )
+        with gr.Row():
+            upload = gr.File(
+                label="設定ファイル（.toml）をアップロード",
+                type="filepath",
+                file_types=[".toml"],
+                elem_id="engagement-upload",
+            )
+            path = gr.Textbox(
+                label="またはこの端末の設定ファイルのパス（アップロードがなければこちらを使用）",
+                value=str(sample) if sample.is_file() else "",
+                elem_id="engagement-path",
+            )
+        plan_btn = gr.Button("作業計画を作成", variant="primary")
+        msg = gr.Markdown(elem_id="plan-msg")
+        table = gr.Dataframe(
+            headers=WBS_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=100_000,
+            column_widths=WBS_WIDTHS,
+            elem_id="wbs-table",
+        )
+        with gr.Row():
+            plan_docx = gr.File(label="作業計画書（.docx）", elem_id="plan-docx")
+            wbs_xlsx = gr.File(label="WBS（.xlsx）", elem_id="wbs-xlsx")
+        gr.Markdown("### 事業報告書")
+        with gr.Row():
+            include_drafts = gr.Checkbox(
+                label="下書きを含める（未承認の内容を【下書き】として記載）",
+                value=False,
+                elem_id="report-drafts",
+            )
+            report_btn = gr.Button("事業報告書を作成", elem_id="report-make")
+        report_msg = gr.Markdown(elem_id="report-msg")
+        report = gr.File(label="事業報告書（.docx）", elem_id="report-docx")
+    plan_btn.click(on_plan, [upload, path], [msg, table, plan_docx, wbs_xlsx])
+    report_btn.click(on_report, [upload, path, include_drafts], [report, report_msg])

@@ -1,0 +1,332 @@
+"""The team's tabs: 承認・履歴 (review queue and sign-off log), 評価 (golden sets), 文書管理."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from copilot.services import KINDS
+from ui import actions
+from ui.page import ACTION_JA, Page, in_place, login_name, progress_note, status_ja
+
+QUEUE_COLUMNS = ["番号", "種類", "対象", "作成者", "作成日時", "状態"]
+
+
+LOG_COLUMNS = ["通番", "日時", "実行者", "操作", "対象", "コメント"]
+
+
+EVAL_COLUMNS = ["構成", "区分", "指標", "値"]
+
+
+# What the evaluation reports' keys mean, in the order they are shown
+RETRIEVAL_METRICS = {
+    "recall@5": "recall@5（上位5件に正解）",
+    "recall@10": "recall@10（上位10件に正解）",
+    "mrr@10": "MRR@10（正解の順位の逆数）",
+    "mean_chars_top5": "上位5件の平均文字数",
+}
+
+
+RETRIEVAL_SYSTEMS = {"pipeline": "本システム", "baseline": "比較用（llama-index 既定）"}
+
+
+RETRIEVAL_SUBSETS = {"overall": "全体", "lexical": "語句一致", "paraphrase": "言い換え"}
+
+
+CHECKLIST_METRICS = {
+    "verdict_accuracy": "判定の正解率",
+    "macro_f1": "macro-F1（3判定）",
+    "evidence_recall": "根拠の再現率",
+    "citation_validity": "引用の検証通過率",
+    "needs_review_rate": "要確認の割合",
+    "seconds_per_item": "1項目あたり秒数",
+}
+
+
+# The bars of the chart (metrics between 0 and 1), in this order. The plot keeps the order and
+# colours it was first drawn with and only swaps the data, so the order is fixed here, once.
+BASELINE_BAR = "（比較用）"
+
+
+RETRIEVAL_BARS = {"recall@5": "recall@5", "recall@10": "recall@10", "mrr@10": "MRR@10"}
+
+
+CHECKLIST_BARS = (
+    "verdict_accuracy",
+    "macro_f1",
+    "evidence_recall",
+    "citation_validity",
+    "needs_review_rate",
+)
+
+
+BAR_ORDER = [
+    *(f"{bar}{suffix}" for bar in RETRIEVAL_BARS.values() for suffix in ("", BASELINE_BAR)),
+    *(CHECKLIST_METRICS[key] for key in CHECKLIST_BARS),
+]
+
+
+def tab_review(page: Page) -> None:
+    """承認・履歴: the review queue, the verified sign-off log, who did what."""
+    deps = page.deps
+
+    @in_place
+    def on_review() -> tuple[Any, ...]:
+        drafts, verification = actions.review_state(deps)
+        queue = [
+            [d.id, d.kind, d.key, d.created_by, d.created_at, status_ja(d)]
+            for d in drafts
+            if d.status == "draft"
+        ]
+        records = sorted(
+            {r.seq: r for d in drafts for r in d.log}.values(), key=lambda r: -r.seq
+        )  # newest first
+        rows = [
+            [
+                r.seq,
+                r.at,
+                r.actor_display or r.actor,
+                ACTION_JA.get(r.action, r.action),
+                r.subject or "",
+                r.comment,
+            ]
+            for r in records
+        ]
+        if verification.ok:
+            state = (
+                f"署名記録の検証: **正常**（{verification.records} 件、"
+                f"先頭 {verification.head[:12]}）"
+            )
+        else:
+            state = (
+                f"署名記録の検証: **異常** 通番 {verification.bad_seq}: {verification.reason_ja}"
+            )
+        return queue, state, rows
+
+    with gr.Tab("承認・履歴", id="review"):
+        review_btn = gr.Button("更新")
+        verify = gr.Markdown(elem_id="verify")
+        gr.Markdown("### 承認待ち")
+        queue = gr.Dataframe(headers=QUEUE_COLUMNS, interactive=False, wrap=True)
+        gr.Markdown("### 署名記録（誰が何をしたか）")
+        log_table = gr.Dataframe(headers=LOG_COLUMNS, interactive=False, wrap=True, elem_id="log")
+    review_btn.click(on_review, outputs=[queue, verify, log_table])
+
+
+def _eval_rows(report: dict[str, Any]) -> tuple[list[list[Any]], list[dict[str, Any]], str]:
+    """Table rows, chart bars (0..1 metrics only) and notes of a retrieval or checklist report."""
+    rows: list[list[Any]] = []
+    bars: list[dict[str, Any]] = []
+    notes: list[str] = []
+    if "pipeline" in report:  # retrieval
+        systems = [s for s in RETRIEVAL_SYSTEMS if s in report]
+        for system in systems:
+            for subset, subset_ja in RETRIEVAL_SUBSETS.items():
+                scores = report[system][subset]
+                for key, label in RETRIEVAL_METRICS.items():
+                    rows.append([RETRIEVAL_SYSTEMS[system], subset_ja, label, scores[key]])
+                    if subset == "overall" and key in RETRIEVAL_BARS:
+                        suffix = BASELINE_BAR if system == "baseline" else ""
+                        bars.append({"指標": RETRIEVAL_BARS[key] + suffix, "値": scores[key]})
+            per_query = report[system]["seconds_per_query"]
+            rows.append([RETRIEVAL_SYSTEMS[system], "全体", "1件あたり秒数", per_query])
+        if "ratios" in report:
+            ratios = "、".join(f"{k} {v}" for k, v in report["ratios"].items())
+            notes.extend([f"本システム / 比較用 の比: {ratios}", ""])
+        misses = report.get("misses") or []
+        if misses:
+            notes.extend([f"上位5件に正解が入らなかった質問（{len(misses)} 件）:", ""])
+            notes.extend(f"- {m['id']}（{m['kind']}）{m['query']}" for m in misses)
+    else:  # checklist
+        system = f"{report['drafter']}（{report['model']}）"
+        for key, label in CHECKLIST_METRICS.items():
+            value = report.get(key)
+            rows.append([system, "全体", label, "" if value is None else value])
+            if key in CHECKLIST_BARS and value is not None:
+                bars.append({"指標": label, "値": value})
+        wrong = report.get("wrong") or []
+        if wrong:
+            notes.extend([f"正解と異なった判定（{len(wrong)} 件）:", ""])
+            notes.extend(
+                f"- {w['contract']} {w['item']}: 正解 {w['expected']} / 判定 {w['got']}"
+                for w in wrong
+            )
+    return rows, bars, "\n".join(notes)
+
+
+def tab_eval(page: Page) -> None:
+    """評価: run a golden set through eval's runners; the metrics as a table and a chart."""
+    import pandas as pd
+
+    deps = page.deps
+
+    @in_place
+    def on_eval(
+        which: str,
+        upload: str | None,
+        checklist: str,
+        with_baseline: bool,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        # retrieval says: ours; then, with the baseline, building it and running it
+        note = progress_note(progress, phases=3 if with_baseline else 1)
+        report = actions.evaluate(deps, which, upload, checklist, with_baseline, note)
+        rows, bars, notes = _eval_rows(report)
+        count = report.get("queries") or report.get("judgements")
+        msg = f"正解データ {Path(str(report['golden'])).name}（{count} 件）で評価しました。"
+        chart = pd.DataFrame(bars, columns=["指標", "値"])
+        return msg, rows, gr.update(value=chart), notes
+
+    with gr.Tab("評価", id="eval"):
+        gr.Markdown(
+            "正解データ（golden set）で検索とチェックリスト判定の精度を測ります。検索の評価は"
+            "本システムだけなら数十秒、比較用の構成（llama-index 既定）も測ると数分かかります。"
+        )
+        with gr.Row():
+            which = gr.Radio(
+                label="正解データ",
+                choices=[
+                    ("検索（eval/golden/retrieval.jsonl）", "retrieval"),
+                    ("チェックリスト判定（eval/golden/checklist_judgements.json）", "checklist"),
+                ],
+                value="retrieval",
+                elem_id="eval-which",
+            )
+            with_baseline = gr.Checkbox(
+                label="検索: 比較用の llama-index 既定構成も評価する（数分）",
+                value=False,
+                elem_id="eval-baseline",
+            )
+        with gr.Row():
+            checklist = gr.Dropdown(label="チェックリスト（判定の評価に使用）", choices=[])
+            upload = gr.File(
+                label="別の正解データ（任意。同じ形式の .jsonl / .json）",
+                type="filepath",
+                file_types=[".jsonl", ".json"],
+                elem_id="eval-upload",
+            )
+        run_btn = gr.Button("評価を実行", variant="primary")
+        msg = gr.Markdown(elem_id="eval-msg")
+        table = gr.Dataframe(
+            headers=EVAL_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=100_000,  # every metric at once, no inner scrolling
+            elem_id="eval-table",
+        )
+        chart = gr.BarPlot(
+            x="指標",
+            y="値",
+            y_lim=[0, 1],
+            sort=BAR_ORDER,
+            label="指標（0〜1）",
+            x_label_angle=-30,
+            elem_id="eval-chart",
+        )
+        notes = gr.Markdown(elem_id="eval-notes")
+    page.checklists.append(checklist)
+    which.change(lambda: None, outputs=[upload])  # a file of the other kind no longer applies
+    run_btn.click(on_eval, [which, upload, checklist, with_baseline], [msg, table, chart, notes])
+
+
+def tab_documents(page: Page) -> None:
+    """文書管理: the index's documents; upload and ingest; remove one after a confirmation."""
+    deps = page.deps
+
+    def status_md() -> str:
+        st = actions.index_status(deps)
+        lines = [
+            f"データフォルダ: `{st.data_dir}`　文書 {len(st.documents)} 件 / 条項 {st.clauses} 件",
+            "",
+            "| 種類 | 契約 | 条項数 | 取込日時 | 文書 |",
+            "|---|---|---|---|---|",
+        ]
+        for d in st.documents:
+            lines.append(
+                f"| {d.kind} | {d.contract or '-'} | {d.clauses} | {d.ingested_at} | {d.title} |"
+            )
+        return "\n".join(lines)
+
+    @in_place
+    def on_status() -> str:
+        return status_md()
+
+    @in_place
+    def on_ingest(
+        files: list[str] | None,
+        kind: str,
+        contract: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str]:
+        report = actions.ingest_uploads(
+            deps,
+            login_name(request),
+            files or [],
+            kind,
+            contract.strip(),
+            lambda m: progress(None, desc=m),
+        )
+        failed = "".join(f"\n- 失敗: {r.error_ja}" for r in report.failed)
+        done = (
+            f"取り込み完了: 追加 {report.count('added')} / 更新 {report.count('updated')} / "
+            f"変更なし {report.count('unchanged')} / 失敗 {report.count('failed')}{failed}"
+        )
+        return done, status_md()
+
+    @in_place
+    def on_ask_remove(doc_id: str | None) -> tuple[Any, ...]:
+        d = actions.document(deps, doc_id)
+        question = (
+            f"**{d.title}**（`{d.document}`、{d.clauses} 条項）を索引から外します。"
+            "検索・質問・審査に使われなくなります（審査記録はそのまま残ります）。よろしいですか？"
+        )
+        return gr.update(visible=True), question, ""
+
+    @in_place
+    def on_remove(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        d = actions.remove_document(deps, login_name(request), doc_id)
+        done = f"{d.title}（`{d.document}`、{d.clauses} 条項）を索引から外しました。"
+        return gr.update(visible=False), done
+
+    def on_cancel() -> tuple[Any, ...]:
+        return gr.update(visible=False), "取りやめました。"
+
+    with gr.Tab("文書管理", id="documents"):
+        status = gr.Markdown(elem_id="index-status")
+        status_btn = gr.Button("状態を更新")
+        uploads = gr.File(
+            label="取り込むファイル", file_count="multiple", type="filepath", elem_id="ingest-files"
+        )
+        with gr.Row():
+            kind = gr.Dropdown(
+                label="種類（空欄はフォルダ名から推定）",
+                choices=["", *KINDS],
+                value="",
+                elem_id="ingest-kind",
+            )
+            contract = gr.Textbox(label="契約番号（契約書類のとき）")
+        ingest_btn = gr.Button("取り込む", variant="primary")
+        ingest_msg = gr.Markdown(elem_id="ingest-msg")
+        gr.Markdown("### 文書を索引から外す")
+        with gr.Row():
+            doc = gr.Dropdown(label="文書", choices=[], elem_id="remove-doc")
+            remove_btn = gr.Button("索引から外す…", variant="stop", elem_id="remove-ask")
+        with gr.Row(visible=False) as confirm_row:
+            question = gr.Markdown(elem_id="remove-question")
+            yes_btn = gr.Button("外す", variant="stop", elem_id="remove-yes")
+            no_btn = gr.Button("やめる", elem_id="remove-no")
+        remove_msg = gr.Markdown(elem_id="remove-msg")
+    page.documents.append(doc)
+
+    status_btn.click(on_status, outputs=[status])
+    page.index_changed.append(
+        ingest_btn.click(on_ingest, [uploads, kind, contract], [ingest_msg, status])
+    )
+    remove_btn.click(on_ask_remove, [doc], [confirm_row, question, remove_msg])
+    no_btn.click(on_cancel, outputs=[confirm_row, remove_msg])
+    removed = yes_btn.click(on_remove, [doc], [confirm_row, remove_msg])
+    page.index_changed.append(removed.success(on_status, outputs=[status]))
+    page.loads.append((on_status, [status]))
