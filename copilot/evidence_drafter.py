@@ -9,7 +9,8 @@ sentence: its completeness (the support averaged, at weight 1 : 0.5, with how mu
 and the sample wording's terms together the best sentence covers; the sample wording names the
 concrete parts an auditor looks for, such as a period, a figure, 書面 or 事前) must reach
 ``evidence_full``. A sentence that matches the topic but lacks those parts stays 一部反映. Vague
-wording (「必要に応じて」「適切に」 …) with no figure beside it caps the verdict at 一部反映. Both
+wording (「必要に応じて」「適切に」 …) with no figure beside it, and wording that does not bind at
+all (「目標とする」「努める」 …, figure or not), caps the verdict at 一部反映. Both
 thresholds were chosen on the project's golden set with ``copilot eval checklist --sweep``.
 Quotes are whole sentences of the contract, verbatim.
 """
@@ -44,6 +45,8 @@ HEDGES = (
 )
 
 
+# Wording that does not bind the provider even with a figure beside it (a target, an effort).
+NON_BINDING = ("努める", "努めるものとする", "目標とする", "望ましい")
 SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
 SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
 DETAIL_WEIGHT = 0.5  # weight of the best sentence's detail coverage in completeness
@@ -94,7 +97,7 @@ class EvidenceDrafter:
         rules = "|".join(
             map(str, (VERSION, settings.evidence_full, settings.evidence_partial, HEDGES))
         )
-        rules += f"|{DETAIL_WEIGHT}"
+        rules += f"|{DETAIL_WEIGHT}|{NON_BINDING}"
         self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
 
     def prepare(self, index: ClauseIndex) -> None:
@@ -134,7 +137,8 @@ class EvidenceDrafter:
         chosen, _, missing = self._select(terms, cands)
         if not chosen:
             chosen = cands[:1]
-        hedges = [h for h in HEDGES if h in chosen[0].text and not _has_figure(chosen[0].text)]
+        text = chosen[0].text
+        hedges = [h for h in HEDGES if h in text and (h in NON_BINDING or not _has_figure(text))]
         return Support(score, best_cov, best_sim, chosen, missing, hedges, completeness)
 
     # --- checklist ---------------------------------------------------------------------------

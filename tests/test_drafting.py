@@ -174,3 +174,37 @@ def test_ask_answers_from_policy_with_verified_quotes(corpus_services, capsys):
 def test_unknown_drafter_and_llm_without_server_are_user_errors(corpus_services, capsys):
     assert main(["ask", "パスワード", "--drafter", "llm", "--no-save"]) == 2
     assert "COPILOT_LLM_BASE_URL" in capsys.readouterr().err
+
+
+def test_a_target_is_not_a_commitment_even_with_a_figure(tmp_path):
+    """「…を目標とする」 with a figure stays 一部反映; the same level as an obligation can be 反映あり."""
+    from copilot.services import build_services
+    from copilot.settings import load_settings
+
+    docs = tmp_path / "docs"
+    level = "本サービスの月間稼働率は99.9％以上{}、障害時は4時間以内に復旧し、問合せには翌営業日までに回答する{}。"
+    for contract, ending in (
+        ("C-BIND", ("とし", "こと")),
+        ("C-AIM", ("を目標とし", "よう努めること")),
+    ):
+        folder = docs / "contracts" / contract
+        folder.mkdir(parents=True)
+        (folder / "仕様書.md").write_text(
+            "# 仕様書\n\n## 第1 サービスレベル\n\n"
+            + level.format(*ending)
+            + "\n\n## 第2 作業場所\n\n受注者は、本市の指定する場所で作業を行うこと。\n",
+            encoding="utf-8",
+        )
+    services = build_services(load_settings(data_dir=tmp_path / "data"))
+    try:
+        services.ingest([docs])
+        item = next(i for i in import_checklist(CHECKLIST).items if "稼働率" in i.text)
+        drafter = make_drafter("evidence", services.settings)
+        drafter.prepare(services.index)  # type: ignore[attr-defined]
+        bound = judge_item(services, drafter, item, "C-BIND")
+        aimed = judge_item(services, drafter, item, "C-AIM")
+    finally:
+        services.close()
+    assert bound.verdict == "反映あり", bound.rationale
+    assert aimed.verdict == "一部反映", aimed.rationale
+    assert "目標とし" in aimed.evidence[0].quote
