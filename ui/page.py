@@ -209,25 +209,53 @@ def fill_pickers(page: Page) -> Callable[[], tuple[Any, ...]]:
     return on_pickers
 
 
-def sign_off_handlers(page: Page) -> tuple[Callable[..., str], Callable[..., str]]:
-    """Approve and reject handlers over a draft number and a comment (the store checks roles)."""
-    deps = page.deps
+@dataclass
+class SignOff:
+    """The lead-only approve/reject row under an opened draft."""
 
-    def signed(draft_id: float | None, action: str) -> str:
-        label = {"approve": "承認", "approve_with_edits": "修正承認", "reject": "却下"}[action]
-        return f"下書き {int(draft_id or 0)} を{label}しました。"
+    comment: gr.Textbox
+    approve: gr.Button
+    reject: gr.Button
+    message: gr.Markdown
 
-    @in_place
-    def on_approve(draft_id: float | None, comment: str, request: gr.Request) -> str:
-        user = login_name(request)
-        return signed(draft_id, actions.sign_off(deps, user, draft_id, True, comment))
+    def wire(
+        self, page: Page, draft_id: gr.Number, *then: tuple[Callable[..., Any], Any, Any]
+    ) -> None:
+        """Approve or reject the draft numbered in ``draft_id``; the store checks the role.
 
-    @in_place
-    def on_reject(draft_id: float | None, comment: str, request: gr.Request) -> str:
-        user = login_name(request)
-        return signed(draft_id, actions.sign_off(deps, user, draft_id, False, comment))
+        Each ``(handler, inputs, outputs)`` of ``then`` runs after it in turn, to show the result.
+        """
+        deps = page.deps
 
-    return on_approve, on_reject
+        def signed(draft_id: float | None, action: str) -> str:
+            label = {"approve": "承認", "approve_with_edits": "修正承認", "reject": "却下"}[action]
+            return f"下書き {int(draft_id or 0)} を{label}しました。"
+
+        @in_place
+        def on_approve(draft_id: float | None, comment: str, request: gr.Request) -> str:
+            user = login_name(request)
+            return signed(draft_id, actions.sign_off(deps, user, draft_id, True, comment))
+
+        @in_place
+        def on_reject(draft_id: float | None, comment: str, request: gr.Request) -> str:
+            user = login_name(request)
+            return signed(draft_id, actions.sign_off(deps, user, draft_id, False, comment))
+
+        for button, handler in ((self.approve, on_approve), (self.reject, on_reject)):
+            event = button.click(handler, [draft_id, self.comment], [self.message])
+            for fn, inputs, outputs in then:
+                event = event.success(fn, inputs, outputs)
+
+
+def sign_off_row(page: Page, prefix: str) -> SignOff:
+    """Lay out the approve/reject row (ids ``<prefix>-approve`` …), shown to the lead only."""
+    with gr.Row(visible=False) as row:
+        comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
+        approve = gr.Button("承認", variant="primary", elem_id=f"{prefix}-approve")
+        reject = gr.Button("却下", variant="stop", elem_id=f"{prefix}-reject")
+    message = gr.Markdown(elem_id=f"{prefix}-sign-msg")
+    page.lead_only.append(row)
+    return SignOff(comment, approve, reject, message)
 
 
 def picked_id(evt: gr.SelectData) -> float | None:

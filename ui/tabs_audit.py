@@ -17,7 +17,7 @@ from ui.page import (
     in_place,
     login_name,
     picked_id,
-    sign_off_handlers,
+    sign_off_row,
     status_ja,
 )
 
@@ -100,7 +100,6 @@ def tab_ask(page: Page) -> None:
 def tab_checklist(page: Page) -> None:
     """チェックリスト審査: judge a contract; open an item's citations, edit, approve or reject."""
     deps = page.deps
-    on_approve, on_reject = sign_off_handlers(page)
 
     @in_place
     def on_run(
@@ -192,12 +191,7 @@ def tab_checklist(page: Page) -> None:
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="edit-comment")
         save_btn = gr.Button("修正を保存（新しい版）", elem_id="item-save")
         save_msg = gr.Markdown(elem_id="item-save-msg")
-        with gr.Row(visible=False) as sign_row:
-            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
-            approve_btn = gr.Button("承認", variant="primary", elem_id="checklist-approve")
-            reject_btn = gr.Button("却下", variant="stop", elem_id="checklist-reject")
-        sign_msg = gr.Markdown(elem_id="checklist-sign-msg")
-    page.lead_only.append(sign_row)
+        sign = sign_off_row(page, "checklist")
     page.contracts.append(contract)
     page.checklists.append(checklist)
 
@@ -208,16 +202,12 @@ def tab_checklist(page: Page) -> None:
     save_btn.click(on_save, [item_id, verdict, advice, wording, comment], [save_msg]).success(
         on_open, [item_id], item_outputs
     ).success(on_rows, [ids], [table])
-    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
-        btn.click(fn, [item_id, sign_comment], [sign_msg]).success(
-            on_open, [item_id], item_outputs
-        ).success(on_rows, [ids], [table])
+    sign.wire(page, item_id, (on_open, [item_id], item_outputs), (on_rows, [ids], [table]))
 
 
 def tab_findings(page: Page) -> None:
     """発見事項: draft a division's findings; open, edit, approve or reject; the notice."""
     deps = page.deps
-    on_approve, on_reject = sign_off_handlers(page)
 
     def finding_rows() -> list[list[Any]]:
         return [
@@ -326,17 +316,12 @@ def tab_findings(page: Page) -> None:
         save_btn = gr.Button("修正を保存（新しい版）", elem_id="finding-save")
         save_msg = gr.Markdown(elem_id="finding-save-msg")
         basis = gr.HTML(elem_id="finding-basis")
-        with gr.Row(visible=False) as sign_row:
-            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
-            approve_btn = gr.Button("承認", variant="primary", elem_id="finding-approve")
-            reject_btn = gr.Button("却下", variant="stop", elem_id="finding-reject")
-        sign_msg = gr.Markdown(elem_id="finding-sign-msg")
+        sign = sign_off_row(page, "finding")
         with gr.Row():
             period = gr.Textbox(label="監査期間", value=PERIOD)
             signer = gr.Textbox(label="通知者", value="情報セキュリティ監査責任者")
         notice_btn = gr.Button("監査結果通知書（案）を出力")
         notice = gr.File(label="通知書（.docx）", elem_id="notice")
-    page.lead_only.append(sign_row)
     page.contracts.append(contract)
     page.checklists.append(checklist)
 
@@ -349,10 +334,7 @@ def tab_findings(page: Page) -> None:
     save_btn.click(on_save, edited, [save_msg]).success(on_open, [draft_id], opened).success(
         on_findings, outputs=[table]
     )
-    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
-        btn.click(fn, [draft_id, sign_comment], [sign_msg]).success(
-            on_findings, outputs=[table]
-        ).success(on_open, [draft_id], opened)
+    sign.wire(page, draft_id, (on_findings, None, [table]), (on_open, [draft_id], opened))
     notice_btn.click(on_notice, [division, period, signer], [notice])
 
 

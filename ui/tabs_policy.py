@@ -17,7 +17,7 @@ from ui.page import (
     in_place,
     login_name,
     picked_id,
-    sign_off_handlers,
+    sign_off_row,
     status_ja,
 )
 
@@ -95,7 +95,6 @@ def _change_row(c: GuidelineChange) -> list[Any]:
 def _gap_section(page: Page) -> None:
     """網羅状況: every requirement of a guideline judged against a policy; review; exports."""
     deps = page.deps
-    on_approve, on_reject = sign_off_handlers(page)
 
     @in_place
     def on_run(
@@ -207,11 +206,7 @@ def _gap_section(page: Page) -> None:
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="gap-comment")
         save_btn = gr.Button("修正を保存（新しい版）", elem_id="gap-save")
         save_msg = gr.Markdown(elem_id="gap-save-msg")
-        with gr.Row(visible=False) as sign_row:
-            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
-            approve_btn = gr.Button("承認", variant="primary", elem_id="gap-approve")
-            reject_btn = gr.Button("却下", variant="stop", elem_id="gap-reject")
-        sign_msg = gr.Markdown(elem_id="gap-sign-msg")
+        sign = sign_off_row(page, "gap")
         with gr.Row():
             include_drafts = gr.Checkbox(
                 label="下書きを含める（未承認の判定を【下書き】として記載）",
@@ -222,7 +217,6 @@ def _gap_section(page: Page) -> None:
         with gr.Row():
             xlsx = gr.File(label="網羅状況（.xlsx、要件ごとに1行）", elem_id="gap-xlsx")
             memo = gr.File(label="助言メモ（.docx、章ごと）", elem_id="gap-memo")
-    page.lead_only.append(sign_row)
     page.policies.append(policy)
     page.guidelines.append(guideline)
 
@@ -233,10 +227,7 @@ def _gap_section(page: Page) -> None:
     save_btn.click(on_save, [gap_id, coverage, advice, wording, comment], [save_msg]).success(
         on_open, [gap_id], opened
     ).success(on_rows, [ids], [table])
-    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
-        btn.click(fn, [gap_id, sign_comment], [sign_msg]).success(
-            on_open, [gap_id], opened
-        ).success(on_rows, [ids], [table])
+    sign.wire(page, gap_id, (on_open, [gap_id], opened), (on_rows, [ids], [table]))
     files_btn.click(on_files, [policy, include_drafts], [xlsx, memo])
 
 
@@ -292,7 +283,6 @@ def _diff_section(page: Page) -> None:
 def _advice_section(page: Page) -> None:
     """改定助言: revision advice drafted from the signed-off findings; review; the memo."""
     deps = page.deps
-    on_approve, on_reject = sign_off_handlers(page)
 
     @in_place
     def on_draft(policy: str | None, request: gr.Request) -> tuple[Any, ...]:
@@ -368,11 +358,7 @@ def _advice_section(page: Page) -> None:
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="advice-comment")
         save_btn = gr.Button("修正を保存（新しい版）", elem_id="advice-save")
         save_msg = gr.Markdown(elem_id="advice-save-msg")
-        with gr.Row(visible=False) as sign_row:
-            sign_comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
-            approve_btn = gr.Button("承認", variant="primary", elem_id="advice-approve")
-            reject_btn = gr.Button("却下", variant="stop", elem_id="advice-reject")
-        sign_msg = gr.Markdown(elem_id="advice-sign-msg")
+        sign = sign_off_row(page, "advice")
         with gr.Row():
             include_drafts = gr.Checkbox(
                 label="下書きを含める（未承認の助言を【下書き】として記載）",
@@ -381,7 +367,6 @@ def _advice_section(page: Page) -> None:
             )
             memo_btn = gr.Button("改定助言（Word）を出力", elem_id="advice-export")
         memo = gr.File(label="改定助言（.docx）", elem_id="advice-memo")
-    page.lead_only.append(sign_row)
     page.policies.append(policy)
 
     opened = [head, cites, advice, wording, comment]
@@ -391,10 +376,7 @@ def _advice_section(page: Page) -> None:
     save_btn.click(on_save, [advice_id, advice, wording, comment], [save_msg]).success(
         on_open, [advice_id], opened
     ).success(on_rows, [ids], [table])
-    for btn, fn in ((approve_btn, on_approve), (reject_btn, on_reject)):
-        btn.click(fn, [advice_id, sign_comment], [sign_msg]).success(
-            on_open, [advice_id], opened
-        ).success(on_rows, [ids], [table])
+    sign.wire(page, advice_id, (on_open, [advice_id], opened), (on_rows, [ids], [table]))
     memo_btn.click(on_memo, [policy, include_drafts], [memo])
 
 
