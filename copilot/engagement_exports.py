@@ -30,7 +30,6 @@ from copilot.calendar_jp import (
 )
 from copilot.exports import (
     _BOX,
-    _HEAD_FILL,
     _WRAP_TOP,
     DRAFT,
     GOTHIC,
@@ -39,6 +38,8 @@ from copilot.exports import (
     MINCHO,
     SHITEKI,
     ReviewInfo,
+    _head_cell,
+    _header_row,
     _heading,
     _labelled,
     _new_document,
@@ -127,16 +128,6 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _DATE_FORMAT = "yyyy/mm/dd"
 
 
-def _head_cell(ws: Worksheet, row: int, col: int, text: str) -> None:
-    cell = ws.cell(row, col, text)
-    cell.font, cell.fill, cell.border, cell.alignment = (
-        Font(name=GOTHIC, bold=True),
-        _HEAD_FILL,
-        _BOX,
-        _CENTER,
-    )
-
-
 def _top_lines(ws: Worksheet, plan: Workplan, title: str) -> None:
     e = plan.engagement
     _put(ws, 1, 1, title)
@@ -177,9 +168,7 @@ def _wbs_sheet(ws: Worksheet, plan: Workplan) -> None:
     """The WBS as a table: one row per work item under a styled, filtered, frozen header."""
     head = 4
     _top_lines(ws, plan, _title(plan.engagement, "WBS（作業分解構成）"))
-    for c, (name, width) in enumerate(zip(WBS_HEADERS, _WBS_WIDTHS, strict=True), start=1):
-        _head_cell(ws, head, c, name)
-        ws.column_dimensions[get_column_letter(c)].width = width
+    _header_row(ws, head, WBS_HEADERS, _WBS_WIDTHS)
     for r, item in enumerate(plan.items, start=head + 1):
         values: tuple[object, ...] = (
             item.id,
@@ -310,9 +299,7 @@ def _milestone_sheet(ws: Worksheet, plan: Workplan) -> None:
     given = e.milestones.model_dump()
     heads = ("WBS番号", "マイルストーン", "期日", "曜日", "日付の決め方")
     widths = (9, 44, 14, 6, 30)
-    for c, (name, width) in enumerate(zip(heads, widths, strict=True), start=1):
-        _head_cell(ws, 3, c, name)
-        ws.column_dimensions[get_column_letter(c)].width = width
+    _header_row(ws, 3, heads, widths)
     for r, key in enumerate(MILESTONES, start=4):
         item = plan.milestone(key)
         how = "設定ファイルで指定" if given[key] else "既定（期限以前の最後の営業日）"

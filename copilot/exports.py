@@ -629,6 +629,23 @@ def export_onsite_summary(division: str, reasons: Sequence[Reason], path: Path) 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
+
+
+def _head_cell(ws: Worksheet, row: int, col: int, text: str) -> Cell:
+    """A column head: bold Gothic on grey, boxed, centred and wrapped."""
+    cell = ws.cell(row, col, text)
+    cell.font, cell.fill, cell.border = Font(name=GOTHIC, bold=True), _HEAD_FILL, _BOX
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    return cell
+
+
+def _header_row(ws: Worksheet, row: int, headers: Sequence[str], widths: Sequence[float]) -> None:
+    """A table's header row from column A, with the column widths."""
+    for c, (name, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        _head_cell(ws, row, c, name)
+        ws.column_dimensions[get_column_letter(c)].width = width
+
+
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _MAX_CELL = 32767
 _LINE_PT = 14.0
@@ -980,7 +997,7 @@ def export_ledger_check(check: LedgerCheck, path: Path) -> Path:
     ws.title = "台帳照合結果"
     title = f"外部サービス利用管理台帳 照合結果（契約 {check.contract}）"
     head = 6
-    _ledger_header(ws, head)
+    _header_row(ws, head, LEDGER_HEADERS, _LEDGER_WIDTHS)
     _ledger_top(ws, title, check)
     last = _ledger_rows(ws, head, check)
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(LEDGER_HEADERS))}{max(last, head + 1)}"
@@ -989,15 +1006,6 @@ def export_ledger_check(check: LedgerCheck, path: Path) -> Path:
     _print_one_page_wide(ws)
     _set_properties(wb, title)
     return _save_xlsx(wb, path)
-
-
-def _ledger_header(ws: Worksheet, head: int) -> None:
-    """The styled header row and the column widths."""
-    for c, (name, width) in enumerate(zip(LEDGER_HEADERS, _LEDGER_WIDTHS, strict=True), start=1):
-        cell = ws.cell(head, c, name)
-        cell.font, cell.fill, cell.border = Font(name=GOTHIC, bold=True), _HEAD_FILL, _BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(c)].width = width
 
 
 def _ledger_top(ws: Worksheet, title: str, check: LedgerCheck) -> None:

@@ -33,7 +33,6 @@ from typing import Protocol
 
 import numpy as np
 from openpyxl import Workbook
-from openpyxl.styles import Alignment as CellAlignment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from scipy import sparse
@@ -43,9 +42,9 @@ from copilot.drafting import sentences
 from copilot.errors import IndexMissingError, UserError
 from copilot.exports import (
     _BOX,
-    _HEAD_FILL,
     GOTHIC,
     MINCHO,
+    _header_row,
     _print_one_page_wide,
     _put,
     _save_xlsx,
@@ -627,11 +626,7 @@ def export_diff(diff: GuidelineDiff, path: Path) -> Path:
     )
     _put(ws, 2, 1, summary)
     head = 4
-    for c, (name, width) in enumerate(zip(DIFF_HEADERS, _DIFF_WIDTHS, strict=True), start=1):
-        cell = ws.cell(head, c, name)
-        cell.font, cell.fill, cell.border = Font(name=GOTHIC, bold=True), _HEAD_FILL, _BOX
-        cell.alignment = CellAlignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(c)].width = width
+    _header_row(ws, head, DIFF_HEADERS, _DIFF_WIDTHS)
     r = head
     for change in diff.changes:
         r += 1

@@ -14,17 +14,17 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from copilot.exports import (
     _BOX,
-    _HEAD_FILL,
     DRAFT,
     GOTHIC,
     MINCHO,
     ReviewInfo,
     _cite_text,
+    _header_row,
     _heading,
     _new_document,
     _para,
@@ -97,11 +97,7 @@ def export_gap_xlsx(
     )
     _put(ws, 2, 1, summary)
     head = 4
-    for c, (name, width) in enumerate(zip(GAP_HEADERS, _GAP_WIDTHS, strict=True), start=1):
-        cell = ws.cell(head, c, name)
-        cell.font, cell.fill, cell.border = Font(name=GOTHIC, bold=True), _HEAD_FILL, _BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(c)].width = width
+    _header_row(ws, head, GAP_HEADERS, _GAP_WIDTHS)
     r = head
     for g, review in shown:
         r += 1
