@@ -16,7 +16,7 @@ from copilot.checklists import import_checklist
 from copilot.drafting import Drafter
 from copilot.errors import UserError
 from copilot.services import Services
-from eval.metrics import matches, quotes_valid
+from eval.metrics import macro_f1, matches, quotes_valid
 
 GOLDEN_VERDICT = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
 LABELS = ("反映あり", "一部反映", "反映なし")
@@ -58,17 +58,6 @@ def load_judgements(path: Path) -> list[GoldenJudgement]:
                 f"{path} の {n} 件目が不正です: {exc}", f"entry {n} of {path} is invalid: {exc}"
             ) from exc
     return out
-
-
-def macro_f1(pairs: list[tuple[str, str]]) -> float:
-    """Macro-F1 over the three verdicts (a 要確認 prediction is wrong for every class)."""
-    scores = []
-    for label in LABELS:
-        tp = sum(1 for g, p in pairs if g == label and p == label)
-        fp = sum(1 for g, p in pairs if g != label and p == label)
-        fn = sum(1 for g, p in pairs if g == label and p != label)
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(scores) / len(scores)
 
 
 def evaluate_checklist(
@@ -120,7 +109,7 @@ def evaluate_checklist(
         "model": drafter.model,
         "judgements": n,
         "verdict_accuracy": round(sum(g == p for g, p in pairs) / n, 4),
-        "macro_f1": round(macro_f1(pairs), 4),
+        "macro_f1": round(macro_f1(pairs, LABELS), 4),
         "evidence_recall": round(found / expected, 4) if expected else None,
         "citation_validity": round(valid / cited, 4) if cited else 1.0,
         "needs_review_rate": round(review / n, 4),

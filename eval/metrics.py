@@ -72,3 +72,17 @@ def quotes_valid(services: Services, cites: list[Citation]) -> tuple[int, int]:
         and stored[c.clause_id].doc_id == c.document
     )
     return valid, len(cites)
+
+
+def macro_f1(pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> float:
+    """Macro-F1 of (expected, predicted) pairs over ``labels``.
+
+    A prediction outside the labels (要確認) is wrong for every class.
+    """
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores)

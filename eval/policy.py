@@ -23,7 +23,7 @@ from copilot.errors import UserError
 from copilot.policy_gap import make_judge
 from copilot.schemas import PolicyGap
 from copilot.services import Services
-from eval.metrics import quotes_valid
+from eval.metrics import macro_f1, quotes_valid
 
 LABELS = ("網羅", "一部", "欠落")
 
@@ -61,17 +61,6 @@ def load_golden(path: Path) -> GoldenPolicy:
         return GoldenPolicy.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise UserError(f"{path} が不正です: {exc}", f"{path} is invalid: {exc}") from exc
-
-
-def macro_f1(pairs: list[tuple[str, str]]) -> float:
-    """Macro-F1 over 網羅 / 一部 / 欠落 (a 要確認 prediction is wrong for every class)."""
-    scores = []
-    for label in LABELS:
-        tp = sum(1 for g, p in pairs if g == label and p == label)
-        fp = sum(1 for g, p in pairs if g != label and p == label)
-        fn = sum(1 for g, p in pairs if g == label and p != label)
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(scores) / len(scores)
 
 
 def _cases(golden: GoldenPolicy, found: list[str]) -> dict[str, GoldenGap]:
@@ -120,7 +109,7 @@ def evaluate_policy(
         "requirements": len(gaps),
         "scored": n,
         "accuracy": round(sum(e == p for e, p in pairs) / n, 4),
-        "macro_f1": round(macro_f1(pairs), 4),
+        "macro_f1": round(macro_f1(pairs, LABELS), 4),
         "quote_validity": round(valid / cited, 4) if cited else 1.0,
         "needs_review_rate": round(sum(p == "要確認" for _, p in pairs) / n, 4),
         "clause_hit_rate": round(hits / hit_total, 4) if hit_total else None,
