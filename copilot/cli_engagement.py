@@ -42,26 +42,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingested_selfcheck() -> list[Path]:
-    from copilot.cli import open_services
-
-    with open_services() as s:
-        paths = [Path(d.source) for d in s.index.documents() if d.kind == "self_check"]
-    return sorted(p for p in paths if p.is_file())
-
-
 def _triage(selfcheck: list[str] | None) -> tuple[Triage | None, str]:
     """The self-check triage over the given (else the ingested) sheets, or why there is none."""
     from copilot.cli import open_services
-    from copilot.selfcheck import triage
+    from copilot.final_report import approach_triage
 
-    sheets = [Path(p) for p in selfcheck] if selfcheck else _ingested_selfcheck()
-    if not sheets:
-        return None, (
-            "自己点検シートが取り込まれていないため、自己点検結果に基づくリスク評価は記載していない。"
-        )
     with open_services() as s:
-        return triage(s, sheets), ""
+        return approach_triage(s, [Path(p) for p in selfcheck or ()])
 
 
 def cmd_report_final(args: argparse.Namespace) -> int:

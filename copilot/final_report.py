@@ -12,6 +12,7 @@ sheets and passes it in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -20,10 +21,30 @@ from copilot.engagement_exports import ContractResult, FinalReport
 from copilot.exports import ReviewInfo, kept
 from copilot.recording import review_info, reviewed_findings, reviewed_judgements
 from copilot.schemas import PolicyAdvice, PolicyGap, Workplan
-from copilot.selfcheck import Triage
+from copilot.selfcheck import Triage, triage
+from copilot.services import Services
 from copilot.store import ReviewStore
 
 M = TypeVar("M", bound=BaseModel)
+
+NO_SELFCHECK = (
+    "自己点検シートが取り込まれていないため、自己点検結果に基づくリスク評価は記載していない。"
+)
+
+
+def approach_triage(services: Services, sheets: Sequence[Path] = ()) -> tuple[Triage | None, str]:
+    """The self-check triage behind the approach, over ``sheets`` or else the ingested ones.
+
+    Returns:
+        The triage and "", or None and the sentence the report shows when there are no sheets.
+
+    """
+    if not sheets:
+        found = [Path(d.source) for d in services.index.documents() if d.kind == "self_check"]
+        sheets = sorted(p for p in found if p.is_file())
+    if not sheets:
+        return None, NO_SELFCHECK
+    return triage(services, list(sheets)), ""
 
 
 def _latest(store: ReviewStore, kind: str, model: type[M]) -> list[tuple[M, ReviewInfo]]:

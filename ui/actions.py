@@ -578,9 +578,6 @@ def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
 
 # The sample engagement file of a source checkout, offered as the default path
 SAMPLE_ENGAGEMENT = Path(__file__).resolve().parents[1] / "examples" / "engagement.toml"
-NO_SELFCHECK = (
-    "自己点検シートが取り込まれていないため、自己点検結果に基づくリスク評価は記載していない。"
-)
 
 
 def engagement_file(upload: str | None, path: str) -> Path:
@@ -620,20 +617,13 @@ def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan,
 def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts: bool) -> Path:
     """The final report (事業報告書.docx) from the review store and the ingested self-checks."""
     from copilot.engagement_exports import export_final_report
-    from copilot.final_report import compile_final_report
-    from copilot.selfcheck import triage
+    from copilot.final_report import approach_triage, compile_final_report
 
     plan = workplan(deps, upload, path)
     with deps.services() as s:
-        sheets = [Path(d.source) for d in s.index.documents() if d.kind == "self_check"]
-        sheets = sorted(p for p in sheets if p.is_file())
-        result = triage(s, sheets) if sheets else None
+        result, note = approach_triage(s)
     report = compile_final_report(
-        deps.store,
-        plan,
-        triage=result,
-        include_drafts=include_drafts,
-        triage_note="" if sheets else NO_SELFCHECK,
+        deps.store, plan, triage=result, include_drafts=include_drafts, triage_note=note
     )
     return export_final_report(report, _folder("report") / "事業報告書.docx")
 
