@@ -24,7 +24,7 @@ from copilot.citations import cite, looks_like_instruction
 from copilot.drafting import Evidence, FindingInput, provenance, register, sentences
 from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
 from copilot.settings import Settings
-from copilot.terms import TermWeights, coverage, key_terms
+from copilot.terms import TermWeights, coverage, has_figure, key_terms
 from copilot.thesaurus import Thesaurus, load_thesaurus
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.normalise import squash
@@ -76,10 +76,6 @@ class Support:
 
 def _where(clause: ClauseRecord) -> str:
     return f"{clause.title} {clause.path}"
-
-
-def _has_figure(text: str) -> bool:
-    return any(ch.isdigit() for ch in text)
 
 
 @register("evidence")
@@ -138,7 +134,7 @@ class EvidenceDrafter:
         if not chosen:
             chosen = cands[:1]
         text = chosen[0].text
-        hedges = [h for h in HEDGES if h in text and (h in NON_BINDING or not _has_figure(text))]
+        hedges = [h for h in HEDGES if h in text and (h in NON_BINDING or not has_figure(text))]
         return Support(score, best_cov, best_sim, chosen, missing, hedges, completeness)
 
     # --- checklist ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from copilot.thesaurus import Thesaurus
 from ingest.normalise import squash
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[/\-.][A-Za-z0-9]+)*(?: ?\d+(?:\.\d+)?)?")
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:時間|日|か月|ヶ月|カ月|年|分|%|世代|回)")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:時間|営業日|日|週間|か月|ヶ月|カ月|年|分|%|世代|回)")
 _KATAKANA = re.compile(r"[ァ-ヴー]{2,}")
 _KANJI = re.compile(r"[一-龥々〆ヵヶ]{2,}")
 # Function words of requirement sentences that carry no subject matter.
@@ -43,6 +43,18 @@ def key_terms(text: str) -> list[str]:
                     found.append(term)
     # a term inside a longer one (再委託 in 再委託先) adds nothing but double weight
     return [t for t in found if not any(t != o and o in t for o in found if len(o) >= 2)]
+
+
+def has_figure(text: str) -> bool:
+    """Whether a passage states a figure: a number with a unit or a versioned identifier.
+
+    72時間, 99.9%, TLS1.2 and AES-256 are figures; a list marker or an article number ((3),
+    第5条) is not one.
+    """
+    s = squash(text)
+    return bool(_FIGURE.search(s)) or any(
+        any(ch.isdigit() for ch in m.group(0)) for m in _IDENT.finditer(s)
+    )
 
 
 def _bigrams(term: str) -> set[str]:

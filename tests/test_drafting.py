@@ -143,8 +143,8 @@ def test_evidence_drafter_on_the_golden_judgements(corpus_services, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["citation_validity"] == 1.0
     assert report["needs_review_rate"] == 0.0
-    # measured 0.77 when the thresholds were chosen; the issue's bar of 0.8 is not yet met
-    assert report["verdict_accuracy"] >= 0.74
+    # the issue's bar; 0.805 measured (leave-one-contract-out 0.713, so expect less elsewhere)
+    assert report["verdict_accuracy"] >= 0.8
 
 
 def test_instructions_inside_a_contract_do_not_change_evidence_verdicts(injected_index):
@@ -176,35 +176,60 @@ def test_unknown_drafter_and_llm_without_server_are_user_errors(corpus_services,
     assert "COPILOT_LLM_BASE_URL" in capsys.readouterr().err
 
 
-def test_a_target_is_not_a_commitment_even_with_a_figure(tmp_path):
-    """「…を目標とする」 with a figure stays 一部反映; the same level as an obligation can be 反映あり."""
+def _judge_variants(
+    tmp_path, keyword: str, bodies: dict[str, str]
+) -> dict[str, ChecklistJudgement]:
+    """The item mentioning the keyword, judged against one-clause contracts written here."""
     from copilot.services import build_services
     from copilot.settings import load_settings
 
     docs = tmp_path / "docs"
-    level = "本サービスの月間稼働率は99.9％以上{}、障害時は4時間以内に復旧し、問合せには翌営業日までに回答する{}。"
-    for contract, ending in (
-        ("C-BIND", ("とし", "こと")),
-        ("C-AIM", ("を目標とし", "よう努めること")),
-    ):
+    for contract, body in bodies.items():
         folder = docs / "contracts" / contract
         folder.mkdir(parents=True)
         (folder / "仕様書.md").write_text(
-            "# 仕様書\n\n## 第1 サービスレベル\n\n"
-            + level.format(*ending)
-            + "\n\n## 第2 作業場所\n\n受注者は、本市の指定する場所で作業を行うこと。\n",
+            f"# 仕様書\n\n## 第1 要件\n\n{body}\n\n"
+            "## 第2 作業場所\n\n受注者は、本市の指定する場所で作業を行うこと。\n",
             encoding="utf-8",
         )
     services = build_services(load_settings(data_dir=tmp_path / "data"))
     try:
         services.ingest([docs])
-        item = next(i for i in import_checklist(CHECKLIST).items if "稼働率" in i.text)
+        item = next(i for i in import_checklist(CHECKLIST).items if keyword in i.text)
         drafter = make_drafter("evidence", services.settings)
         drafter.prepare(services.index)  # type: ignore[attr-defined]
-        bound = judge_item(services, drafter, item, "C-BIND")
-        aimed = judge_item(services, drafter, item, "C-AIM")
+        return {c: judge_item(services, drafter, item, c) for c in bodies}
     finally:
         services.close()
-    assert bound.verdict == "反映あり", bound.rationale
-    assert aimed.verdict == "一部反映", aimed.rationale
-    assert "目標とし" in aimed.evidence[0].quote
+
+
+def test_a_target_is_not_a_commitment_even_with_a_figure(tmp_path):
+    """「…を目標とする」 with a figure stays 一部反映; the same level as an obligation can be 反映あり."""
+    level = "本サービスの月間稼働率は99.9％以上{}、障害時は4時間以内に復旧し、問合せには翌営業日までに回答する{}。"
+    got = _judge_variants(
+        tmp_path,
+        "稼働率",
+        {
+            "C-BIND": level.format("とし", "こと"),
+            "C-AIM": level.format("を目標とし", "よう努めること"),
+        },
+    )
+    assert got["C-BIND"].verdict == "反映あり", got["C-BIND"].rationale
+    assert got["C-AIM"].verdict == "一部反映", got["C-AIM"].rationale
+    assert "目標とし" in got["C-AIM"].evidence[0].quote
+
+
+def test_a_list_marker_is_not_a_figure_that_lifts_vague_wording(tmp_path):
+    """「(3) …必要に応じて行う」: the item number is not a concrete level, so the hedge caps the
+    verdict at 一部反映, while a numbered clause with a real level can be 反映あり."""
+    got = _judge_variants(
+        tmp_path,
+        "TLS",
+        {
+            "C-FIRM": "(3)　利用者端末と本サービスとの間の通信は、TLS1.2以上により暗号化すること。",
+            "C-VAGUE": "(3)　本サービスとの通信経路上の情報の暗号化は、必要に応じて行うものとする。",
+        },
+    )
+    assert got["C-FIRM"].verdict == "反映あり", got["C-FIRM"].rationale
+    assert got["C-VAGUE"].verdict == "一部反映", got["C-VAGUE"].rationale
+    assert "必要に応じて" in got["C-VAGUE"].rationale
