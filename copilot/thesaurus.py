@@ -1,8 +1,10 @@
-"""A domain thesaurus for query expansion (下請け → 再委託, 在宅勤務 → テレワーク …).
+"""A domain thesaurus: groups of words that mean one thing (下請け, 外注 → 再委託 …).
 
-Only the BM25 query is expanded: the dense model already handles meaning, while character
-n-grams cannot know that two different words are one thing. The built-in list lives in
-``thesaurus.tsv`` beside this module; users add their own in the same format.
+Two uses. Only the BM25 query is expanded: the dense model already handles meaning, while
+character n-grams cannot know that two different words are one thing. And a key term of a
+requirement counts as present in a passage that uses another word of its group
+(``copilot.terms.term_in``): contracts state a duty in their own wording. The built-in list lives
+in ``thesaurus.tsv`` beside this module; users add their own in the same format.
 """
 
 from __future__ import annotations

@@ -233,3 +233,19 @@ def test_a_list_marker_is_not_a_figure_that_lifts_vague_wording(tmp_path):
     assert got["C-FIRM"].verdict == "反映あり", got["C-FIRM"].rationale
     assert got["C-VAGUE"].verdict == "一部反映", got["C-VAGUE"].rationale
     assert "必要に応じて" in got["C-VAGUE"].rationale
+
+
+def test_contract_wording_of_a_duty_counts_as_the_checklist_term(tmp_path):
+    """A contract rarely says 秘密保持義務 or 目的外利用の禁止: 「他に漏らしてはならない」「目的以外に
+    使用してはならない」 state the same duties, and a contract silent on them is not reflected."""
+    got = _judge_variants(
+        tmp_path,
+        "秘密保持",
+        {
+            "C-SAID": "受注者は、この契約の履行に当たって知り得た秘密を他に漏らしてはならない。"
+            "受注者は、発注者から提供された資料を、この契約の目的以外に使用してはならない。",
+            "C-SILENT": "受注者は、作業の進捗を毎月発注者に報告すること。",
+        },
+    )
+    assert got["C-SAID"].verdict == "反映あり", got["C-SAID"].rationale
+    assert got["C-SILENT"].verdict == "反映なし", got["C-SILENT"].rationale
