@@ -9,8 +9,9 @@ sentence: its completeness (the support averaged, at weight 1 : 0.5, with how mu
 and the sample wording's terms together the best sentence covers; the sample wording names the
 concrete parts an auditor looks for, such as a period, a figure, 書面 or 事前) must reach
 ``evidence_full``. A sentence that matches the topic but lacks those parts stays 一部反映. Vague
-wording (「必要に応じて」「適切に」 …) with no figure beside it, and wording that does not bind at
-all (「目標とする」「努める」 …, figure or not), caps the verdict at 一部反映. Both
+wording (「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that does
+not bind at all (「目標とする」「努める」「保証するものではありません」 …, figure or not), caps the
+verdict at 一部反映 (``copilot.terms.hedges_in``). Both
 thresholds were chosen on the project's golden set with ``copilot eval checklist --sweep``.
 Quotes are whole sentences of the contract, verbatim.
 """
@@ -24,29 +25,12 @@ from copilot.citations import cite, looks_like_instruction
 from copilot.drafting import Evidence, FindingInput, provenance, register, sentences
 from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
 from copilot.settings import Settings
-from copilot.terms import TermWeights, coverage, has_figure, key_terms
+from copilot.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.thesaurus import Thesaurus, load_thesaurus
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.normalise import squash
 
-VERSION = "evidence-2"
-HEDGES = (
-    "必要に応じて",
-    "適切に",
-    "速やかに",
-    "努める",
-    "努めるものとする",
-    "可能な限り",
-    "協議の上",
-    "協議により",
-    "原則として",
-    "目標とする",
-    "望ましい",
-)
-
-
-# Wording that does not bind the provider even with a figure beside it (a target, an effort).
-NON_BINDING = ("努める", "努めるものとする", "目標とする", "望ましい")
+VERSION = "evidence-3"
 SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
 SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
 DETAIL_WEIGHT = 0.5  # weight of the best sentence's detail coverage in completeness
@@ -91,9 +75,9 @@ class EvidenceDrafter:
         self.weights: TermWeights | None = None
         self.index: ClauseIndex | None = None
         rules = "|".join(
-            map(str, (VERSION, settings.evidence_full, settings.evidence_partial, HEDGES))
+            map(str, (VERSION, settings.evidence_full, settings.evidence_partial, DETAIL_WEIGHT))
         )
-        rules += f"|{DETAIL_WEIGHT}|{NON_BINDING}"
+        rules += f"|{WORDING_RULES}"
         self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
 
     def prepare(self, index: ClauseIndex) -> None:
@@ -134,7 +118,7 @@ class EvidenceDrafter:
         if not chosen:
             chosen = cands[:1]
         text = chosen[0].text
-        hedges = [h for h in HEDGES if h in text and (h in NON_BINDING or not has_figure(text))]
+        hedges = hedges_in(text, item.text)
         return Support(score, best_cov, best_sim, chosen, missing, hedges, completeness)
 
     # --- checklist ---------------------------------------------------------------------------

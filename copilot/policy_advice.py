@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from copilot.citations import cite, gate
 from copilot.drafting import Evidence, provenance, sentences
 from copilot.errors import UserError
-from copilot.evidence_drafter import HEDGES
 from copilot.schemas import Citation, Finding, FindingRef, PolicyAdvice
 from copilot.services import Services
 from copilot.store import ReviewStore
+from copilot.terms import WORDING_RULES, non_binding_wording, vague_wording
 from ingest.index import ClauseRecord
 
 VERSION = "policy-advice-1"
@@ -67,7 +67,7 @@ def _clause_of(services: Services, c: Citation) -> ClauseRecord | None:
 def _wording(says: str, titles: list[str]) -> str:
     """The clause made concrete: who, by when, and the record that shows it."""
     body = says.split("　", 1)[-1] if says[:4].count("　") else says
-    for hedge in HEDGES:
+    for hedge in vague_wording(body) + non_binding_wording(body):
         body = body.replace(hedge, "")
     subject = "、".join(dict.fromkeys(titles))
     return (
@@ -122,7 +122,7 @@ def draft_advice(services: Services, store: ReviewStore, policy: str = "") -> li
             f"{'（' + policy + '）' if policy else ''}。",
             f"no signed-off finding cites a policy clause{' of ' + policy if policy else ''}.",
         )
-    rules = hashlib.sha256(f"{VERSION}|{HEDGES}".encode()).hexdigest()[:16]
+    rules = hashlib.sha256(f"{VERSION}|{WORDING_RULES}".encode()).hexdigest()[:16]
     out = []
     for clause, sfs in sorted(by_clause.values(), key=lambda e: (e[0].doc_id, e[0].ordinal)):
         says = next(iter(sentences(clause.text)), clause.text)
@@ -144,7 +144,7 @@ def draft_advice(services: Services, store: ReviewStore, policy: str = "") -> li
         happened = "\n".join(
             f"{r.division} No.{r.number}「{r.title}」（{r.rating}）: {r.finding}" for r in refs
         )
-        hedged = [h for h in HEDGES if h in says]
+        hedged = vague_wording(says) + non_binding_wording(says)
         advice = (
             f"{clause.title} {clause.path}は、監査で{len(refs)}件の発見事項の判断基準となった。"
             + (

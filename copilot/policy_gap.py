@@ -36,12 +36,12 @@ from pydantic import BaseModel
 from copilot.citations import cite, gate, looks_like_instruction
 from copilot.drafting import Evidence, provenance, sentences
 from copilot.errors import IndexMissingError, UserError
-from copilot.evidence_drafter import HEDGES, SIMILARITY_FLOOR, SIMILARITY_SCALE
+from copilot.evidence_drafter import SIMILARITY_FLOOR, SIMILARITY_SCALE
 from copilot.retrieval import search
 from copilot.schemas import Citation, PolicyGap
 from copilot.services import Services
 from copilot.settings import Settings
-from copilot.terms import TermWeights, coverage, key_terms
+from copilot.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.thesaurus import Thesaurus
 from ingest.clauses import PREAMBLE, parse_marker
 from ingest.index import ClauseIndex, ClauseRecord, index_text
@@ -266,7 +266,7 @@ class GapJudge:
                     self.settings.gap_partial,
                     self.settings.gap_margin,
                     self.settings.gap_candidates,
-                    HEDGES,
+                    WORDING_RULES,
                 ),
             )
         )
@@ -333,7 +333,7 @@ class GapJudge:
         own = [s for s in pool if s.fit[n] >= s.fit.max() - margin]
         own.sort(key=lambda s: -s.fit[n])
         support = float(own[0].fit[n]) if own else 0.0
-        hedges = [h for h in HEDGES if own and h in own[0].text and h not in req.text]
+        hedges = hedges_in(own[0].text, req.text) if own else []
         return support, own, hedges, evidence
 
     def coverage_of(self, support: float, hedges: list[str], full: float, partial: float) -> str:

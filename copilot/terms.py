@@ -45,6 +45,44 @@ def key_terms(text: str) -> list[str]:
     return [t for t in found if not any(t != o and o in t for o in found if len(o) >= 2)]
 
 
+# Wording that leaves the level to someone's judgement: vague unless a figure stands beside it.
+_VAGUE = re.compile(
+    r"必要に応じ|適切[にな]|速やかに|遅滞なく|可能な(?:限り|範囲で)|できる限り|協議の上|協議により"
+    r"|原則として|当社(?:所定|の判断|が適当と判断|が必要と判断)"
+)
+# Wording that does not bind at all, figure or not: a target, an effort, a disclaimer.
+_NON_BINDING = re.compile(
+    r"目標と(?:する|して|し)|努め(?:るものとする|るものと|ること|ます|る|)|望ましい"
+    r"|保証(?:する)?ものでは(?:ない|ありません)|保証(?:いた)?しません|保証しない"
+    r"|責任を負(?:わない|いません|いかねます)"
+)
+# Part of every rules hash that depends on them (a change of wording rules changes drafts).
+WORDING_RULES = f"{_VAGUE.pattern}|{_NON_BINDING.pattern}"
+
+
+def vague_wording(text: str) -> list[str]:
+    """The vague phrases of a passage (「必要に応じて」「適切に」「速やかに」「当社所定の」 …)."""
+    return list(dict.fromkeys(m.group(0) for m in _VAGUE.finditer(squash(text))))
+
+
+def non_binding_wording(text: str) -> list[str]:
+    """The phrases that make a passage bind no one (「目標とする」「努める」「保証しません」 …)."""
+    return list(dict.fromkeys(m.group(0) for m in _NON_BINDING.finditer(squash(text))))
+
+
+def hedges_in(text: str, requirement: str = "") -> list[str]:
+    """Why a passage is not a firm commitment: non-binding wording, or vague wording alone.
+
+    「速やかに」 alone is vague; 「速やかに、遅くとも24時間以内に」 is not. A kind of wording
+    that the requirement uses itself does not count: a guideline that says 「速やかに」 asks for
+    no more.
+    """
+    out = [] if non_binding_wording(requirement) else non_binding_wording(text)
+    if not vague_wording(requirement) and not has_figure(text):
+        out += vague_wording(text)
+    return out
+
+
 def has_figure(text: str) -> bool:
     """Whether a passage states a figure: a number with a unit or a versioned identifier.
 

@@ -212,11 +212,14 @@ def test_a_target_is_not_a_commitment_even_with_a_figure(tmp_path):
         {
             "C-BIND": level.format("とし", "こと"),
             "C-AIM": level.format("を目標とし", "よう努めること"),
+            "C-VENDOR": "当社は、本サービスの月間稼働率99.9％以上、障害時4時間以内の復旧を目標として"
+            "運営しますが、これらを保証するものではありません。",
         },
     )
     assert got["C-BIND"].verdict == "反映あり", got["C-BIND"].rationale
     assert got["C-AIM"].verdict == "一部反映", got["C-AIM"].rationale
     assert "目標とし" in got["C-AIM"].evidence[0].quote
+    assert got["C-VENDOR"].verdict == "一部反映", got["C-VENDOR"].rationale
 
 
 def test_a_list_marker_is_not_a_figure_that_lifts_vague_wording(tmp_path):
