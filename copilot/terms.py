@@ -105,7 +105,10 @@ def term_in(term: str, text: str, thesaurus: Thesaurus | None = None) -> bool:
         return True
     if thesaurus is not None:
         for group in thesaurus.groups:
-            if term in group and any(squash(v) in text for v in group):
+            # a compound counts by its head too: セキュリティインシデント is an インシデント
+            if any(term == v or (len(v) >= 3 and term.endswith(v)) for v in group) and any(
+                squash(v) in text for v in group
+            ):
                 return True
     if len(term) >= 4 and _KANJI.fullmatch(term):
         grams = _bigrams(term)

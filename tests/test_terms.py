@@ -49,3 +49,20 @@ def test_a_requirement_that_is_vague_itself_asks_for_no_more():
     policy = "人事異動又は退職により不要となった利用者識別コードは、遅滞なく停止する。"
     assert hedges_in(policy)
     assert not hedges_in(policy, "異動又は退職した職員等の利用者IDは、速やかに削除すること。")
+
+
+def test_a_compound_counts_by_its_head_word_in_the_thesaurus():
+    """The checklist's 「情報セキュリティインシデント」 yields the term セキュリティインシデント; a contract
+    that says 事故 speaks of it, one that speaks only of 納品 does not."""
+    from copilot.terms import key_terms, term_in
+    from copilot.thesaurus import load_thesaurus
+    from ingest.normalise import squash
+
+    thesaurus = load_thesaurus()
+    term = next(
+        t
+        for t in key_terms("情報セキュリティインシデントが発生した場合の報告")
+        if "インシデント" in t
+    )
+    assert term_in(term, squash("乙は、事故が生じたときは、直ちに甲に報告する。"), thesaurus)
+    assert not term_in(term, squash("乙は、成果物を甲に納品する。"), thesaurus)
