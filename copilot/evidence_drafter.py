@@ -1,18 +1,16 @@
 """The built-in evidence drafter: deterministic drafts from retrieved clauses, no LLM.
 
-A checklist item is judged by its support in the contract's sentences: the best sentence's
-coverage of the item's key terms (identifiers, figures, katakana and kanji compounds, weighted by
-rarity over the whole index), averaged with how close the closest sentence comes, in the dense
-embedding, to the item's sample wording (記載例; the item text when there is none). Support at or
-above ``evidence_partial`` → at least 一部反映, else 反映なし. 反映あり needs more than a matching
-sentence: its completeness (the support averaged, at weight 1 : 0.5, with how much of the item's
-and the sample wording's terms together the best sentence covers; the sample wording names the
-concrete parts an auditor looks for, such as a period, a figure, 書面 or 事前) must reach
-``evidence_full``. A sentence that matches the topic but lacks those parts stays 一部反映. Vague
-wording (「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that does
-not bind at all (「目標とする」「努める」「保証するものではありません」 …, figure or not), caps the
-verdict at 一部反映 (``copilot.terms.hedges_in``). Both
-thresholds were chosen on the project's golden set with ``copilot eval checklist --sweep``.
+A checklist item is measured against the contract's sentences: the best sentence's coverage of the
+item's key terms (identifiers, figures, katakana and kanji compounds, weighted by rarity over the
+whole index, synonyms from the thesaurus), how close the closest sentence comes in the dense
+embedding to the item's sample wording (記載例) and to the item text, how much of the item's and
+the sample wording's terms the top sentence covers (the sample wording names the concrete parts an
+auditor looks for: a period, a figure, 書面, 事前), and whether the top sentence hedges. A fitted
+model (``copilot.verdicts``) turns these into the probability that the contract addresses the item
+and the probability that it binds all of it; the settings ``evidence_partial`` and
+``evidence_full`` are the cut-offs. Vague wording (「必要に応じて」「適切に」「当社所定の」 …)
+with no figure beside it, and wording that does not bind at all (「目標とする」「努める」
+「保証するものではありません」 …, figure or not), is never 反映あり (``copilot.terms.hedges_in``).
 Quotes are whole sentences of the contract, verbatim.
 """
 
@@ -27,13 +25,13 @@ from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement
 from copilot.settings import Settings
 from copilot.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.thesaurus import Thesaurus, load_thesaurus
+from copilot.verdicts import decide, load_model
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.normalise import squash
 
-VERSION = "evidence-3"
+VERSION = "evidence-4"
 SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
 SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
-DETAIL_WEIGHT = 0.5  # weight of the best sentence's detail coverage in completeness
 
 
 @dataclass(frozen=True)
@@ -49,13 +47,23 @@ class Candidate:
 class Support:
     """The support for a checklist item found in a contract's sentences."""
 
-    score: float
-    coverage: float
-    similarity: float
+    coverage: float  # best sentence's weighted share of the item's key terms
+    similarity: float  # best e5 cosine to the sample wording (the item text when there is none)
+    similarity_item: float  # best e5 cosine to the item text
+    detail: float  # the top sentence's share of the item's and the sample wording's terms
     chosen: list[Candidate]
     missing: list[str]
-    hedges: list[str]
-    completeness: float = 0.0
+    hedges: list[str]  # of the top sentence
+
+    def features(self) -> tuple[float, ...]:
+        """The measurements in the order of ``copilot.verdicts.FEATURES``."""
+        return (
+            self.coverage,
+            SIMILARITY_SCALE * (self.similarity - SIMILARITY_FLOOR),
+            SIMILARITY_SCALE * (self.similarity_item - SIMILARITY_FLOOR),
+            self.detail,
+            1.0 if self.hedges else 0.0,
+        )
 
 
 def _where(clause: ClauseRecord) -> str:
@@ -74,8 +82,17 @@ class EvidenceDrafter:
         self.thesaurus = thesaurus or load_thesaurus(settings.thesaurus_file)
         self.weights: TermWeights | None = None
         self.index: ClauseIndex | None = None
+        self.verdict_model = load_model()
         rules = "|".join(
-            map(str, (VERSION, settings.evidence_full, settings.evidence_partial, DETAIL_WEIGHT))
+            map(
+                str,
+                (
+                    VERSION,
+                    settings.evidence_full,
+                    settings.evidence_partial,
+                    self.verdict_model.digest,
+                ),
+            )
         )
         rules += f"|{WORDING_RULES}"
         self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
@@ -96,16 +113,20 @@ class EvidenceDrafter:
             if not looks_like_instruction(s)  # text that talks to the drafter is never evidence
         ]
         if not pool:
-            return Support(0.0, 0.0, 0.0, [], list(terms), [], 0.0)
+            return Support(0.0, 0.0, 0.0, 0.0, [], list(terms), [])
         weights = self.weights or TermWeights.over(c.text for c in evidence.documents)
         covs = [coverage(terms, [s], weights, self.thesaurus)[0] for _, s in pool]
         sims = [0.0] * len(pool)
+        sims_item = [0.0] * len(pool)
         if self.index is not None:
-            target = self.index.embedder.embed_query(item.example or item.text)
             vectors = self.index.embed([s for _, s in pool])
+            target = self.index.embedder.embed_query(item.example or item.text)
             sims = [float(v @ target) for v in vectors]
-        best_cov, best_sim = max(covs), max(sims)
-        score = (best_cov + SIMILARITY_SCALE * (best_sim - SIMILARITY_FLOOR)) / 2
+            if item.example:
+                target = self.index.embedder.embed_query(item.text)
+                sims_item = [float(v @ target) for v in vectors]
+            else:
+                sims_item = sims
         ranked = sorted(
             range(len(pool)),
             key=lambda k: -(covs[k] + SIMILARITY_SCALE * (sims[k] - SIMILARITY_FLOOR)),
@@ -113,13 +134,11 @@ class EvidenceDrafter:
         cands = [Candidate(pool[k][0], pool[k][1], covs[k]) for k in ranked]
         detail_terms = list(dict.fromkeys([*terms, *key_terms(item.example)]))
         detail, _ = coverage(detail_terms, [cands[0].text], weights, self.thesaurus)
-        completeness = (score + DETAIL_WEIGHT * detail) / (1 + DETAIL_WEIGHT)
+        hedges = hedges_in(cands[0].text, item.text)
         chosen, _, missing = self._select(terms, cands)
         if not chosen:
             chosen = cands[:1]
-        text = chosen[0].text
-        hedges = hedges_in(text, item.text)
-        return Support(score, best_cov, best_sim, chosen, missing, hedges, completeness)
+        return Support(max(covs), max(sims), max(sims_item), detail, chosen, missing, hedges)
 
     # --- checklist ---------------------------------------------------------------------------
 
@@ -161,15 +180,14 @@ class EvidenceDrafter:
         terms = key_terms(item.text)
         sup = self.support(item, evidence)
         chosen, missing, hedges = sup.chosen, sup.missing, sup.hedges
-        if (
-            sup.score >= self.settings.evidence_partial
-            and sup.completeness >= self.settings.evidence_full
-            and not hedges
-        ):
-            verdict = "反映あり"
-        elif sup.score >= self.settings.evidence_partial:
-            verdict = "一部反映"
-        else:
+        verdict = decide(
+            self.verdict_model,
+            sup.features(),
+            bool(hedges),
+            self.settings.evidence_partial,
+            self.settings.evidence_full,
+        )
+        if verdict == "反映なし":
             verdict = "反映なし"
             chosen = []
         basis = [

@@ -67,17 +67,22 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=5, description="Hits taken from each retriever before fusion.")
     rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant k.")
     thesaurus_file: Path | None = Field(
-        None, description="Extra synonym groups for query expansion (same format as thesaurus.tsv)."
+        None,
+        description="Extra synonym groups (same format as thesaurus.tsv): query expansion "
+        "and the drafters' term matching.",
     )
     evidence_full: float = Field(
-        0.39,
+        0.34,
         ge=0,
         le=1,
-        description="Evidence drafter: completeness (support with the detail of the best "
-        "sentence) needed for 反映あり.",
+        description="Evidence drafter: the verdict model's probability of 反映あり needed for it.",
     )
     evidence_partial: float = Field(
-        0.39, ge=0, le=1, description="Evidence drafter: support needed for 一部反映."
+        0.42,
+        ge=0,
+        le=1,
+        description="Evidence drafter: the verdict model's probability of 一部反映 or better "
+        "needed for it (below: 反映なし).",
     )
     gap_full: float = Field(
         0.30, ge=0, le=1, description="Policy gap analysis: support needed for 網羅."

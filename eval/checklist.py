@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copilot.checklist_run import judge_item
@@ -16,6 +17,7 @@ from copilot.checklists import import_checklist
 from copilot.drafting import Drafter
 from copilot.errors import UserError
 from copilot.services import Services
+from copilot.verdicts import Logistic, VerdictModel, decide
 from eval.metrics import macro_f1, matches, quotes_valid
 
 GOLDEN_VERDICT = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
@@ -122,27 +124,55 @@ def evaluate_checklist(
 class _Case:
     contract: str
     want: str
-    score: float
-    completeness: float
+    x: tuple[float, ...]
     hedged: bool
 
 
-def _verdict(c: _Case, low: float, high: float) -> str:
-    """The evidence drafter's rule (copilot.evidence_drafter) for given thresholds."""
-    if c.score < low:
-        return "反映なし"
-    return "反映あり" if c.completeness >= high and not c.hedged else "一部反映"
+LEVEL = {"反映なし": 0, "一部反映": 1, "反映あり": 2}
+CUTS = [round(0.30 + 0.02 * k, 2) for k in range(21)]  # cut-offs tried: 0.30 … 0.70
+L2 = 0.3  # ridge penalty of both logistic fits (on standardised features)
 
 
-def _best_thresholds(cases: list[_Case]) -> tuple[float, float, float]:
-    """(accuracy, partial, full) with the best accuracy on a 0.01 grid; ties keep the first."""
-    grid = [round(x * 0.01, 2) for x in range(0, 101)]
-    best = (-1.0, 0.0, 0.0)
-    for low in grid:
-        for high in grid:
-            hits = sum(_verdict(c, low, high) == c.want for c in cases)
-            if cases and hits / len(cases) > best[0]:
-                best = (hits / len(cases), low, high)
+def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> Logistic:
+    """Logistic regression by gradient descent on standardised features.
+
+    The weights are returned for the raw features, so the drafter needs no scaling.
+    """
+    mu = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    z = np.c_[(x - mu) / sd, np.ones(len(x))]
+    w = np.zeros(z.shape[1])
+    penalty = np.r_[np.ones(z.shape[1] - 1), 0.0]
+    for _ in range(3000):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        w -= 0.5 * (z.T @ (p - y) + l2 * penalty * w) / len(y)
+    raw = w[:-1] / sd
+    return Logistic(tuple(float(v) for v in raw), float(w[-1] - (w[:-1] * mu / sd).sum()))
+
+
+def fit_model(cases: list[_Case], l2: float = L2, fitted_on: str = "") -> VerdictModel:
+    """The two logistic scores: 一部反映 or better, and 反映あり."""
+    x = np.array([c.x for c in cases], dtype=float)
+    level = np.array([LEVEL[c.want] for c in cases])
+    partial = _fit_logistic(x, (level >= 1).astype(float), l2)
+    full = _fit_logistic(x, (level >= 2).astype(float), l2)
+    return VerdictModel(partial, full, fitted_on)
+
+
+def _hits(model: VerdictModel, cases: list[_Case], low: float, high: float) -> int:
+    return sum(decide(model, c.x, c.hedged, low, high) == c.want for c in cases)
+
+
+def _best_cuts(model: VerdictModel, cases: list[_Case]) -> tuple[int, float, float]:
+    """(hits, partial cut, full cut) with the most hits; ties go to the cuts nearest 0.5."""
+    best = (-1, 0.5, 0.5)
+    for low in CUTS:
+        for high in CUTS:
+            hits = _hits(model, cases, low, high)
+            near = abs(low - 0.5) + abs(high - 0.5) < abs(best[1] - 0.5) + abs(best[2] - 0.5)
+            if hits > best[0] or (hits == best[0] and near):
+                best = (hits, low, high)
     return best
 
 
@@ -150,14 +180,17 @@ def sweep_thresholds(
     services: Services,
     checklist_path: Path,
     golden_path: Path,
+    model_out: Path | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, object]:
-    """The evidence drafter's thresholds that best reproduce the golden verdicts.
+    """The evidence drafter's verdict model and cut-offs, fitted on the golden judgements.
 
-    Support is computed once per golden case; every pair of thresholds on a 0.01 grid is then
-    scored (hedged 反映あり counts as 一部反映, as in the drafter). This is how the defaults of
-    ``evidence_full`` and ``evidence_partial`` were chosen. The report also gives the accuracy of
-    leave-one-contract-out: thresholds fitted on the other contracts, scored on the one left out.
+    The drafter's measurements (``copilot.verdicts.FEATURES``) are taken once per golden case;
+    two logistic regressions are fitted (一部反映 or better; 反映あり), then every pair of cut-offs
+    on their probabilities is scored (a hedged 反映あり counts as 一部反映, as in the drafter). This
+    is how ``copilot/verdict_model.json`` and the defaults of ``evidence_partial`` and
+    ``evidence_full`` were made. The report also gives leave-one-contract-out accuracy: model
+    and cut-offs fitted on the other contracts, scored on the one left out.
     """
     from copilot.checklist_run import gather_evidence
     from copilot.evidence_drafter import EvidenceDrafter
@@ -171,23 +204,29 @@ def sweep_thresholds(
     for n, g in enumerate(golden, start=1):
         say(f"[{n}/{len(golden)}] {g.contract} {g.item}")
         sup = drafter.support(items[g.item], gather_evidence(services, items[g.item], g.contract))
-        want = GOLDEN_VERDICT[g.verdict]
-        cases.append(_Case(g.contract, want, sup.score, sup.completeness, bool(sup.hedges)))
-    best = _best_thresholds(cases)
-    # How well thresholds chosen on the other contracts do on each contract: an estimate of the
-    # accuracy on contracts the thresholds were not fitted to.
+        cases.append(_Case(g.contract, GOLDEN_VERDICT[g.verdict], sup.features(), bool(sup.hedges)))
+    model = fit_model(cases, fitted_on=f"{golden_path.name} ({len(cases)} judgements)")
+    hits, low, high = _best_cuts(model, cases)
+    if model_out is not None:
+        model_out.write_text(model.to_json(), encoding="utf-8")
+    # How well a model fitted on the other contracts does on each contract: an estimate of the
+    # accuracy on contracts it was not fitted to (though written by the same hand).
     held_out = 0
     for contract in sorted({c.contract for c in cases}):
-        _, low, high = _best_thresholds([c for c in cases if c.contract != contract])
-        held_out += sum(_verdict(c, low, high) == c.want for c in cases if c.contract == contract)
+        rest = [c for c in cases if c.contract != contract]
+        fold = fit_model(rest)
+        _, fold_low, fold_high = _best_cuts(fold, rest)
+        held_out += _hits(fold, [c for c in cases if c.contract == contract], fold_low, fold_high)
     return {
         "judgements": len(cases),
-        "best_accuracy": round(best[0], 4),
+        "best_accuracy": round(hits / len(cases), 4) if cases else None,
         "leave_one_contract_out_accuracy": round(held_out / len(cases), 4) if cases else None,
-        "evidence_partial": best[1],
-        "evidence_full": best[2],
+        "evidence_partial": low,
+        "evidence_full": high,
+        "model": json.loads(model.to_json()),
         "current": {
             "evidence_partial": services.settings.evidence_partial,
             "evidence_full": services.settings.evidence_full,
+            "model": drafter.verdict_model.fitted_on,
         },
     }

@@ -67,7 +67,13 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
 
     with open_services() as services:
         if args.sweep:
-            report = sweep_thresholds(services, Path(args.checklist), Path(args.golden), notify=err)
+            report = sweep_thresholds(
+                services,
+                Path(args.checklist),
+                Path(args.golden),
+                model_out=Path(args.model_out) if args.model_out else None,
+                notify=err,
+            )
         else:
             drafter = make_drafter(_drafter_name(args), services.settings)
             report = evaluate_checklist(
@@ -128,7 +134,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--golden", required=True, help="JSON list of golden judgements")
     c.add_argument("--drafter", choices=["evidence", "llm"])
     c.add_argument("--json", action="store_true")
-    c.add_argument("--sweep", action="store_true", help="choose the evidence drafter's thresholds")
+    c.add_argument(
+        "--sweep",
+        action="store_true",
+        help="fit the evidence drafter's verdict model and choose its cut-offs",
+    )
+    c.add_argument("--model-out", help="with --sweep: write the fitted model (verdict_model.json)")
     c.set_defaults(func=_cmd_checklist)
     c = eval_sub.add_parser("policy", help="規程の網羅状況判定の評価 / policy gap analysis")
     c.add_argument("--golden", required=True, help="JSON golden set (eval/golden/policy_gap.json)")

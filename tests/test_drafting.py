@@ -143,7 +143,8 @@ def test_evidence_drafter_on_the_golden_judgements(corpus_services, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["citation_validity"] == 1.0
     assert report["needs_review_rate"] == 0.0
-    # the issue's bar; 0.805 measured (leave-one-contract-out 0.713, so expect less elsewhere)
+    # the issue's bar; 0.828 measured. On contracts written by others it is lower (0.67 and 0.62
+    # on eval/heldout and eval/blind): see copilot/verdicts.py
     assert report["verdict_accuracy"] >= 0.8
 
 
@@ -252,3 +253,23 @@ def test_contract_wording_of_a_duty_counts_as_the_checklist_term(tmp_path):
     )
     assert got["C-SAID"].verdict == "反映あり", got["C-SAID"].rationale
     assert got["C-SILENT"].verdict == "反映なし", got["C-SILENT"].rationale
+
+
+@pytest.mark.slow
+def test_the_shipped_verdict_model_is_what_the_sweep_fits(corpus_services, capsys, tmp_path):
+    """`copilot eval checklist --sweep --model-out` on the golden set gives back the shipped
+    copilot/verdict_model.json and the default cut-offs (a model edited by hand, or a change of
+    the measurements without a refit, fails here)."""
+    from copilot.verdicts import load_model
+
+    out = tmp_path / "verdict_model.json"
+    argv = ["eval", "checklist", "--checklist", str(CHECKLIST), "--golden", str(GOLDEN_JUDGEMENTS)]
+    assert main([*argv, "--sweep", "--model-out", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["best_accuracy"] >= 0.8
+    assert report["evidence_partial"] == corpus_services.settings.evidence_partial
+    assert report["evidence_full"] == corpus_services.settings.evidence_full
+    fitted, shipped = load_model(out), load_model()
+    for a, b in ((fitted.partial, shipped.partial), (fitted.full, shipped.full)):
+        assert a.bias == pytest.approx(b.bias, rel=1e-6, abs=1e-9)
+        assert a.weights == pytest.approx(b.weights, rel=1e-6, abs=1e-9)
