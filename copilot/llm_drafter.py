@@ -142,6 +142,7 @@ class LLMDrafter:
             )
         self.settings = settings
         self.model = settings.llm_model
+        self.cut_off = False  # the last reply stopped at llm_max_tokens
         from llama_index.llms.openai_like import OpenAILike
 
         self.llm = OpenAILike(
@@ -188,6 +189,8 @@ class LLMDrafter:
                 "COPILOT_LLM_DIALECT (json_schema / json_object_schema) suits the server and that "
                 "its context length is large enough.",
             ) from exc
+        choices = getattr(reply.raw, "choices", None) or [None]
+        self.cut_off = getattr(choices[0], "finish_reason", None) == "length"
         return reply.message.content or ""
 
     def _draft(
@@ -215,6 +218,12 @@ class LLMDrafter:
                 draft = parse(json.loads(content))
             except (json.JSONDecodeError, ValidationError) as exc:
                 errors = [f"JSON が指定の形式ではありません: {str(exc)[:300]}"]
+                if self.cut_off:
+                    errors.append(
+                        "応答が最大トークン数（COPILOT_LLM_MAX_TOKENS="
+                        f"{self.settings.llm_max_tokens}）で途中で切れています。"
+                        "引用の数と説明を減らしてください"
+                    )
             else:
                 checked, errors = check(draft)
                 if not errors:

@@ -117,7 +117,11 @@ class Settings(BaseSettings):
     llm_retries: int = Field(
         2, ge=0, description="Further attempts after a draft fails validation or the citation gate."
     )
-    llm_max_tokens: int = Field(1024, ge=16, description="Most tokens in one LLM reply.")
+    llm_max_tokens: int = Field(
+        2048,
+        ge=16,
+        description="Most tokens in one LLM reply (a reply cut off at the limit is not JSON).",
+    )
     llm_constrain_quotes: bool = Field(
         True,
         description="Offer the LLM only the retrieved sentences as quotes (in the output schema), "

@@ -139,3 +139,12 @@ def test_instructions_inside_a_contract_are_never_accepted_as_llm_evidence(
     for item in _items(4):
         j = judge_item(injected_index, drafter, item, "C-INJECTED")
         assert all("指示" not in c.quote for c in j.evidence), item.id
+
+
+def test_a_reply_cut_off_at_the_token_limit_says_so(llm_services, monkeypatch):
+    monkeypatch.setenv("COPILOT_LLM_MAX_TOKENS", "16")
+    monkeypatch.setenv("COPILOT_LLM_RETRIES", "0")
+    drafter = make_drafter("llm", load_settings())
+    j = judge_item(llm_services, drafter, _items(1)[0], "C-2026-001")
+    assert j.verdict == "要確認"
+    assert "COPILOT_LLM_MAX_TOKENS=16" in j.rationale
