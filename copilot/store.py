@@ -778,6 +778,15 @@ class ReviewStore:
         """
         return self._read(lambda conn: self._user(conn, name))
 
+    def require(self, who: str | User, *roles: str) -> User:
+        """The user, if it holds one of ``roles``.
+
+        Raises:
+            UserError: no such user, or another role (named in both languages).
+
+        """
+        return self._read(lambda conn: self._require(conn, who, *roles))
+
     def list_users(self) -> list[User]:
         """All users, by name."""
         rows = self._read(lambda c: c.execute("SELECT * FROM users ORDER BY name").fetchall())

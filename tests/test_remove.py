@@ -61,3 +61,33 @@ def test_removing_an_unknown_document_is_a_user_error(tmp_path: Path, capsys):
         assert len(services.index.documents()) == 2
     finally:
         services.close()
+
+
+def test_in_the_app_only_the_lead_removes_documents(tmp_path: Path, capsys):
+    """An auditor's removal is refused in both languages and the index keeps the document."""
+    import pytest
+
+    from copilot.errors import UserError
+    from copilot.store import open_store
+    from ui.actions import Deps, remove_document
+
+    assert main(["ingest", str(make_corpus(tmp_path / "docs"))]) == 0
+    capsys.readouterr()
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        store.add_user("admin", "管理 者", "admin", "admin-pass-1")
+        store.add_user("sato", "佐藤 花子", "auditor", "sato-pass-1", by="admin")
+        store.add_user("yamada", "山田 太郎", "lead", "yamada-pass-1", by="admin")
+        deps = Deps(settings, store)
+        for who in ("sato", "admin"):
+            with pytest.raises(UserError) as refused:
+                remove_document(deps, who, CONTRACT)
+            assert "主任担当者" in refused.value.ja and "lead" in refused.value.en
+        with deps.services() as services:
+            assert CONTRACT in [d.doc_id for d in services.index.documents()]
+        assert remove_document(deps, "yamada", CONTRACT).document == CONTRACT
+        with deps.services() as services:
+            assert CONTRACT not in [d.doc_id for d in services.index.documents()]
+    finally:
+        store.close()

@@ -312,6 +312,9 @@ def test_an_auditor_has_no_sign_off(browser, app_url: str):
     tab(page, "発見事項")
     assert not page.locator("#finding-approve").is_visible()
     screenshot(page, "06-auditor-findings")
+    tab(page, "文書管理")
+    expect(page.locator("#index-status")).to_contain_text("文書", timeout=30_000)
+    assert not page.locator("#remove-ask").is_visible()
     page.context.close()
 
 

@@ -428,8 +428,11 @@ def document(deps: Deps, doc_id: str | None) -> DocumentStatus:
 
 
 def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> DocumentStatus:
-    """Take a document out of the index; a copy that the upload made is deleted too."""
-    current_user(deps, name)
+    """Take a document out of the index; a copy that the upload made is deleted too.
+
+    Only the lead (主任担当者) may: the index is everyone's working material.
+    """
+    deps.store.require(current_user(deps, name), "lead")
     if not doc_id:
         raise UserError("外す文書を選んでください。", "choose the document to remove.")
     with deps.services() as s:

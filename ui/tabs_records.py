@@ -310,16 +310,18 @@ def tab_documents(page: Page) -> None:
             contract = gr.Textbox(label="契約番号（契約書類のとき）")
         ingest_btn = gr.Button("取り込む", variant="primary")
         ingest_msg = gr.Markdown(elem_id="ingest-msg")
-        gr.Markdown("### 文書を索引から外す")
-        with gr.Row():
-            doc = gr.Dropdown(label="文書", choices=[], elem_id="remove-doc")
-            remove_btn = gr.Button("索引から外す…", variant="stop", elem_id="remove-ask")
-        with gr.Row(visible=False) as confirm_row:
-            question = gr.Markdown(elem_id="remove-question")
-            yes_btn = gr.Button("外す", variant="stop", elem_id="remove-yes")
-            no_btn = gr.Button("やめる", elem_id="remove-no")
-        remove_msg = gr.Markdown(elem_id="remove-msg")
+        with gr.Group(visible=False) as remove_box:  # the lead's only
+            gr.Markdown("### 文書を索引から外す（主任担当者のみ）")
+            with gr.Row():
+                doc = gr.Dropdown(label="文書", choices=[], elem_id="remove-doc")
+                remove_btn = gr.Button("索引から外す…", variant="stop", elem_id="remove-ask")
+            with gr.Row(visible=False) as confirm_row:
+                question = gr.Markdown(elem_id="remove-question")
+                yes_btn = gr.Button("外す", variant="stop", elem_id="remove-yes")
+                no_btn = gr.Button("やめる", elem_id="remove-no")
+            remove_msg = gr.Markdown(elem_id="remove-msg")
     page.documents.append(doc)
+    page.lead_only.append(remove_box)
 
     status_btn.click(on_status, outputs=[status])
     page.index_changed.append(
