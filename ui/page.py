@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,3 +266,66 @@ def picked_id(evt: gr.SelectData) -> float | None:
         return float(row[0]) if row and row[0] not in ("", None) else None
     except (TypeError, ValueError):
         return None
+
+
+Handler = tuple[Callable[..., Any], Any, Any]  # (function, inputs, outputs) of a follow-up event
+
+
+@dataclass
+class DraftEditor:
+    """Open a draft by its table row or number, edit it as a new version, sign it off."""
+
+    draft_id: gr.Number
+    open_button: gr.Button
+    head: gr.Markdown
+    citations: gr.HTML
+    save: gr.Button | None = None
+    saved: gr.Markdown | None = None
+    sign: SignOff | None = None
+
+    def wire(
+        self,
+        page: Page,
+        table: gr.Dataframe,
+        fields: list[Any],
+        on_open: Callable[..., Any],
+        on_save: Callable[..., Any],
+        refresh: Handler,
+    ) -> None:
+        """Open from the table or the number, save, approve or reject.
+
+        ``on_open(id)`` fills head, citations and ``fields``; ``on_save(id, *fields)`` stores a
+        new version; ``refresh`` redraws the table after a save or a sign-off.
+        """
+        assert self.save is not None and self.saved is not None and self.sign is not None
+        opened = [self.head, self.citations, *fields]
+        show = (on_open, [self.draft_id], opened)
+        table.select(picked_id, None, [self.draft_id]).success(*show)
+        self.open_button.click(*show)
+        self.save.click(on_save, [self.draft_id, *fields], [self.saved]).success(*show).success(
+            *refresh
+        )
+        self.sign.wire(page, self.draft_id, show, refresh)
+
+
+@contextmanager
+def draft_editor(
+    page: Page, prefix: str, sign_prefix: str, what: str, citations_id: str = ""
+) -> Iterator[DraftEditor]:
+    """Lay out the editor; the caller adds the edit fields inside (the last: the edit's reason).
+
+    Element ids are ``<prefix>-id``, ``-open``, ``-head``, ``-citations`` (or ``citations_id``),
+    ``-save`` and ``-save-msg``; the approve/reject row's are ``<sign_prefix>-approve`` ….
+    """
+    gr.Markdown(f"### {what}を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
+    with gr.Row():
+        draft_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id=f"{prefix}-id")
+        open_button = gr.Button("開く", elem_id=f"{prefix}-open")
+    head = gr.Markdown(elem_id=f"{prefix}-head")
+    citations = gr.HTML(elem_id=citations_id or f"{prefix}-citations")
+    editor = DraftEditor(draft_id, open_button, head, citations)
+    with gr.Group():
+        yield editor
+    editor.save = gr.Button("修正を保存（新しい版）", elem_id=f"{prefix}-save")
+    editor.saved = gr.Markdown(elem_id=f"{prefix}-save-msg")
+    editor.sign = sign_off_row(page, sign_prefix)

@@ -14,10 +14,9 @@ from ui.page import (
     _versions_md,
     answer_md,
     citations_html,
+    draft_editor,
     in_place,
     login_name,
-    picked_id,
-    sign_off_row,
     status_ja,
 )
 
@@ -146,9 +145,6 @@ def tab_checklist(page: Page) -> None:
         cites = citations_html(d, found, {"evidence": "契約書類の根拠", "basis": "規程の根拠"})
         return head, cites, p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), ""
 
-    def on_pick(evt: gr.SelectData) -> float | None:
-        return picked_id(evt)
-
     @in_place
     def on_save(
         draft_id: float | None,
@@ -178,31 +174,17 @@ def tab_checklist(page: Page) -> None:
             elem_id="checklist-table",
         )
         ids = gr.State([])
-        gr.Markdown("### 項目を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
-        with gr.Row():
-            item_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="item-id")
-            open_btn = gr.Button("開く", elem_id="item-open")
-        item_head = gr.Markdown(elem_id="item-head")
-        item_cites = gr.HTML(elem_id="item-citations")
-        with gr.Group():
+        with draft_editor(page, "item", "checklist", "項目") as editor:
             verdict = gr.Dropdown(label="判定", choices=list(VERDICTS), elem_id="edit-verdict")
             advice = gr.Textbox(label="助言", lines=3, elem_id="edit-advice")
             wording = gr.Textbox(label="修正文案", lines=3, elem_id="edit-wording")
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="edit-comment")
-        save_btn = gr.Button("修正を保存（新しい版）", elem_id="item-save")
-        save_msg = gr.Markdown(elem_id="item-save-msg")
-        sign = sign_off_row(page, "checklist")
     page.contracts.append(contract)
     page.checklists.append(checklist)
 
-    item_outputs = [item_head, item_cites, verdict, advice, wording, comment]
     run_btn.click(on_run, [contract, checklist], [table, ids, run_msg])
-    table.select(on_pick, None, [item_id]).success(on_open, [item_id], item_outputs)
-    open_btn.click(on_open, [item_id], item_outputs)
-    save_btn.click(on_save, [item_id, verdict, advice, wording, comment], [save_msg]).success(
-        on_open, [item_id], item_outputs
-    ).success(on_rows, [ids], [table])
-    sign.wire(page, item_id, (on_open, [item_id], item_outputs), (on_rows, [ids], [table]))
+    fields = [verdict, advice, wording, comment]
+    editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids], [table]))
 
 
 def tab_findings(page: Page) -> None:
@@ -262,9 +244,6 @@ def tab_findings(page: Page) -> None:
             "",
         )
 
-    def on_pick(evt: gr.SelectData) -> float | None:
-        return picked_id(evt)
-
     @in_place
     def on_save(
         draft_id: float | None,
@@ -301,22 +280,13 @@ def tab_findings(page: Page) -> None:
         table = gr.Dataframe(
             headers=FINDING_COLUMNS, interactive=False, wrap=True, elem_id="findings-table"
         )
-        gr.Markdown("### 下書きを開く（表の行を選ぶか、下書き番号を入れて「開く」）")
-        with gr.Row():
-            draft_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="finding-id")
-            open_btn = gr.Button("開く", elem_id="finding-open")
-        head = gr.Markdown(elem_id="finding-head")
-        with gr.Group():
+        with draft_editor(page, "finding", "finding", "下書き", "finding-basis") as editor:
             title = gr.Textbox(label="題目", elem_id="finding-title")
             finding = gr.Textbox(label="発見事項", lines=4, elem_id="finding-text")
             rating = gr.Radio(label="評価", choices=["指摘", "意見"], elem_id="finding-rating")
             risk = gr.Textbox(label="想定されるリスク", lines=3, elem_id="finding-risk")
             recommendation = gr.Textbox(label="改善提言", lines=3, elem_id="finding-reco")
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="finding-comment")
-        save_btn = gr.Button("修正を保存（新しい版）", elem_id="finding-save")
-        save_msg = gr.Markdown(elem_id="finding-save-msg")
-        basis = gr.HTML(elem_id="finding-basis")
-        sign = sign_off_row(page, "finding")
         with gr.Row():
             period = gr.Textbox(label="監査期間", value=PERIOD)
             signer = gr.Textbox(label="通知者", value="情報セキュリティ監査責任者")
@@ -325,16 +295,10 @@ def tab_findings(page: Page) -> None:
     page.contracts.append(contract)
     page.checklists.append(checklist)
 
-    opened = [head, basis, title, finding, rating, risk, recommendation, comment]
-    edited = [draft_id, title, finding, rating, risk, recommendation, comment]
     draft_btn.click(on_draft, [contract, checklist, division], [table, msg])
     refresh.click(on_findings, outputs=[table])
-    table.select(on_pick, None, [draft_id]).success(on_open, [draft_id], opened)
-    open_btn.click(on_open, [draft_id], opened)
-    save_btn.click(on_save, edited, [save_msg]).success(on_open, [draft_id], opened).success(
-        on_findings, outputs=[table]
-    )
-    sign.wire(page, draft_id, (on_findings, None, [table]), (on_open, [draft_id], opened))
+    fields = [title, finding, rating, risk, recommendation, comment]
+    editor.wire(page, table, fields, on_open, on_save, (on_findings, None, [table]))
     notice_btn.click(on_notice, [division, period, signer], [notice])
 
 

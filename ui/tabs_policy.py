@@ -14,10 +14,9 @@ from ui.page import (
     Page,
     _versions_md,
     citations_html,
+    draft_editor,
     in_place,
     login_name,
-    picked_id,
-    sign_off_row,
     status_ja,
 )
 
@@ -151,9 +150,6 @@ def _gap_section(page: Page) -> None:
         )
         return head, cites, p["coverage"], p.get("advice", ""), p.get("proposed_wording", ""), ""
 
-    def on_pick(evt: gr.SelectData) -> float | None:
-        return picked_id(evt)
-
     @in_place
     def on_save(
         draft_id: float | None,
@@ -193,20 +189,11 @@ def _gap_section(page: Page) -> None:
             elem_id="gap-table",
         )
         ids = gr.State([])
-        gr.Markdown("### 要件を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
-        with gr.Row():
-            gap_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="gap-id")
-            open_btn = gr.Button("開く", elem_id="gap-open")
-        head = gr.Markdown(elem_id="gap-head")
-        cites = gr.HTML(elem_id="gap-citations")
-        with gr.Group():
+        with draft_editor(page, "gap", "gap", "要件") as editor:
             coverage = gr.Dropdown(label="判定", choices=list(COVERAGES), elem_id="gap-coverage")
             advice = gr.Textbox(label="助言", lines=3, elem_id="gap-advice")
             wording = gr.Textbox(label="記載例（改定の文案）", lines=3, elem_id="gap-wording")
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="gap-comment")
-        save_btn = gr.Button("修正を保存（新しい版）", elem_id="gap-save")
-        save_msg = gr.Markdown(elem_id="gap-save-msg")
-        sign = sign_off_row(page, "gap")
         with gr.Row():
             include_drafts = gr.Checkbox(
                 label="下書きを含める（未承認の判定を【下書き】として記載）",
@@ -220,14 +207,9 @@ def _gap_section(page: Page) -> None:
     page.policies.append(policy)
     page.guidelines.append(guideline)
 
-    opened = [head, cites, coverage, advice, wording, comment]
     run_btn.click(on_run, [policy, guideline], [table, ids, msg])
-    table.select(on_pick, None, [gap_id]).success(on_open, [gap_id], opened)
-    open_btn.click(on_open, [gap_id], opened)
-    save_btn.click(on_save, [gap_id, coverage, advice, wording, comment], [save_msg]).success(
-        on_open, [gap_id], opened
-    ).success(on_rows, [ids], [table])
-    sign.wire(page, gap_id, (on_open, [gap_id], opened), (on_rows, [ids], [table]))
+    fields = [coverage, advice, wording, comment]
+    editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids], [table]))
     files_btn.click(on_files, [policy, include_drafts], [xlsx, memo])
 
 
@@ -311,9 +293,6 @@ def _advice_section(page: Page) -> None:
         )
         return head, cites, p.get("advice", ""), p.get("proposed_wording", ""), ""
 
-    def on_pick(evt: gr.SelectData) -> float | None:
-        return picked_id(evt)
-
     @in_place
     def on_save(
         draft_id: float | None, advice: str, wording: str, comment: str, request: gr.Request
@@ -346,19 +325,10 @@ def _advice_section(page: Page) -> None:
             elem_id="advice-table",
         )
         ids = gr.State([])
-        gr.Markdown("### 助言を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
-        with gr.Row():
-            advice_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="advice-id")
-            open_btn = gr.Button("開く", elem_id="advice-open")
-        head = gr.Markdown(elem_id="advice-head")
-        cites = gr.HTML(elem_id="advice-citations")
-        with gr.Group():
+        with draft_editor(page, "advice", "advice", "助言") as editor:
             advice = gr.Textbox(label="助言", lines=3, elem_id="advice-text")
             wording = gr.Textbox(label="改定案", lines=3, elem_id="advice-wording")
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="advice-comment")
-        save_btn = gr.Button("修正を保存（新しい版）", elem_id="advice-save")
-        save_msg = gr.Markdown(elem_id="advice-save-msg")
-        sign = sign_off_row(page, "advice")
         with gr.Row():
             include_drafts = gr.Checkbox(
                 label="下書きを含める（未承認の助言を【下書き】として記載）",
@@ -369,14 +339,9 @@ def _advice_section(page: Page) -> None:
         memo = gr.File(label="改定助言（.docx）", elem_id="advice-memo")
     page.policies.append(policy)
 
-    opened = [head, cites, advice, wording, comment]
     draft_btn.click(on_draft, [policy], [table, ids, msg])
-    table.select(on_pick, None, [advice_id]).success(on_open, [advice_id], opened)
-    open_btn.click(on_open, [advice_id], opened)
-    save_btn.click(on_save, [advice_id, advice, wording, comment], [save_msg]).success(
-        on_open, [advice_id], opened
-    ).success(on_rows, [ids], [table])
-    sign.wire(page, advice_id, (on_open, [advice_id], opened), (on_rows, [ids], [table]))
+    fields = [advice, wording, comment]
+    editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids], [table]))
     memo_btn.click(on_memo, [policy, include_drafts], [memo])
 
 
