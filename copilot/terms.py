@@ -8,6 +8,7 @@ stored clauses contain them, so no hand-kept list decides what matters.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -99,17 +100,26 @@ def _bigrams(term: str) -> set[str]:
     return {term[i : i + 2] for i in range(len(term) - 1)}
 
 
+@functools.lru_cache(maxsize=4096)
+def _synonyms(term: str, thesaurus: Thesaurus) -> tuple[str, ...]:
+    """The squashed words of every thesaurus group the term belongs to.
+
+    A compound belongs by its head too: セキュリティインシデント is an インシデント.
+    """
+    return tuple(
+        squash(v)
+        for group in thesaurus.groups
+        if any(term == v or (len(v) >= 3 and term.endswith(v)) for v in group)
+        for v in group
+    )
+
+
 def term_in(term: str, text: str, thesaurus: Thesaurus | None = None) -> bool:
     """Whether a passage (already squashed) mentions a term, a synonym or most of a long term."""
     if term in text:
         return True
-    if thesaurus is not None:
-        for group in thesaurus.groups:
-            # a compound counts by its head too: セキュリティインシデント is an インシデント
-            if any(term == v or (len(v) >= 3 and term.endswith(v)) for v in group) and any(
-                squash(v) in text for v in group
-            ):
-                return True
+    if thesaurus is not None and any(v in text for v in _synonyms(term, thesaurus)):
+        return True
     if len(term) >= 4 and _KANJI.fullmatch(term):
         grams = _bigrams(term)
         return sum(g in text for g in grams) * 3 >= len(grams) * 2
