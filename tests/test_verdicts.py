@@ -7,15 +7,17 @@ import json
 import pytest
 
 from copilot.errors import UserError
+from copilot.settings import Settings
 from copilot.verdicts import FEATURES, Logistic, VerdictModel, decide, load_model
 
 
 def test_the_shipped_model_reads_and_orders_verdicts_by_support():
     model = load_model()
+    cuts = Settings().evidence_partial, Settings().evidence_full
     weak = (0.0, -1.0, -1.0, 0.0, 0.0)  # no key term, unlike the sample wording
     strong = (1.0, 1.0, 1.0, 1.0, 0.0)  # every term, close to the sample wording
-    assert decide(model, weak, False, 0.42, 0.34) == "反映なし"
-    assert decide(model, strong, False, 0.42, 0.34) == "反映あり"
+    assert decide(model, weak, False, *cuts) == "反映なし"
+    assert decide(model, strong, False, *cuts) == "反映あり"
     assert model.probabilities(strong)[1] > model.probabilities(weak)[1]
 
 
