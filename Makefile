@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: install system-deps demo test lint lock clean
+.PHONY: install install-test system-deps demo test lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +15,18 @@ $(BIN)/python:
 $(STAMP): pyproject.toml requirements.lock requirements-hashed.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --disable-pip-version-check --no-deps --require-hashes -r requirements-hashed.txt
-	$(BIN)/pip install --disable-pip-version-check -c requirements.lock -e ".[test]"
+	$(BIN)/pip install --disable-pip-version-check -c requirements.lock -e .
 	touch $(STAMP)
 
+# The test extra (pytest, Playwright, and llama-cpp-python's server, which compiles llama.cpp where
+# pip has no wheel cached) goes in only for the tests: the main job never needs it.
+$(TESTSTAMP): $(STAMP)
+	$(BIN)/pip install --disable-pip-version-check -c requirements.lock -e ".[test]"
+	touch $(TESTSTAMP)
+
 install: $(STAMP)
+
+install-test: $(TESTSTAMP)
 
 # The main job: ingest the sample corpus, answer a sample search, and start the UI on
 # http://127.0.0.1:7860/ (this machine only; Ctrl+C stops it).
@@ -44,13 +53,13 @@ system-deps:
 	else echo "note: install chromium chromium-driver for the browser tests (they skip without)"; fi
 
 # The whole test suite, as CI runs it.
-test: install system-deps
+test: install-test system-deps
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check copilot ingest eval ui tests
 
-lock: install
+lock: install-test
 	{ echo "# Exact versions that the Makefile installs with 'pip install -c requirements.lock'."; \
 	  echo "# torch is installed first and separately (torch==2.13.0, the CPU wheel); see Makefile."; \
 	  echo "# Regenerate after changing dependencies: make lock"; \

@@ -104,6 +104,40 @@ def _new_password(args: argparse.Namespace, name: str) -> str:
     return first
 
 
+def first_admin_in_terminal(store: ReviewStore) -> User | None:
+    """Create the first administrator by asking in this terminal; None when not needed or possible.
+
+    Used by ``copilot serve`` so that the first run needs no second terminal. Only when the store
+    has no user and both stdin and stdout are a terminal (never in CI or a service).
+    """
+    if store.list_users() or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+    print(
+        "利用者がまだいません。最初の管理者（admin）を作成します。\n"
+        "No user yet: create the first administrator.",
+        flush=True,
+    )
+    while True:
+        name = input("管理者の利用者名 / admin user name [admin]: ").strip() or "admin"
+        first = getpass.getpass(f"{name} のパスワード（8文字以上）/ password (8+ characters): ")
+        if getpass.getpass("もう一度 / again: ") != first:
+            print("2回の入力が一致しません。やり直してください。/ The entries differ; try again.")
+            continue
+        try:
+            user = store.add_user(name, name, "admin", first, None)
+        except UserError as exc:
+            print(f"{exc.ja}\n{exc.en}")
+            continue
+        print(
+            f"管理者 {user.name} を作成しました。画面にこの利用者でログインしてください。"
+            "監査人・主任担当者は 管理者で `copilot users add` で追加します。\n"
+            f"Created admin {user.name}; log in with it. Add auditors and leads with "
+            "`copilot users add`.",
+            flush=True,
+        )
+        return user
+
+
 def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 

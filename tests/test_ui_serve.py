@@ -119,3 +119,88 @@ def test_serve_host_option_wins_over_the_setting():
     assert listening == {"0100007F"}  # 127.0.0.1 only
     assert status == 401
     assert "Warning" not in err and "警告" not in err
+
+
+def _read_until(fd: int, needle: str, seen: list[str], timeout: float = 120) -> None:
+    """Read the pty until ``needle`` appears (everything read is kept in ``seen``)."""
+    import select
+
+    deadline = time.monotonic() + timeout
+    while needle not in "".join(seen):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {needle!r} in {''.join(seen)!r}")
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                seen.append(os.read(fd, 4096).decode("utf-8", "replace"))
+            except OSError:  # the child closed the terminal
+                raise AssertionError(f"no {needle!r} in {''.join(seen)!r}") from None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="drives a pseudo-terminal")
+def test_first_serve_in_a_terminal_asks_for_the_admin_then_logs_in(isolated_env):
+    """`copilot serve` on an empty store in a terminal asks for the first admin (password twice,
+    a mismatch asks again) and then serves a login that works: no second terminal needed."""
+    import pty
+    import signal
+
+    from copilot.settings import load_settings
+    from copilot.store import open_store
+
+    port = free_port()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `copilot serve` with this pty as its terminal
+        os.execvpe(
+            sys.executable,
+            [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)],
+            dict(os.environ),
+        )
+    seen: list[str] = []
+    try:
+        _read_until(fd, "[admin]:", seen)
+        os.write(fd, "kanri\n".encode())
+        _read_until(fd, "password (8+ characters):", seen)
+        os.write(fd, b"first-pass-123\n")
+        _read_until(fd, "again:", seen)
+        os.write(fd, b"other-pass-456\n")  # differs: asked again from the name
+        _read_until(fd, "The entries differ", seen)
+        _read_until(fd, "[admin]:", seen[-1:])
+        os.write(fd, "kanri\n".encode())
+        _read_until(fd, "password (8+ characters):", seen[-1:])
+        os.write(fd, b"first-pass-123\n")
+        _read_until(fd, "again:", seen[-1:])
+        os.write(fd, b"first-pass-123\n")
+        _read_until(fd, "Created admin kanri", seen)
+        assert "first-pass-123" not in "".join(seen)  # the password is never echoed
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "".join(seen)
+                time.sleep(0.5)
+        login = urllib.request.Request(
+            f"http://127.0.0.1:{port}/login",
+            data=b"username=kanri&password=first-pass-123",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert urllib.request.urlopen(login, timeout=10).status == 200
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    with open_store(load_settings()) as store:
+        users = store.list_users()
+    assert [(u.name, u.role) for u in users] == [("kanri", "admin")]
+
+
+def test_serve_without_a_terminal_asks_nothing_and_keeps_the_login_hint(isolated_env):
+    from copilot.cli_review import first_admin_in_terminal
+    from copilot.settings import load_settings
+    from copilot.store import open_store
+
+    with open_store(load_settings()) as store:  # pytest's stdin is not a terminal
+        assert first_admin_in_terminal(store) is None
+        assert store.list_users() == []

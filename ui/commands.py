@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from copilot.cli_review import first_admin_in_terminal
 from copilot.errors import UserError
 from copilot.settings import load_settings
+from copilot.store import open_store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -23,6 +25,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "the UI needs gradio; run `make install`.",
         ) from exc
     settings = load_settings()
+    with open_store(settings) as store:
+        first_admin_in_terminal(store)  # the first run asks here instead of needing a 2nd terminal
     host = args.host or settings.ui_host  # --host wins over COPILOT_UI_HOST
     url = f"http://{host}:{args.port}/"
     print(f"監査コパイロットの画面: {url} （終了は Ctrl+C）", file=sys.stderr, flush=True)
