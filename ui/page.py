@@ -44,6 +44,26 @@ ACTION_JA = {
 }
 
 
+# ASCII punctuation that Markdown (CommonMark, GFM, Gradio's $$ maths) may read as syntax; the
+# five that HTML reads (& < > " ') become entities instead, so they are not in this set.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!#$%()*+,\-./:;=?@\[\\\]^_`{|}~])")
+
+
+def literal(text: object) -> str:
+    """Stored text (a quote, a title, a comment, a name …) shown as it stands inside Markdown.
+
+    Gradio renders Markdown with raw HTML, so ``<img src=…>`` or ``[…](http://…)`` in a
+    document or an edit comment would become live markup. Every Markdown punctuation mark is
+    backslash-escaped first and then ``& < > " '`` become entities (in this order, so the
+    entities' own ``#`` and ``;`` stay intact); line breaks become ``<br>`` so a table row or a
+    list item is not split. Nothing extra is visible: the renderer drops the backslashes.
+    """
+    if text is None:
+        return ""
+    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text)))
+    return re.sub(r"\r\n?|\n", "<br>", escaped)
+
+
 def error_html(exc: UserError) -> str:
     """The Japanese half, then the English half, escaped (the toast renders HTML)."""
     return (
@@ -87,16 +107,17 @@ def _highlight(text: str, quote: str) -> str:
 
 def answer_md(answer: Answer) -> str:
     """An answer with its numbered citations, as Markdown."""
-    lines = [answer.text, ""]
+    lines = [literal(answer.text), ""]
     for n, c in enumerate(answer.citations, start=1):
-        page = f" p.{c.page}" if c.page else ""
-        lines.append(f"[{n}] {c.document} {c.clause_path}{page}「{c.quote}」")
+        page = f" p.{literal(c.page)}" if c.page else ""
+        where = f"{literal(c.document)} {literal(c.clause_path)}{page}"
+        lines.append(f"[{n}] {where}「{literal(c.quote)}」")
     return "\n\n".join(lines)
 
 
 def _source_html(rec: ClauseRecord, quote: str) -> str:
     """A stored clause with its document, path and page, the quoted words marked."""
-    page = f"{rec.page} ページ" if rec.page else "（ページなし）"
+    page = f"{html.escape(str(rec.page))} ページ" if rec.page else "（ページなし）"
     return (
         f"<div class='source'><p><b>文書</b>: {html.escape(rec.title or rec.doc_id)}"
         f"　<b>条項</b>: {html.escape(rec.path)}　<b>ページ</b>: {page}</p>"
@@ -131,17 +152,20 @@ def citations_html(draft: Draft, found: dict[str, ClauseRecord], fields: dict[st
 
 
 def _versions_md(d: Draft) -> str:
+    """The versions of a draft and its sign-off, as a Markdown list (stored text literal)."""
     lines = []
     for v in d.versions:
         what = "作成" if v.version == 1 else "修正"
-        note = f"「{v.comment}」" if v.comment else ""
-        lines.append(f"- 版 {v.version}: {what} {v.author_display}（{v.created_at}）{note}")
+        note = f"「{literal(v.comment)}」" if v.comment else ""
+        lines.append(
+            f"- 版 {v.version}: {what} {literal(v.author_display)}（{literal(v.created_at)}）{note}"
+        )
     if d.signoff is not None:
         r = d.signoff
-        note = f"「{r.comment}」" if r.comment else ""
+        note = f"「{literal(r.comment)}」" if r.comment else ""
         lines.append(
-            f"- {ACTION_JA.get(r.action, r.action)}: {r.actor_display}（{r.at}、版 {r.version}）"
-            f"{note}"
+            f"- {literal(ACTION_JA.get(r.action, r.action))}: {literal(r.actor_display)}"
+            f"（{literal(r.at)}、版 {r.version}）{note}"
         )
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ from ui.page import (
     citations_html,
     draft_editor,
     in_place,
+    literal,
     login_name,
     status_ja,
 )
@@ -122,7 +123,7 @@ def tab_checklist(page: Page) -> None:
             else:
                 rows.append(_judgement_row(d.id, d.payload, status_ja(d)))
                 ids.append(d.id)
-        msg = f"{run.contract}: {len(rows)} 項目を判定し、審査記録に保存しました。"
+        msg = f"{literal(run.contract)}: {len(rows)} 項目を判定し、審査記録に保存しました。"
         return rows, ids, msg
 
     @in_place
@@ -138,9 +139,10 @@ def tab_checklist(page: Page) -> None:
         d, found = actions.open_draft(deps, draft_id, "checklist_judgement")
         p = d.payload
         head = (
-            f"### {p['item']}（{p['contract']}）　下書き {d.id}・版 {d.latest.version}・"
-            f"{status_ja(d)}\n\n**判定**: {p['verdict']}（回答 {p['answer']}）　"
-            f"**理由**: {p.get('rationale', '')}\n\n{_versions_md(d)}"
+            f"### {literal(p['item'])}（{literal(p['contract'])}）　下書き {d.id}・"
+            f"版 {d.latest.version}・{literal(status_ja(d))}\n\n"
+            f"**判定**: {literal(p['verdict'])}（回答 {literal(p['answer'])}）　"
+            f"**理由**: {literal(p.get('rationale', ''))}\n\n{_versions_md(d)}"
         )
         cites = citations_html(d, found, {"evidence": "契約書類の根拠", "basis": "規程の根拠"})
         return head, cites, p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), ""
@@ -229,8 +231,8 @@ def tab_findings(page: Page) -> None:
         d, found = actions.open_draft(deps, draft_id, "finding")
         p = d.payload
         head = (
-            f"### {p.get('division', '')}　下書き {d.id}・版 {d.latest.version}・{status_ja(d)}"
-            f"\n\n{_versions_md(d)}"
+            f"### {literal(p.get('division', ''))}　下書き {d.id}・版 {d.latest.version}・"
+            f"{literal(status_ja(d))}\n\n{_versions_md(d)}"
         )
         basis = citations_html(d, found, {"criteria": "判断基準（規程）", "evidence": "根拠"})
         return (
@@ -313,19 +315,20 @@ def tab_selfcheck(page: Page) -> None:
             [d.rank, d.division, d.score, d.no_count, d.unanswered_count, d.explanation]
             for d in result.divisions
         ]
-        lines = [f"算定式: {result.formula}"]
+        lines = [f"算定式: {literal(result.formula)}"]
         for d in result.divisions:
-            lines.append(f"### {d.rank}. {d.division}（リスク点 {d.score}）")
+            lines.append(f"### {d.rank}. {literal(d.division)}（リスク点 {literal(d.score)}）")
             for r in d.reasons:
                 basis = (
-                    f"　根拠: {r.basis.document} {r.basis.clause_path}「{r.basis.quote}」"
+                    f"　根拠: {literal(r.basis.document)} {literal(r.basis.clause_path)}"
+                    f"「{literal(r.basis.quote)}」"
                     if r.basis
                     else ""
                 )
                 lines.append(
-                    f"- No.{r.id} {r.question}（{r.answer}）{basis}\n"
-                    f"  - 資料依頼: {'、'.join(r.documents)}\n"
-                    f"  - ヒアリング: {r.hearing}"
+                    f"- No.{literal(r.id)} {literal(r.question)}（{literal(r.answer)}）{basis}\n"
+                    f"  - 資料依頼: {literal('、'.join(r.documents))}\n"
+                    f"  - ヒアリング: {literal(r.hearing)}"
                 )
         return rows, "\n".join(lines)
 
@@ -369,7 +372,7 @@ def tab_ledger(page: Page) -> None:
             for row in result.rows
             for f in row.fields
         ]
-        return rows, f"{result.contract}: {result.state}。{result.note}"
+        return rows, f"{literal(result.contract)}: {literal(result.state)}。{literal(result.note)}"
 
     with gr.Tab("台帳照合", id="ledger"):
         contract = gr.Dropdown(label="契約", choices=[], elem_id="l-contract")

@@ -16,6 +16,7 @@ from ui.page import (
     citations_html,
     draft_editor,
     in_place,
+    literal,
     login_name,
     status_ja,
 )
@@ -117,9 +118,10 @@ def _gap_section(page: Page) -> None:
             else:
                 rows.append(_gap_row(d.id, d.payload, status_ja(d)))
                 ids.append(d.id)
-        counts = "・".join(f"{k} {v} 件" for k, v in analysis.counts().items())
+        counts = "・".join(f"{literal(k)} {v} 件" for k, v in analysis.counts().items())
         msg = (
-            f"{analysis.policy_title} を {analysis.guideline_title} の {len(rows)} 要件に照らして"
+            f"{literal(analysis.policy_title)} を {literal(analysis.guideline_title)} の "
+            f"{len(rows)} 要件に照らして"
             f"判定し、審査記録に保存しました（{counts}）。"
         )
         return rows, ids, msg
@@ -134,12 +136,13 @@ def _gap_section(page: Page) -> None:
     def on_open(draft_id: float | None) -> tuple[Any, ...]:
         d, found = actions.open_draft(deps, draft_id, "policy_gap")
         p = d.payload
-        missing = "、".join(p.get("missing") or [])
+        missing = literal("、".join(p.get("missing") or []))
         head = (
-            f"### 要件 {p['requirement']}（{p.get('chapter') or p['requirement_path']}）　"
-            f"下書き {d.id}・版 {d.latest.version}・{status_ja(d)}\n\n"
-            f"**要件**: {p['requirement_text']}\n\n"
-            f"**判定**: {p['coverage']}　**理由**: {p.get('rationale', '')}"
+            f"### 要件 {literal(p['requirement'])}"
+            f"（{literal(p.get('chapter') or p['requirement_path'])}）　"
+            f"下書き {d.id}・版 {d.latest.version}・{literal(status_ja(d))}\n\n"
+            f"**要件**: {literal(p['requirement_text'])}\n\n"
+            f"**判定**: {literal(p['coverage'])}　**理由**: {literal(p.get('rationale', ''))}"
             + (f"\n\n**規程に見当たらない語**: {missing}" if missing else "")
             + f"\n\n{_versions_md(d)}"
         )
@@ -228,8 +231,9 @@ def _diff_section(page: Page) -> None:
         diff, path = actions.guideline_diff(deps, old, new, policy)
         counts = "、".join(f"{k} {diff.count(k)} 件" for k in ("追加", "削除", "変更", "移動"))
         msg = (
-            f"旧版 {diff.old_document}（{diff.old_items} 項目）→ 新版 {diff.new_document}"
-            f"（{diff.new_items} 項目）、規程 {diff.policy_document}: {counts}。"
+            f"旧版 {literal(diff.old_document)}（{diff.old_items} 項目）→ "
+            f"新版 {literal(diff.new_document)}（{diff.new_items} 項目）、"
+            f"規程 {literal(diff.policy_document)}: {counts}。"
             f"項番のみ変更 {len(diff.renumbered)} 件、変更なし {diff.unchanged} 件"
             "（この2つは一覧に載せていません）。"
         )
@@ -282,10 +286,13 @@ def _advice_section(page: Page) -> None:
     def on_open(draft_id: float | None) -> tuple[Any, ...]:
         d, found = actions.open_draft(deps, draft_id, "policy_advice")
         p = d.payload
-        happened = "\n".join(f"- {line}" for line in p.get("what_happened", "").splitlines())
+        happened = "\n".join(
+            f"- {literal(line)}" for line in p.get("what_happened", "").splitlines()
+        )
         head = (
-            f"### {p['policy']} {p['clause']['clause_path']}　下書き {d.id}・"
-            f"版 {d.latest.version}・{status_ja(d)}\n\n**現行の定め**: {p.get('clause_says', '')}"
+            f"### {literal(p['policy'])} {literal(p['clause']['clause_path'])}　下書き {d.id}・"
+            f"版 {d.latest.version}・{literal(status_ja(d))}\n\n"
+            f"**現行の定め**: {literal(p.get('clause_says', ''))}"
             f"\n\n**監査で判明したこと**:\n\n{happened}\n\n{_versions_md(d)}"
         )
         cites = citations_html(
@@ -375,7 +382,8 @@ def tab_engagement(page: Page) -> None:
         ]
         e = plan.engagement
         msg = (
-            f"{e.city} {e.project}（{e.fiscal_year_ja}、契約日 {e.contract_date}）: "
+            f"{literal(e.city)} {literal(e.project)}（{literal(e.fiscal_year_ja)}、"
+            f"契約日 {literal(e.contract_date)}）: "
             f"作業項目 {len(rows)} 件。日付はすべて営業日（土日・祝日・12月29日～1月3日を"
             "除く）です。"
         )
