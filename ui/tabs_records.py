@@ -9,7 +9,7 @@ import gradio as gr
 
 from copilot.services import KINDS
 from ui import actions
-from ui.page import ACTION_JA, Page, in_place, login_name, progress_note, status_ja
+from ui.page import ACTION_JA, Page, in_place, literal, login_name, progress_note, status_ja
 
 QUEUE_COLUMNS = ["番号", "種類", "対象", "作成者", "作成日時", "状態"]
 
@@ -97,11 +97,12 @@ def tab_review(page: Page) -> None:
         if verification.ok:
             state = (
                 f"署名記録の検証: **正常**（{verification.records} 件、"
-                f"先頭 {verification.head[:12]}）"
+                f"先頭 {literal(verification.head[:12])}）"
             )
         else:
             state = (
-                f"署名記録の検証: **異常** 通番 {verification.bad_seq}: {verification.reason_ja}"
+                f"署名記録の検証: **異常** 通番 {literal(verification.bad_seq)}: "
+                f"{literal(verification.reason_ja)}"
             )
         return queue, state, rows
 
@@ -133,12 +134,14 @@ def _eval_rows(report: dict[str, Any]) -> tuple[list[list[Any]], list[dict[str, 
             per_query = report[system]["seconds_per_query"]
             rows.append([RETRIEVAL_SYSTEMS[system], "全体", "1件あたり秒数", per_query])
         if "ratios" in report:
-            ratios = "、".join(f"{k} {v}" for k, v in report["ratios"].items())
+            ratios = "、".join(f"{literal(k)} {literal(v)}" for k, v in report["ratios"].items())
             notes.extend([f"本システム / 比較用 の比: {ratios}", ""])
         misses = report.get("misses") or []
         if misses:
             notes.extend([f"上位5件に正解が入らなかった質問（{len(misses)} 件）:", ""])
-            notes.extend(f"- {m['id']}（{m['kind']}）{m['query']}" for m in misses)
+            notes.extend(
+                f"- {literal(m['id'])}（{literal(m['kind'])}）{literal(m['query'])}" for m in misses
+            )
     else:  # checklist
         system = f"{report['drafter']}（{report['model']}）"
         for key, label in CHECKLIST_METRICS.items():
@@ -150,7 +153,8 @@ def _eval_rows(report: dict[str, Any]) -> tuple[list[list[Any]], list[dict[str, 
         if wrong:
             notes.extend([f"正解と異なった判定（{len(wrong)} 件）:", ""])
             notes.extend(
-                f"- {w['contract']} {w['item']}: 正解 {w['expected']} / 判定 {w['got']}"
+                f"- {literal(w['contract'])} {literal(w['item'])}: "
+                f"正解 {literal(w['expected'])} / 判定 {literal(w['got'])}"
                 for w in wrong
             )
     return rows, bars, "\n".join(notes)
@@ -175,7 +179,8 @@ def tab_eval(page: Page) -> None:
         report = actions.evaluate(deps, which, upload, checklist, with_baseline, note)
         rows, bars, notes = _eval_rows(report)
         count = report.get("queries") or report.get("judgements")
-        msg = f"正解データ {Path(str(report['golden'])).name}（{count} 件）で評価しました。"
+        golden = literal(Path(str(report["golden"])).name)
+        msg = f"正解データ {golden}（{literal(count)} 件）で評価しました。"
         chart = pd.DataFrame(bars, columns=["指標", "値"])
         return msg, rows, gr.update(value=chart), notes
 
@@ -238,15 +243,15 @@ def tab_documents(page: Page) -> None:
     def status_md() -> str:
         st = actions.index_status(deps)
         lines = [
-            f"データフォルダ: `{st.data_dir}`　文書 {len(st.documents)} 件 / 条項 {st.clauses} 件",
+            f"データフォルダ: <code>{literal(st.data_dir)}</code>　"
+            f"文書 {len(st.documents)} 件 / 条項 {st.clauses} 件",
             "",
             "| 種類 | 契約 | 条項数 | 取込日時 | 文書 |",
             "|---|---|---|---|---|",
         ]
         for d in st.documents:
-            lines.append(
-                f"| {d.kind} | {d.contract or '-'} | {d.clauses} | {d.ingested_at} | {d.title} |"
-            )
+            cells = (d.kind, d.contract or "-", d.clauses, d.ingested_at, d.title)
+            lines.append("| " + " | ".join(literal(c) for c in cells) + " |")
         return "\n".join(lines)
 
     @in_place
@@ -269,7 +274,7 @@ def tab_documents(page: Page) -> None:
             contract.strip(),
             lambda m: progress(None, desc=m),
         )
-        failed = "".join(f"\n- 失敗: {r.error_ja}" for r in report.failed)
+        failed = "".join(f"\n- 失敗: {literal(r.error_ja)}" for r in report.failed)
         done = (
             f"取り込み完了: 追加 {report.count('added')} / 更新 {report.count('updated')} / "
             f"変更なし {report.count('unchanged')} / 失敗 {report.count('failed')}{failed}"
@@ -280,7 +285,8 @@ def tab_documents(page: Page) -> None:
     def on_ask_remove(doc_id: str | None) -> tuple[Any, ...]:
         d = actions.document(deps, doc_id)
         question = (
-            f"**{d.title}**（`{d.document}`、{d.clauses} 条項）を索引から外します。"
+            f"**{literal(d.title)}**（<code>{literal(d.document)}</code>、{d.clauses} 条項）を"
+            "索引から外します。"
             "検索・質問・審査に使われなくなります（審査記録はそのまま残ります）。よろしいですか？"
         )
         return gr.update(visible=True), question, ""
@@ -288,7 +294,10 @@ def tab_documents(page: Page) -> None:
     @in_place
     def on_remove(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
         d = actions.remove_document(deps, login_name(request), doc_id)
-        done = f"{d.title}（`{d.document}`、{d.clauses} 条項）を索引から外しました。"
+        done = (
+            f"{literal(d.title)}（<code>{literal(d.document)}</code>、{d.clauses} 条項）を"
+            "索引から外しました。"
+        )
         return gr.update(visible=False), done
 
     def on_cancel() -> tuple[Any, ...]:
