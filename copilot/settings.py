@@ -136,6 +136,17 @@ class Settings(BaseSettings):
         "or the machine's LAN address opens it to the team (login stays required). "
         "`copilot serve --host` wins over it.",
     )
+    ui_tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate for HTTPS in the browser UI (with ui_tls_key); "
+        "`copilot serve --tls-cert` wins over it. Unset = HTTP, loopback only unless "
+        "--insecure-http.",
+    )
+    ui_tls_key: Path | None = Field(
+        None,
+        description="PEM private key (no password) of ui_tls_cert; `copilot serve --tls-key` "
+        "wins over it.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -22,6 +22,7 @@ def test_serve_is_a_command(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "--host" in out and "--port" in out
+    assert "--tls-cert" in out and "--tls-key" in out and "--insecure-http" in out
 
 
 def test_copilot_does_not_import_the_ui():
@@ -104,7 +105,7 @@ def _serve(env: dict[str, str], *args: str) -> tuple[set[str], int, str]:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
 def test_ui_host_setting_opens_the_lan_with_a_warning_and_login_stays():
     env = dict(os.environ, COPILOT_UI_HOST="0.0.0.0")
-    listening, status, err = _serve(env)
+    listening, status, err = _serve(env, "--insecure-http")
     assert "00000000" in listening  # 0.0.0.0: every interface
     assert status == 401  # the app itself still wants a login
     assert "警告: 画面を 0.0.0.0 で待ち受けます" in err

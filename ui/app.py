@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -22,6 +23,7 @@ from copilot.store import ROLE_JA, open_store
 from ui import actions
 from ui.actions import Deps
 from ui.page import Page, fill_pickers, login_name
+from ui.security import client_address, guarded_lifespan, is_guarded, tls_files, trusting
 from ui.tabs_audit import tab_ask, tab_checklist, tab_findings, tab_ledger, tab_selfcheck
 from ui.tabs_policy import tab_engagement, tab_policy
 from ui.tabs_records import tab_documents, tab_eval, tab_review
@@ -55,9 +57,9 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def exposure_warning(host: str) -> str | None:
-    """The warning to log when the UI listens beyond this machine, in Japanese and English."""
-    if is_loopback_host(host):
+def exposure_warning(host: str, tls: bool = False) -> str | None:
+    """The warning to log when the UI listens beyond this machine over HTTP, in ja and en."""
+    if tls or is_loopback_host(host):
         return None
     return (
         f"警告: 画面を {host} で待ち受けます。この端末以外（同じネットワークの他の端末）からも"
@@ -67,6 +69,33 @@ def exposure_warning(host: str) -> str | None:
         "network. Login is still required, but traffic is not encrypted (plain HTTP); use it "
         "only on the audit team's internal network."
     )
+
+
+def check_exposure(host: str, tls: bool, insecure_http: bool) -> None:
+    """Refuse to listen beyond this machine over plain HTTP unless told so explicitly.
+
+    Raises:
+        UserError: ``host`` is not loopback, there is no TLS and no ``insecure_http``.
+
+    """
+    if tls or insecure_http or is_loopback_host(host):
+        return
+    raise UserError(
+        f"画面を {host} で待ち受けるには HTTPS が必要です。--tls-cert と --tls-key"
+        "（または COPILOT_UI_TLS_CERT と COPILOT_UI_TLS_KEY）で証明書と鍵を指定してください"
+        "（作り方は README の「画面」）。暗号化しない HTTP のまま内部ネットワークに公開するなら"
+        " --insecure-http を付けてください。",
+        f"listening on {host} needs HTTPS: give a certificate and key with --tls-cert and "
+        "--tls-key (or COPILOT_UI_TLS_CERT and COPILOT_UI_TLS_KEY; README, section 画面, "
+        "shows how to make them), or add --insecure-http to serve unencrypted HTTP on the "
+        "internal network anyway.",
+    )
+
+
+def url(host: str, port: int, tls: bool) -> str:
+    """The address to open the UI at."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}/"
 
 
 # The tabs in the order the auditor meets them; another tab is one more function here.
@@ -130,25 +159,43 @@ def login_message(settings: Settings) -> str:
         return LOGIN if store.list_users() else FIRST_USER
 
 
-def launch(app: gr.Blocks, deps_settings: Settings, host: str, port: int, block: bool) -> None:
-    """Start the server: login against the review store, loopback unless told, no share link."""
+def tls_launch_args(tls: tuple[Path, Path] | None) -> dict[str, Any]:
+    """Gradio's HTTPS arguments: the files, and a startup check that trusts this certificate."""
+    if tls is None:
+        return {}
+    cert, key = tls
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key), "ssl_verify": trusting(cert)}
+
+
+def launch(
+    app: gr.Blocks,
+    deps_settings: Settings,
+    host: str,
+    port: int,
+    block: bool,
+    tls: tuple[Path, Path] | None = None,
+) -> None:
+    """Start the server: login against the review store, security headers, no share link."""
     message = login_message(deps_settings)
     login_store = open_store(deps_settings)
 
     def auth(name: str, password: str) -> bool:
-        return actions.check_password(Deps(deps_settings, login_store), name, password)
+        deps = Deps(deps_settings, login_store)
+        return actions.check_password(deps, name, password, address=client_address())
 
-    warning = exposure_warning(host)
+    warning = exposure_warning(host, tls is not None)
     if warning:
         log.warning(warning)
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,
         server_port=port,
+        app_kwargs={"lifespan": guarded_lifespan()},
+        **tls_launch_args(tls),
         share=False,
         auth=auth,
         auth_message=message,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,  # blocks below, once the guard is checked
         theme=theme(),
         css=CSS,
         ssr_mode=False,
@@ -159,10 +206,21 @@ def launch(app: gr.Blocks, deps_settings: Settings, host: str, port: int, block:
         pwa=False,
         enable_monitoring=False,
     )
+    if not is_guarded(app.server_app):  # fail closed: never serve without the headers and guard
+        app.close()
+        raise RuntimeError("the security middleware was not attached at startup")
+    if block:
+        app.block_thread()
 
 
 def serve(
-    settings: Settings, host: str | None = None, port: int = 7860, block: bool = True
+    settings: Settings,
+    host: str | None = None,
+    port: int = 7860,
+    block: bool = True,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    insecure_http: bool = False,
 ) -> gr.Blocks:
     """Build the app and serve it (blocking unless ``block=False``).
 
@@ -171,8 +229,17 @@ def serve(
         host: the address to listen on; None takes ``settings.ui_host`` (127.0.0.1 by default).
         port: the TCP port.
         block: wait until the server stops (False returns at once, for tests).
+        tls_cert: PEM certificate for HTTPS; None takes ``settings.ui_tls_cert``.
+        tls_key: its PEM key; None takes ``settings.ui_tls_key``.
+        insecure_http: allow plain HTTP on an address other machines can reach.
+
+    Raises:
+        UserError: a non-loopback host without TLS or ``insecure_http``, or bad TLS files.
 
     """
+    host = host or settings.ui_host
+    tls = tls_files(tls_cert or settings.ui_tls_cert, tls_key or settings.ui_tls_key)
+    check_exposure(host, tls is not None, insecure_http)
     app = build_app(settings)
-    launch(app, settings, host or settings.ui_host, port, block)
+    launch(app, settings, host, port, block, tls)
     return app
