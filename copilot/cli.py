@@ -21,6 +21,7 @@ from copilot.schemas import Hit
 from copilot.services import Services, build_services, purge
 from copilot.settings import load_settings
 from copilot.store import User
+from ingest.permissions import OWNER_ONLY_UMASK, widened
 from ingest.pipeline import KINDS
 
 
@@ -128,10 +129,26 @@ def _read_lines(path: Path) -> list[str]:
     return [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
+def _warn_widened(data_dir: Path) -> None:
+    """Warn on stderr when others may read the data folder or anything in it."""
+    open_to_others = widened(data_dir)
+    if not open_to_others:
+        return
+    shown = ", ".join(str(p) for p in open_to_others[:3])
+    more = f" …（ほか {len(open_to_others) - 3} 件）" if len(open_to_others) > 3 else ""
+    err(
+        f"警告: データフォルダに所有者以外も読み書きできるものがあります（{shown}{more}）。"
+        f"契約書の本文が読まれるおそれがあります。`chmod -R go-rwx {data_dir}` を実行してください。"
+        f"\nWarning: other users can read {len(open_to_others)} item(s) in the data folder "
+        f"({shown}); run `chmod -R go-rwx {data_dir}`."
+    )
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """List the documents in the index and the embedder."""
     with open_services() as s:
         status = s.status()
+    _warn_widened(Path(status.data_dir))
     if args.json:
         print_json(status.model_dump())
         return 0
@@ -506,6 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = build_parser().parse_args(argv)
+    # the data folder holds contracts' text: every file a command (or a library it calls, such
+    # as Chroma) creates is the owner's alone; restored after, for callers such as the tests
+    umask = os.umask(OWNER_ONLY_UMASK)
     try:
         return int(args.func(args))
     except UserError as exc:
@@ -514,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("中断しました / interrupted")
         return 130
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

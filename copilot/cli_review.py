@@ -24,6 +24,7 @@ from copilot.store import (
     DRAFT_MODELS,
     ROLE_JA,
     ROLES,
+    SELF_APPROVAL,
     STATUSES,
     Draft,
     ReviewStore,
@@ -47,6 +48,10 @@ ACTION_JA = {
     "reopen": "差戻し",
     "user_add": "利用者追加",
     "passwd": "パスワード変更",
+    "login": "ログイン",
+    "login_failed": "ログイン失敗",
+    "lockout": "ロック",
+    "unlock": "ロック解除",
 }
 
 
@@ -89,7 +94,7 @@ def login(args: argparse.Namespace, store: ReviewStore) -> User:
         password = os.environ["COPILOT_PASSWORD"]
     else:
         password = _prompt(f"{name} のパスワード / password: ")
-    return store.authenticate(name, password)
+    return store.login(name, password, "cli")  # throttled and recorded like the browser's
 
 
 def _new_password(args: argparse.Namespace, name: str) -> str:
@@ -159,13 +164,25 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     """List users."""
     with _store() as store:
         users = store.list_users()
+        states = store.login_states()
     if args.json:
-        _print_json([asdict(u) for u in users])
+        _print_json([{**asdict(u), **asdict(states[u.name])} for u in users])
         return 0
     for u in users:
-        print(f"{u.name:<16} {u.role:<8} {u.display_name}  （{u.created_at}）")
+        state = states[u.name]
+        last = f"最終ログイン {state.last_login}" if state.last_login else "ログインなし"
+        lock = "  【ロック中 / locked】" if state.locked else ""
+        print(f"{u.name:<16} {u.role:<8} {u.display_name}  （{u.created_at}、{last}）{lock}")
     if not users:
         print("利用者はまだいません。`copilot users add NAME --role admin` で登録してください。")
+    return 0
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    """Lift the lock on a user after failed logins (admin only)."""
+    with _store() as store:
+        store.unlock(args.name, login(args, store))
+    print(f"{args.name} のロックを解除しました。/ unlocked {args.name}.")
     return 0
 
 
@@ -238,6 +255,8 @@ def cmd_review_show(args: argparse.Namespace) -> int:
     print("記録:")
     for r in d.log:
         note = f"「{r.comment}」" if r.comment else ""
+        if r.subject == SELF_APPROVAL:
+            note += "【本人による承認: 職務の分離は無効 / self-approval, separate_duties off】"
         print(
             f"  #{r.seq}  {r.at}  {ACTION_JA.get(r.action, r.action)}  第{r.version}版  "
             f"{r.actor_display}（{r.actor}）{note}"
@@ -361,6 +380,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     c.add_argument("name", nargs="?", help="whose password (default: the acting user)")
     c.set_defaults(func=cmd_users_passwd)
+    c = u_sub.add_parser(
+        "unlock", parents=[auth], help="ログインのロックを解除する / unlock a user (admin)"
+    )
+    c.add_argument("name")
+    c.set_defaults(func=cmd_users_unlock)
 
     p = sub.add_parser("review", help="レビューと承認 / review and sign-off")
     r_sub = p.add_subparsers(dest="review_command", required=True)

@@ -29,7 +29,9 @@ class Migration:
 
 
 # Content and log tables: rows are only ever inserted (the triggers below refuse the rest).
-PROTECTED_TABLES = ("users", "passwords", "runs", "drafts", "versions", "log", "migrations")
+# The first migration's tables are spelled out: a shipped migration's SQL never changes.
+_FIRST_TABLES = ("users", "passwords", "runs", "drafts", "versions", "log", "migrations")
+PROTECTED_TABLES = (*_FIRST_TABLES, "logins")
 
 
 def _append_only(table: str) -> list[str]:
@@ -110,10 +112,29 @@ _INITIAL = (
         hash TEXT NOT NULL
     )""",
     "CREATE INDEX log_draft ON log(draft_id)",
-    *(t for table in PROTECTED_TABLES for t in _append_only(table)),
+    *(t for table in _FIRST_TABLES for t in _append_only(table)),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_review_store", _INITIAL),)
+# Every login attempt (the throttle reads its streaks from here; see ``store.login``).
+_LOGINS = (
+    """CREATE TABLE logins (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        epoch REAL NOT NULL,
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('attempt', 'ok', 'refused', 'unlock')),
+        actor TEXT REFERENCES users(name)
+    )""",
+    "CREATE INDEX logins_name ON logins(name, outcome, id)",
+    "CREATE INDEX logins_address ON logins(address, outcome, id)",
+    *_append_only("logins"),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_review_store", _INITIAL),
+    Migration("0002_logins", _LOGINS),
+)
 
 
 def _now() -> str:

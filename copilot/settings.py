@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ingest.permissions import private_mkdir
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -129,6 +131,11 @@ class Settings(BaseSettings):
     )
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in fusion.")
+    separate_duties: bool = Field(
+        True,
+        description="A lead may not approve a draft they drafted or edited (an audit sign-off is "
+        "a second person's check); false for a one-person team, and the sign-off says so.",
+    )
     ui_host: str = Field(
         "127.0.0.1",
         min_length=1,
@@ -172,5 +179,5 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def ensure_dirs(settings: Settings) -> None:
-    """Create the data folders."""
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    """Create the data folders, readable by their owner only (0700)."""
+    private_mkdir(settings.index_dir)

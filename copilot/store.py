@@ -20,7 +20,10 @@ store (in the report, the minutes) and a later head that does not extend it show
 Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a context manager)::
 
     add_user(name, display_name, role, password, by=None) -> User   (by=None: bootstrap admin)
-    authenticate(name, password) -> User;  set_password(name, password, by) -> None
+    login(name, password, address) -> User   (throttled and recorded; the way in)
+    unlock(name, by, address="cli") -> None;  login_states() -> dict[str, LoginState]
+    authenticate(name, password) -> User   (the bare password check: no throttle, no record)
+    set_password(name, password, by) -> None
     get_user(name) -> User;  list_users() -> list[User]
     record_run(task, inputs, *, settings_digest, drafter, model, prompt, prompt_version,
                prompt_hash, evidence_ids, user) -> run_id;  get_run(run_id) -> Run
@@ -31,6 +34,18 @@ Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a conte
     list_drafts(status=None, kind=None, key_prefix=None) -> list[Draft]
     get_draft(draft_id) -> Draft;  history(draft_id) -> list[LogRecord]
     verify() -> Verification
+
+Logins: every attempt is a row of ``logins`` (name, client address, time); a success, a failure
+for a real user, a lockout and an unlock are also log records (``login``, ``login_failed``,
+``lockout``, ``unlock``) that vouch for that row. After ``THROTTLE_AFTER`` consecutive failures
+for a name or from an address, each further attempt is refused, its password unchecked, until
+2, 4, 8 … seconds have passed since the last failure; after ``LOCK_AFTER`` for a name it is locked
+until an admin runs ``copilot users unlock NAME``. A success resets the streak. Names that are no
+user are throttled and locked alike (kept as a hash), so the answers do not tell names apart.
+
+Separation of duties (``separate_duties``, on by default): nobody approves a draft whose content
+they wrote (ran the task that drafted it, or edited a version). With it off, such a sign-off is
+allowed and its log record says so (``subject`` = ``self_approval``).
 
 A ``Draft`` gives ``status``, ``latest.payload`` (the text to export), ``original`` (the
 drafter's version 1) and ``signoff`` (the approve/reject record: ``actor_display``, ``at``).
@@ -49,6 +64,7 @@ import difflib
 import hashlib
 import hmac
 import json
+import math
 import random
 import re
 import secrets
@@ -67,16 +83,19 @@ from copilot.errors import UserError
 from copilot.migrations import migrate
 from copilot.schemas import Answer, ChecklistJudgement, Finding, PolicyAdvice, PolicyGap
 from copilot.settings import Settings
+from ingest.permissions import private_mkdir
 
 __all__ = [
     "DRAFT_MODELS",
     "ROLES",
     "ROLE_JA",
     "RUN_FIELDS",
+    "SELF_APPROVAL",
     "STATUSES",
     "STORE_FILE",
     "Draft",
     "LogRecord",
+    "LoginState",
     "ReviewStore",
     "Run",
     "User",
@@ -125,6 +144,12 @@ SALT_BYTES = 16
 MIN_PASSWORD = 8
 BUSY_TIMEOUT_MS = 5_000
 ATTEMPTS = 6
+# Logins: failures in a row before each attempt waits; before a name is locked; the longest wait.
+THROTTLE_AFTER = 5
+LOCK_AFTER = 10
+MAX_DELAY_S = 900
+LOGIN_ACTIONS = ("login", "login_failed", "lockout", "unlock")
+SELF_APPROVAL = "self_approval"  # the subject of a sign-off made with separate_duties off
 _NAME = re.compile(r"^[^\s/\\]{1,64}$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _LOG_FIELDS = (
@@ -244,6 +269,17 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class LoginState:
+    """How a user's logins stand: the last success, the failures since, and a lock."""
+
+    name: str
+    last_login: str | None
+    last_address: str | None
+    failures: int
+    locked: bool
+
+
+@dataclass(frozen=True)
 class Verification:
     """What ``verify()`` found: OK, or the first bad record and why."""
 
@@ -324,6 +360,86 @@ def _unknown_user(name: str) -> UserError:
     )
 
 
+def _seconds(wait: float) -> int:
+    return max(1, math.ceil(wait))
+
+
+def _wrong_login(wait: float) -> UserError:
+    """The one answer to a wrong name or a wrong password (with the wait, once there is one)."""
+    if wait <= 0:
+        return UserError(
+            "利用者名またはパスワードが違います。確かめてもう一度入力してください。",
+            "wrong user name or password; check them and try again.",
+        )
+    n = _seconds(wait)
+    return UserError(
+        f"利用者名またはパスワードが違います。失敗が続いたため、{n}秒待ってから確かめて"
+        "もう一度入力してください。",
+        f"wrong user name or password; wait {n} seconds, then check them and try again.",
+    )
+
+
+def _throttled(wait: float) -> UserError:
+    n = _seconds(wait)
+    return UserError(
+        f"ログインの失敗が続いたため受け付けませんでした（パスワードは確かめていません）。{n}秒"
+        "待ってからもう一度入力してください。",
+        f"too many failed logins: this attempt was refused unchecked; wait {n} seconds, then "
+        "try again.",
+    )
+
+
+def _locked(name: str) -> UserError:
+    return UserError(
+        f"利用者「{name}」はログインの失敗が続いたためロックされています。管理者に"
+        f" `copilot users unlock {name}` を実行してもらってください。",
+        f"{name!r} is locked after too many failed logins; ask an admin to run "
+        f"`copilot users unlock {name}`.",
+    )
+
+
+def _delay(failures: int) -> float:
+    """Seconds an attempt waits after the last of ``failures`` failures in a row (0: none)."""
+    if failures < THROTTLE_AFTER:
+        return 0.0
+    return float(min(MAX_DELAY_S, 2 ** (failures - THROTTLE_AFTER + 1)))
+
+
+def _streak(
+    conn: sqlite3.Connection,
+    column: str,
+    value: str,
+    resets: tuple[str, ...],
+    upto: int | None = None,
+) -> tuple[int, float]:
+    """Failed attempts for ``column = value`` since its last reset, and the last one's time.
+
+    An attempt row is written before its password is checked and a success adds an ``ok`` row
+    after it, so every attempt that has not (yet) succeeded counts: parallel guesses included.
+    ``upto`` stops the count at that row (which failure in the streak it was).
+    """
+    marks = ", ".join("?" * len(resets))
+    (since,) = conn.execute(
+        f"SELECT COALESCE(MAX(id), 0) FROM logins WHERE {column} = ? AND outcome IN ({marks})",
+        (value, *resets),
+    ).fetchone()
+    count, last = conn.execute(
+        f"SELECT COUNT(*), MAX(epoch) FROM logins WHERE {column} = ? AND outcome = 'attempt' "
+        "AND id > ? AND id <= ?",
+        (value, since, upto if upto is not None else 2**62),
+    ).fetchone()
+    return int(count), float(last or 0.0)
+
+
+def _password_matches(record: sqlite3.Row | None, password: str) -> bool:
+    """Whether ``password`` fits the scrypt record (the same cost when there is none)."""
+    if record is None or record["algorithm"] != "scrypt":
+        _scrypt(password, b"\0" * SALT_BYTES, **SCRYPT)
+        return False
+    digest = _scrypt(password, bytes.fromhex(record["salt"]), record["n"], record["r"], record["p"])
+    return hmac.compare_digest(digest, bytes.fromhex(record["hash"]))
+
+
 def _unknown_draft(draft_id: int) -> UserError:
     return UserError(
         f"下書き {draft_id} はありません。`copilot review list` で番号を確かめてください。",
@@ -399,6 +515,11 @@ def _ref_content(conn: sqlite3.Connection, row: Mapping[str, Any]) -> dict[str, 
             row["version"],
         )
         return {"user": user, "password": password} if user and password else None
+    if action in LOGIN_ACTIONS:
+        login = one(
+            "SELECT * FROM logins WHERE id = ? AND name = ?", row["version"], row["subject"]
+        )
+        return {"login": login} if login else None
     return None
 
 
@@ -450,6 +571,8 @@ def _ref_name(row: sqlite3.Row) -> tuple[str, str]:
             f"利用者 {row['subject']} のパスワード記録（第{row['version']}版）",
             f"user {row['subject']}'s password record (version {row['version']})",
         )
+    if row["action"] in LOGIN_ACTIONS:
+        return f"ログイン記録 {row['version']}", f"login row {row['version']}"
     return (
         f"下書き {row['draft_id']} の第{row['version']}版",
         f"draft {row['draft_id']} version {row['version']}",
@@ -507,6 +630,11 @@ _ORPHANS = (
         "(SELECT 1 FROM log l WHERE l.subject = p.user AND l.version = p.version "
         "AND l.action IN ('user_add', 'passwd'))"
     ),
+    (
+        "SELECT 'logins', id FROM logins g WHERE outcome IN ('ok', 'unlock') AND NOT EXISTS "
+        "(SELECT 1 FROM log l WHERE l.version = g.id AND l.subject = g.name "
+        "AND l.action IN ('login', 'unlock'))"
+    ),
 )
 
 
@@ -516,15 +644,28 @@ _ORPHANS = (
 class ReviewStore:
     """The review store in one SQLite file (see the module docstring)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        separate_duties: bool = True,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         """Open (creating the folder and file if needed) and migrate the store at ``path``.
+
+        Args:
+            path: the SQLite file; its folder is created owner-only (0700) if missing.
+            separate_duties: refuse a sign-off by someone who wrote the draft's content.
+            now: the login throttle's clock (seconds since the epoch); tests pass their own.
 
         Raises:
             UserError: the file is not a review store, or is newer than this program.
 
         """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.separate_duties = separate_duties
+        self._clock = now
+        private_mkdir(self.path.parent)
         if not self.path.exists():
             # confidential content: readable by its owner only (SQLite gives -wal/-shm the same)
             self.path.touch(mode=0o600, exist_ok=True)
@@ -754,20 +895,153 @@ class ReviewStore:
             return user, record
 
         user, record = self._read(tx)
-        if user is None or record is None or record["algorithm"] != "scrypt":
-            _scrypt(password, b"\0" * SALT_BYTES, **SCRYPT)  # same cost whether or not it exists
-            ok = False
-        else:
-            digest = _scrypt(
-                password, bytes.fromhex(record["salt"]), record["n"], record["r"], record["p"]
-            )
-            ok = hmac.compare_digest(digest, bytes.fromhex(record["hash"]))
-        if not ok:
-            raise UserError(
-                "利用者名またはパスワードが違います。確かめてもう一度入力してください。",
-                "wrong user name or password; check them and try again.",
-            )
+        if not _password_matches(record if user else None, password):
+            raise _wrong_login(0)
         return User(**dict(user))  # type: ignore[arg-type]
+
+    # --- logins ---
+
+    @staticmethod
+    def _login_key(conn: sqlite3.Connection, name: str) -> str:
+        """The name a login row is kept under: the user's, or a hash of a name that is no user."""
+        if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+            return name
+        return "sha256:" + _sha(name)  # a mistyped password in the name field is not kept
+
+    def _login_row(
+        self,
+        conn: sqlite3.Connection,
+        key: str,
+        address: str,
+        outcome: str,
+        actor: str | None = None,
+    ) -> int:
+        epoch = self._clock()
+        at = datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+        cur = conn.execute(
+            "INSERT INTO logins (at, epoch, name, address, outcome, actor) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (at, epoch, key, address, outcome, actor),
+        )
+        return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def _wait(self, conn: sqlite3.Connection, key: str, address: str) -> float:
+        """Seconds left before the name and the address may try again (0: now)."""
+        now = self._clock()
+        streaks = [_streak(conn, "name", key, ("ok", "unlock"))]
+        if address:  # an unknown address is no key: it would throttle everyone at once
+            streaks.append(_streak(conn, "address", address, ("ok",)))
+        return max(0.0, *(last + _delay(n) - now for n, last in streaks))
+
+    def _start_login(
+        self, conn: sqlite3.Connection, name: str, address: str
+    ) -> UserError | tuple[int, sqlite3.Row | None]:
+        """Record the attempt (or its refusal); returns the refusal, or the row and password."""
+        key = self._login_key(conn, name)
+        if _streak(conn, "name", key, ("ok", "unlock"))[0] >= LOCK_AFTER:
+            refusal: UserError | None = _locked(name)
+        else:
+            wait = self._wait(conn, key, address)
+            refusal = _throttled(wait) if wait > 0 else None
+        row = self._login_row(conn, key, address, "refused" if refusal else "attempt")
+        if refusal is not None:
+            return refusal
+        record = conn.execute(
+            "SELECT * FROM passwords WHERE user = ? ORDER BY version DESC LIMIT 1", (key,)
+        ).fetchone()
+        return row, record
+
+    def _finish_login(
+        self, conn: sqlite3.Connection, name: str, address: str, attempt: int, ok: bool
+    ) -> User | UserError:
+        """Record the outcome of a checked attempt; returns the user or the error to raise."""
+        key = self._login_key(conn, name)
+        if ok:
+            row = self._login_row(conn, key, address, "ok")
+            _append(conn, key, "login", version=row, subject=key, comment=address)
+            return self._user(conn, key)
+        if key == name:
+            _append(conn, key, "login_failed", version=attempt, subject=key, comment=address)
+        nth, _ = _streak(conn, "name", key, ("ok", "unlock"), upto=attempt)
+        if nth == LOCK_AFTER and key == name:
+            _append(conn, key, "lockout", version=attempt, subject=key, comment=address)
+        if _streak(conn, "name", key, ("ok", "unlock"))[0] >= LOCK_AFTER:
+            return _locked(name)
+        return _wrong_login(self._wait(conn, key, address))
+
+    def login(self, name: str, password: str, address: str) -> User:
+        """Log in: authenticate, throttled per name and per client address, and record it.
+
+        Nothing sleeps: a throttled attempt is refused at once, its password unchecked.
+
+        Args:
+            name: the user name as typed.
+            password: the password as typed.
+            address: the client's address (an IP, or ``cli``); "" when unknown (then only the
+                name is throttled).
+
+        Returns:
+            The user.
+
+        Raises:
+            UserError: wrong name or password (one answer for both), too many failures (wait N
+                seconds), or a locked name (ask an admin to run ``copilot users unlock NAME``).
+
+        """
+        address = (address or "").strip()[:200]
+        started = self._write(lambda conn: self._start_login(conn, name, address))
+        if isinstance(started, UserError):
+            raise started
+        attempt, record = started
+        ok = _password_matches(record, password)  # outside the lock: scrypt is slow on purpose
+        result = self._write(lambda conn: self._finish_login(conn, name, address, attempt, ok))
+        if isinstance(result, UserError):
+            raise result
+        return result
+
+    def unlock(self, name: str, by: str | User, address: str = "cli") -> None:
+        """Lift a lock (or a wait) on ``name`` after failed logins; recorded in the log.
+
+        Raises:
+            UserError: ``by`` is not an admin, no such user, or nothing to lift.
+
+        """
+
+        def tx(conn: sqlite3.Connection) -> None:
+            actor = self._require(conn, by, "admin").name
+            self._user(conn, name)
+            if _streak(conn, "name", name, ("ok", "unlock"))[0] == 0:
+                raise UserError(
+                    f"利用者「{name}」はロックされていません（ログインの失敗はありません）。",
+                    f"{name!r} is not locked (no failed logins since the last success).",
+                )
+            row = self._login_row(conn, name, address, "unlock", actor)
+            _append(conn, actor, "unlock", version=row, subject=name, comment=address)
+
+        self._write(tx)
+
+    def login_states(self) -> dict[str, LoginState]:
+        """Each user's last login, failures since and lock, by name."""
+
+        def tx(conn: sqlite3.Connection) -> dict[str, LoginState]:
+            out = {}
+            for (name,) in conn.execute("SELECT name FROM users ORDER BY name").fetchall():
+                last = conn.execute(
+                    "SELECT at, address FROM logins WHERE name = ? AND outcome = 'ok' "
+                    "ORDER BY id DESC LIMIT 1",
+                    (name,),
+                ).fetchone()
+                failures, _ = _streak(conn, "name", name, ("ok", "unlock"))
+                out[name] = LoginState(
+                    name,
+                    last["at"] if last else None,
+                    last["address"] if last else None,
+                    failures,
+                    failures >= LOCK_AFTER,
+                )
+            return out
+
+        return self._read(tx)
 
     def get_user(self, name: str) -> User:
         """One user.
@@ -1037,7 +1311,8 @@ class ReviewStore:
             ``approve``, or ``approve_with_edits`` when the latest version is not the drafter's.
 
         Raises:
-            UserError: unknown draft, already signed off, or the user is not a lead.
+            UserError: unknown draft, already signed off, the user is not a lead, or (with
+                ``separate_duties``) the user wrote the draft's content.
 
         """
 
@@ -1045,6 +1320,7 @@ class ReviewStore:
             actor = self._require(conn, user, "lead").name
             draft, status, latest = self._state(conn, draft_id)
             self._must_be_draft(draft_id, status)
+            own = self._own_work(conn, draft_id, actor, latest)
             (original,) = conn.execute(
                 "SELECT payload FROM versions WHERE draft_id = ? AND version = 1", (draft_id,)
             ).fetchone()
@@ -1057,11 +1333,33 @@ class ReviewStore:
                 run_id=draft["run_id"],
                 draft_id=draft_id,
                 version=latest["version"],
+                subject=SELF_APPROVAL if own else None,
                 comment=comment,
             )
             return action
 
         return self._write(tx)
+
+    def _own_work(
+        self, conn: sqlite3.Connection, draft_id: int, actor: str, latest: sqlite3.Row
+    ) -> bool:
+        """Whether ``actor`` wrote the draft's content; refused while duties are separate."""
+        (wrote,) = conn.execute(
+            "SELECT COUNT(*) FROM log WHERE draft_id = ? AND actor = ? "
+            "AND action IN ('create', 'edit')",
+            (draft_id, actor),
+        ).fetchone()
+        own = bool(wrote) or latest["author"] == actor
+        if own and self.separate_duties:
+            raise UserError(
+                f"下書き {draft_id} は {actor} が作成・修正したものなので、{actor} は承認できま"
+                "せん（職務の分離）。別の主任担当者に承認を依頼してください。一人で運用する場合は"
+                "設定 COPILOT_SEPARATE_DUTIES=false で無効にできます（記録に残ります）。",
+                f"{actor} drafted or edited draft {draft_id} and may not approve it (separation "
+                "of duties); ask another lead to approve it. A one-person team can turn this off "
+                "with COPILOT_SEPARATE_DUTIES=false (the sign-off then says so).",
+            )
+        return own
 
     def reject(self, draft_id: int, user: str | User, comment: str) -> None:
         """Reject the latest version, saying why.
@@ -1299,4 +1597,6 @@ def open_store(settings: Settings) -> ReviewStore:
         UserError: the file is not a review store, or is newer than this program.
 
     """
-    return ReviewStore(Path(settings.data_dir) / STORE_FILE)
+    return ReviewStore(
+        Path(settings.data_dir) / STORE_FILE, separate_duties=settings.separate_duties
+    )

@@ -27,6 +27,7 @@ from ingest.clauses import Clause
 from ingest.embedders import Embedder
 from ingest.errors import EmbedderError, UserError
 from ingest.normalise import tokens
+from ingest.permissions import private_mkdir, tighten
 
 Progress = Callable[[int, int], None]
 # Metadata filter: a field ("kind", "contract", "doc_id") and the value, or the values, it may take.
@@ -98,9 +99,10 @@ class ClauseIndex:
         self.root = root
         self.embedder = embedder
         self.chroma_url = chroma_url
-        root.mkdir(parents=True, exist_ok=True)
+        private_mkdir(root)  # the clauses are the contracts' text: the owner's alone
         self.db = sqlite3.connect(str(root / "manifest.sqlite"), timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
+        tighten(root)
         self.db.executescript(_SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
         if "recipe" not in columns:  # manifests written before the recipe was recorded
@@ -327,6 +329,7 @@ class ClauseIndex:
         stale = [i for i in old_ids if i not in new_set]
         if stale:
             col.delete(ids=stale)
+        tighten(self.root)  # Chroma writes its files with the process umask and takes no mode
 
     def remove_document(self, doc_id: str) -> None:
         """Remove a document from both indexes."""
@@ -426,6 +429,7 @@ class ClauseIndex:
                 )
                 shutil.rmtree(folder, ignore_errors=True)
                 tmp.rename(folder)
+                tighten(folder)
         by_id = {r[0]: r[3:] for r in rows}
         columns = {  # the fields a Where may name, one value per clause id
             name: np.array([by_id[i][k] for i in ids], dtype=object)

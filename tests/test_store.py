@@ -364,6 +364,7 @@ def test_list_drafts_filters(store: ReviewStore, draft: int) -> None:
 
 @pytest.mark.parametrize("table", PROTECTED_TABLES)
 def test_protected_tables_refuse_update_and_delete(store: ReviewStore, draft: int, table: str):
+    store.login("sato", PASSWORDS["sato"], "127.0.0.1")  # a row in logins too
     conn = _raw(store.path)
     column = conn.execute(f"SELECT * FROM {table}").description[0][0]
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
@@ -518,7 +519,7 @@ import sys, time
 from pathlib import Path
 from copilot.store import ReviewStore
 
-path, user, first, count, ready, go = sys.argv[1:]
+path, user, approver, first, count, ready, go = sys.argv[1:]
 with ReviewStore(path) as store:
     Path(ready).touch()
     while not Path(go).exists():
@@ -526,7 +527,7 @@ with ReviewStore(path) as store:
     for draft_id in range(int(first), int(first) + int(count)):
         payload = store.get_draft(draft_id).payload
         store.edit(draft_id, {**payload, "risk": payload["risk"] + user}, user, "edit by " + user)
-        store.approve(draft_id, user, "ok")
+        store.approve(draft_id, approver, "ok")  # the other lead: nobody approves their own edit
 """
 
 
@@ -542,9 +543,10 @@ def test_two_processes_writing_at_once_lose_nothing(store: ReviewStore, tmp_path
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs, ready = [], []
     go = tmp_path / "go"
-    for user, first in (("sato", ids[0]), ("suzuki", ids[per_process])):
+    for user, approver, first in (("sato", "suzuki", ids[0]), ("suzuki", "sato", ids[per_process])):
         ready.append(tmp_path / f"ready-{user}")
-        args = [str(store.path), user, str(first), str(per_process), str(ready[-1]), str(go)]
+        args = [str(store.path), user, approver, str(first), str(per_process), str(ready[-1])]
+        args.append(str(go))
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-c", WORKER, *args],

@@ -69,10 +69,10 @@ def current_user(deps: Deps, name: str | None) -> User:
     return deps.store.get_user(name)
 
 
-def check_password(deps: Deps, name: str, password: str) -> bool:
-    """Gradio's auth callback: True when the store accepts the name and password."""
+def check_password(deps: Deps, name: str, password: str, address: str = "") -> bool:
+    """Gradio's auth callback: True when the store's throttled, recorded login accepts them."""
     try:
-        deps.store.authenticate(name, password)
+        deps.store.login(name, password, address)
     except UserError:
         return False
     return True

@@ -41,6 +41,11 @@ ACTION_JA = {
     "reject": "却下",
     "reopen": "差戻し",
     "user_add": "利用者追加",
+    "passwd": "パスワード変更",
+    "login": "ログイン",
+    "login_failed": "ログイン失敗",
+    "lockout": "ロック",
+    "unlock": "ロック解除",
 }
 
 
