@@ -163,7 +163,7 @@ def tab_checklist(page: Page) -> None:
 
     with gr.Tab("チェックリスト審査", id="checklist"):
         with gr.Row():
-            contract = gr.Dropdown(label="契約", choices=[])
+            contract = gr.Dropdown(label="契約", choices=[], elem_id="c-contract")
             checklist = gr.Dropdown(label="チェックリスト", choices=[])
         run_btn = gr.Button("審査を実行", variant="primary")
         run_msg = gr.Markdown(elem_id="run-msg")
