@@ -160,14 +160,14 @@ def test_first_serve_in_a_terminal_asks_for_the_admin_then_logs_in(isolated_env)
     seen: list[str] = []
     try:
         _read_until(fd, "[admin]:", seen)
-        os.write(fd, "kanri\n".encode())
+        os.write(fd, b"kanri\n")
         _read_until(fd, "password (8+ characters):", seen)
         os.write(fd, b"first-pass-123\n")
         _read_until(fd, "again:", seen)
         os.write(fd, b"other-pass-456\n")  # differs: asked again from the name
         _read_until(fd, "The entries differ", seen)
         _read_until(fd, "[admin]:", seen[-1:])
-        os.write(fd, "kanri\n".encode())
+        os.write(fd, b"kanri\n")
         _read_until(fd, "password (8+ characters):", seen[-1:])
         os.write(fd, b"first-pass-123\n")
         _read_until(fd, "again:", seen[-1:])
