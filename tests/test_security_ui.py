@@ -244,3 +244,60 @@ def test_the_answer_and_its_source_show_the_clause_as_text(lead):
     lead.wait_for_selector("#source mark", timeout=30_000)
     assert_literal(lead, "#source")
     screenshot(lead, "security-answer")
+
+
+def _upload(page, path: Path, contract: str) -> str:  # type: ignore[no-untyped-def]
+    """Ingest one file in 文書管理 as a contract document; the message shown afterwards."""
+    page.set_input_files("#ingest-files input[type=file]", str(path))
+    expect(page.locator("#ingest-files")).to_contain_text(path.stem, timeout=30_000)
+    page.locator("#ingest-kind input").click()
+    page.get_by_role("option", name="contract", exact=True).click()
+    page.get_by_label("契約番号（契約書類のとき）").fill(contract)
+    page.get_by_role("button", name="取り込む").click()
+    expect(page.locator("#ingest-msg")).to_contain_text("取り込み完了", timeout=120_000)
+    return page.inner_text("#ingest-msg")
+
+
+def test_same_named_uploads_for_two_contracts_stay_two_documents(
+    browser, app_url, app_settings, tmp_path
+):
+    """契約書.docx for C-UPA, then another 契約書.docx for C-UPB: both are added (neither
+    replaces the other); the same name again for C-UPA is an update that says so."""
+    from copilot.services import build_services
+
+    def contract(folder: str, sentence: str) -> Path:
+        d = docx.Document()
+        d.add_paragraph("第1条（再委託）")
+        d.add_paragraph(sentence)
+        (tmp_path / folder).mkdir()
+        d.save(str(tmp_path / folder / "契約書.docx"))
+        return tmp_path / folder / "契約書.docx"
+
+    page = open_as(browser, app_url, "sato")
+    try:
+        tab(page, "文書管理")
+        msg = _upload(page, contract("a", "受注者は、甲社の業務を再委託してはならない。"), "C-UPA")
+        assert "追加 1" in msg and "contracts/C-UPA/契約書.docx" in msg
+        page.reload()
+        page.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
+        tab(page, "文書管理")
+        msg = _upload(page, contract("b", "受注者は、乙社の承認で再委託できる。"), "C-UPB")
+        assert "追加 1" in msg and "更新 0" in msg and "contracts/C-UPB/契約書.docx" in msg
+        page.reload()
+        page.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
+        tab(page, "文書管理")
+        msg = _upload(page, contract("c", "受注者は、甲社の業務を一切再委託しない。"), "C-UPA")
+        assert (
+            "更新 1" in msg and "前の版を置き換え" in msg and "contracts/C-UPA/契約書.docx" in msg
+        )
+    finally:
+        page.context.close()
+    services = build_services(app_settings)
+    try:
+        docs = {d.doc_id: d.contract for d in services.index.documents()}
+        assert docs["contracts/C-UPA/契約書.docx"] == "C-UPA"
+        assert docs["contracts/C-UPB/契約書.docx"] == "C-UPB"
+        assert "乙社" in services.search("再委託", contract="C-UPB")[0].text
+        assert "一切再委託しない" in services.search("再委託", contract="C-UPA")[0].text
+    finally:
+        services.close()

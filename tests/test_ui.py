@@ -571,8 +571,9 @@ def test_policy_diff_between_two_uploaded_editions(lead, tmp_path: Path):
     expect(lead.locator("#ingest-msg")).to_contain_text("追加 2", timeout=120_000)
     tab(lead, "ポリシー改定支援")
     tab(lead, "ガイドライン改定差分")
-    pick(lead, "#diff-old", f"（{old.name}）")
-    pick(lead, "#diff-new", f"（{new.name}）")
+    # an upload's id is its kind's folder and name, as for an ingested folder
+    pick(lead, "#diff-old", f"（guideline/{old.name}）")
+    pick(lead, "#diff-new", f"（guideline/{new.name}）")
     pick(lead, "#diff-policy", f"（{POLICY}）")
     lead.get_by_role("button", name="差分を比較").click()
     msg = lead.locator("#diff-msg")

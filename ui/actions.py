@@ -7,6 +7,7 @@ the callbacks, and mirrors what the CLI commands do.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from copilot.policy_gap import GapAnalysis
 from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
 from copilot.schemas import Answer, DocumentStatus, GuidelineDiff, IndexStatus, Workplan
 from copilot.selfcheck import Triage
-from copilot.services import ClauseRecord, IngestReport, Services, build_services
+from copilot.services import ClauseRecord, IngestReport, Services, build_services, kind_folder
 from copilot.settings import Settings
 from copilot.store import Draft, ReviewStore, User, Verification
 
@@ -217,7 +218,7 @@ def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
             f"{division} の発見事項がありません。先に下書きを作成してください。",
             f"no findings for {division}; draft them first.",
         )
-    folder = Path(tempfile.mkdtemp(prefix="copilot-notice-"))
+    folder = _folder(deps, "notice")
     return export_notice(
         division, findings, period, signer, folder / f"監査結果通知_{division}.docx"
     )
@@ -228,6 +229,25 @@ def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
     return deps.store.list_drafts(), deps.store.verify()
 
 
+CONTRACT_ID = re.compile(r"[^/\\\s.][^/\\\s]{0,63}")  # one folder name, no path
+
+
+def upload_cache(settings: Settings) -> Path:
+    """Where Gradio keeps uploads and downloads: inside the data folder, so purge erases it."""
+    return Path(settings.data_dir) / "gradio"
+
+
+def _forget(cache: Path, files: list[str]) -> None:
+    """Delete Gradio's copies of uploaded files (and their emptied folders) inside ``cache``."""
+    root = cache.resolve()
+    for f in files:
+        path = Path(f).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink()
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+
+
 def ingest_uploads(
     deps: Deps,
     name: str | None,
@@ -236,20 +256,42 @@ def ingest_uploads(
     contract: str,
     note: Callable[[str], None],
 ) -> IngestReport:
-    """Ingest uploaded files (kind and contract as given)."""
-    current_user(deps, name)
-    if not files:
-        raise UserError("ファイルを選んでください。", "choose files to ingest.")
-    # Gradio's upload cache is temporary: keep the files beside the index they feed
-    folder = Path(deps.settings.data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    kept = []
-    for f in files:
-        target = folder / Path(f).name
-        shutil.copyfile(f, target)
-        kept.append(target)
-    with deps.services() as s:
-        return s.ingest(kept, kind=kind or None, contract=contract or None, notify=note)
+    """Ingest uploaded files (kind and contract as given), keeping each document's identity.
+
+    The kept copy lies under ``uploads/`` in the folder of its kind and contract
+    (``uploads/contracts/<id>/契約書.docx``) and its document id is that path, as for an ingested
+    folder: the 契約書.docx of two contracts are two documents, and the same name for the same
+    contract is an update. Gradio's own copies are deleted afterwards, whatever the outcome.
+
+    Raises:
+        UserError: no files; a contract document without a valid contract id.
+
+    """
+    try:
+        current_user(deps, name)
+        if not files:
+            raise UserError("ファイルを選んでください。", "choose files to ingest.")
+        contract = contract.strip()
+        kind = kind or ("contract" if contract else "other")
+        if kind == "contract" and not CONTRACT_ID.fullmatch(contract):
+            raise UserError(
+                "契約書類には契約番号（例 C-2026-001。空白や / を含まない）を入れてください。",
+                "a contract document needs a contract id (e.g. C-2026-001, no spaces or /).",
+            )
+        root = Path(deps.settings.data_dir) / "uploads"
+        folder = root / kind_folder(kind, contract if kind == "contract" else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = []
+        for f in files:
+            target = folder / Path(f).name
+            shutil.copyfile(f, target)
+            kept.append(target)
+        with deps.services() as s:
+            return s.ingest(
+                kept, kind=kind, contract=contract or None, notify=note, base=root
+            )
+    finally:
+        _forget(upload_cache(deps.settings), files)
 
 
 def index_status(deps: Deps) -> IndexStatus:
@@ -285,7 +327,7 @@ def approach_file(deps: Deps, period: str) -> Path:
 
     result = selfcheck_triage(deps)
     schedule = [(d.division, "") for d in result.divisions]
-    folder = Path(tempfile.mkdtemp(prefix="copilot-approach-"))
+    folder = _folder(deps, "approach")
     return export_approach(result, period, schedule, folder / "監査実施方針.docx")
 
 
@@ -439,7 +481,7 @@ def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> Documen
         removed = s.remove(doc_id)
     source = Path(removed.source)
     uploads = (Path(deps.settings.data_dir) / "uploads").resolve()
-    if source.resolve().parent == uploads and source.is_file():
+    if source.resolve().is_relative_to(uploads) and source.is_file():
         source.unlink()  # our own copy (ingest_uploads made it); the user's file is elsewhere
     return removed
 
@@ -493,8 +535,11 @@ def edit_gap(
     return _edit(deps, name, draft_id, "policy_gap", changes, comment)
 
 
-def _folder(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"copilot-{prefix}-"))
+def _folder(deps: Deps, prefix: str) -> Path:
+    """A new folder for a download, in the data folder (purge erases it), not the temp folder."""
+    parent = upload_cache(deps.settings) / "exports"
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=parent))
 
 
 def gap_files(deps: Deps, policy: str | None, include_drafts: bool) -> tuple[Path, Path]:
@@ -509,7 +554,7 @@ def gap_files(deps: Deps, policy: str | None, include_drafts: bool) -> tuple[Pat
             f"{policy} の網羅状況の判定がありません。先に「網羅状況を判定」を実行してください。",
             f"no gap judgements for {policy}; run the gap analysis first.",
         )
-    folder = _folder("gap")
+    folder = _folder(deps, "gap")
     return (
         export_gap_xlsx(gaps, folder / "ポリシー網羅状況.xlsx", include_drafts),
         export_gap_memo(gaps, folder / "ポリシー改定助言メモ.docx", include_drafts),
@@ -527,7 +572,7 @@ def guideline_diff(
     policy = _chosen(policy, "見直しの対象となる規程", "policy")
     with deps.services() as s:
         diff = diff_guidelines(s, old, new, policy)
-    return diff, export_diff(diff, _folder("diff") / "ガイドライン改定差分.xlsx")
+    return diff, export_diff(diff, _folder(deps, "diff") / "ガイドライン改定差分.xlsx")
 
 
 def policy_advice_and_record(deps: Deps, name: str | None, policy: str | None) -> list[Draft]:
@@ -574,7 +619,7 @@ def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
             "改定助言がありません。先に「改定助言を下書き」を実行してください。",
             "there is no revision advice; draft it first.",
         )
-    return export_advice_memo(advice, _folder("advice") / "改定助言.docx", include_drafts)
+    return export_advice_memo(advice, _folder(deps, "advice") / "改定助言.docx", include_drafts)
 
 
 # --- engagement documents (as `copilot plan` and `copilot report final`) -------------------------
@@ -609,7 +654,7 @@ def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan,
     from copilot.engagement_exports import export_wbs, export_workplan
 
     plan = workplan(deps, upload, path)
-    folder = _folder("plan")
+    folder = _folder(deps, "plan")
     return (
         plan,
         export_workplan(plan, folder / "作業計画書.docx"),
@@ -628,7 +673,7 @@ def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts:
     report = compile_final_report(
         deps.store, plan, triage=result, include_drafts=include_drafts, triage_note=note
     )
-    return export_final_report(report, _folder("report") / "事業報告書.docx")
+    return export_final_report(report, _folder(deps, "report") / "事業報告書.docx")
 
 
 # --- evaluation (the only place ui uses eval: the 評価 tab) -------------------------------------

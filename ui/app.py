@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from copilot.settings import Settings
 from copilot.store import ROLE_JA, open_store
 from ui import actions
 from ui.actions import Deps
-from ui.page import Page, fill_pickers, login_name
+from ui.page import Page, fill_pickers, literal, login_name
 from ui.security import client_address, guarded_lifespan, is_guarded, tls_files, trusting
 from ui.tabs_audit import tab_ask, tab_checklist, tab_findings, tab_ledger, tab_selfcheck
 from ui.tabs_policy import tab_engagement, tab_policy
@@ -115,6 +116,11 @@ TABS: list[Callable[[Page], None]] = [
 
 def build_app(settings: Settings) -> gr.Blocks:
     """The app over the services and review store of ``settings``."""
+    # Gradio keeps every uploaded file and every download in its cache, which it names when the
+    # Blocks and the server are made: inside the data folder, so that purge erases it too.
+    cache = actions.upload_cache(settings)
+    cache.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(cache)
     page = Page(Deps(settings, open_store(settings)))
 
     def on_load(request: gr.Request) -> tuple[Any, ...]:
@@ -124,7 +130,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         except UserError as exc:
             return (exc.ja, *hidden)
         lead = user.role == "lead"
-        who = f"ログイン中: **{user.display_name or user.name}**（{ROLE_JA[user.role]}）"
+        who = f"ログイン中: **{literal(user.display_name or user.name)}**（{ROLE_JA[user.role]}）"
         if not lead:
             who += "　承認・却下は主任担当者（lead）だけが行えます。"
         return (who, *(gr.update(visible=lead) for _ in page.lead_only))

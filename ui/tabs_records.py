@@ -274,10 +274,18 @@ def tab_documents(page: Page) -> None:
             contract.strip(),
             lambda m: progress(None, desc=m),
         )
+        said = {
+            "added": "追加",
+            "updated": "更新（同じ文書 ID の前の版を置き換え）",
+            "unchanged": "変更なし",
+        }
+        lines = "".join(
+            f"\n- {said[r.status]}: <code>{literal(r.doc_id)}</code>" for r in report.results if r.status in said
+        )
         failed = "".join(f"\n- 失敗: {literal(r.error_ja)}" for r in report.failed)
         done = (
             f"取り込み完了: 追加 {report.count('added')} / 更新 {report.count('updated')} / "
-            f"変更なし {report.count('unchanged')} / 失敗 {report.count('failed')}{failed}"
+            f"変更なし {report.count('unchanged')} / 失敗 {report.count('failed')}{lines}{failed}"
         )
         return done, status_md()
 
@@ -311,7 +319,7 @@ def tab_documents(page: Page) -> None:
         )
         with gr.Row():
             kind = gr.Dropdown(
-                label="種類（空欄はフォルダ名から推定）",
+                label="種類（空欄: 契約番号があれば contract、なければ other）",
                 choices=["", *KINDS],
                 value="",
                 elem_id="ingest-kind",
