@@ -115,12 +115,12 @@ def _no_byte_of(marker: bytes, roots: list[Path], skip: Path | None = None) -> l
 def test_an_upload_through_the_server_leaves_nothing_after_purge(deps, tmp_path: Path, capsys):
     """Gradio's upload route writes into its cache inside the data folder; the ingest empties it,
     and after `copilot purge` no byte of the document is under the data folder or the temp folder."""
+    import uuid
+
     import httpx
 
     from tests.test_serve_security import copilot_serve
     from ui.actions import ingest_uploads, upload_cache
-
-    import uuid
 
     secret = f"機密マーカー{uuid.uuid4().hex}"  # this run's own: earlier runs' files do not count
     marker = secret.encode()

@@ -287,9 +287,7 @@ def ingest_uploads(
             shutil.copyfile(f, target)
             kept.append(target)
         with deps.services() as s:
-            return s.ingest(
-                kept, kind=kind, contract=contract or None, notify=note, base=root
-            )
+            return s.ingest(kept, kind=kind, contract=contract or None, notify=note, base=root)
     finally:
         _forget(upload_cache(deps.settings), files)
 

@@ -280,7 +280,9 @@ def tab_documents(page: Page) -> None:
             "unchanged": "変更なし",
         }
         lines = "".join(
-            f"\n- {said[r.status]}: <code>{literal(r.doc_id)}</code>" for r in report.results if r.status in said
+            f"\n- {said[r.status]}: <code>{literal(r.doc_id)}</code>"
+            for r in report.results
+            if r.status in said
         )
         failed = "".join(f"\n- 失敗: {literal(r.error_ja)}" for r in report.failed)
         done = (
