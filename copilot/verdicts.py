@@ -57,6 +57,7 @@ class VerdictModel:
     partial: Logistic
     full: Logistic
     fitted_on: str = ""
+    accuracy: float | None = None  # on the set it was fitted on, at the default cut-offs
 
     def probabilities(self, x: Sequence[float]) -> tuple[float, float]:
         """(P(一部反映 or better), P(反映あり)) for the features."""
@@ -69,6 +70,7 @@ class VerdictModel:
             "partial": {"weights": list(self.partial.weights), "bias": self.partial.bias},
             "full": {"weights": list(self.full.weights), "bias": self.full.bias},
             "fitted_on": self.fitted_on,
+            "accuracy": self.accuracy,
         }
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
@@ -112,7 +114,13 @@ def parse_model(text: str, source: str) -> VerdictModel:
         raise UserError(
             f"判定モデル {source} を読めません: {exc}", f"verdict model {source} is unusable: {exc}"
         ) from exc
-    return VerdictModel(parts[0], parts[1], str(doc.get("fitted_on", "")))
+    accuracy = doc.get("accuracy")
+    return VerdictModel(
+        parts[0],
+        parts[1],
+        str(doc.get("fitted_on", "")),
+        None if accuracy is None else float(accuracy),
+    )
 
 
 def load_model(path: Path | None = None) -> VerdictModel:

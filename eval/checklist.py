@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -208,7 +208,11 @@ def sweep_thresholds(
     model = fit_model(cases, fitted_on=f"{golden_path.name} ({len(cases)} judgements)")
     hits, low, high = _best_cuts(model, cases)
     if model_out is not None:
-        model_out.write_text(model.to_json(), encoding="utf-8")
+        recorded = replace(model, accuracy=round(hits / len(cases), 4) if cases else None)
+        model_out.write_text(recorded.to_json(), encoding="utf-8")
+    current = _hits(
+        model, cases, services.settings.evidence_partial, services.settings.evidence_full
+    )
     # How well a model fitted on the other contracts does on each contract: an estimate of the
     # accuracy on contracts it was not fitted to (though written by the same hand).
     held_out = 0
@@ -225,6 +229,7 @@ def sweep_thresholds(
         "evidence_full": high,
         "model": json.loads(model.to_json()),
         "current": {
+            "accuracy_of_this_fit": round(current / len(cases), 4) if cases else None,
             "evidence_partial": services.settings.evidence_partial,
             "evidence_full": services.settings.evidence_full,
             "model": drafter.verdict_model.fitted_on,

