@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from copilot.drafting.thesaurus import Thesaurus
 from copilot.errors import IndexMissingError, UserError
 from copilot.schemas import Hit
-from copilot.thesaurus import Thesaurus
 from ingest.index import ClauseIndex, Where
 from ingest.normalise import squash
 from ingest.pipeline import KINDS

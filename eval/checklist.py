@@ -12,12 +12,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from copilot.checklist_run import judge_item
-from copilot.checklists import import_checklist
-from copilot.drafting import Drafter
+from copilot.audit.checklist_run import judge_item
+from copilot.audit.checklists import import_checklist
+from copilot.drafting.registry import Drafter
+from copilot.drafting.verdicts import Logistic, VerdictModel, decide
 from copilot.errors import UserError
 from copilot.services import Services
-from copilot.verdicts import Logistic, VerdictModel, decide
 from eval.metrics import macro_f1, matches, quotes_valid
 
 GOLDEN_VERDICT = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
@@ -185,15 +185,15 @@ def sweep_thresholds(
 ) -> dict[str, object]:
     """The evidence drafter's verdict model and cut-offs, fitted on the golden judgements.
 
-    The drafter's measurements (``copilot.verdicts.FEATURES``) are taken once per golden case;
+    The drafter's measurements (``copilot.drafting.verdicts.FEATURES``) are taken once per golden case;
     two logistic regressions are fitted (一部反映 or better; 反映あり), then every pair of cut-offs
     on their probabilities is scored (a hedged 反映あり counts as 一部反映, as in the drafter). This
     is how ``copilot/verdict_model.json`` and the defaults of ``evidence_partial`` and
     ``evidence_full`` were made. The report also gives leave-one-contract-out accuracy: model
     and cut-offs fitted on the other contracts, scored on the one left out.
     """
-    from copilot.checklist_run import gather_evidence
-    from copilot.evidence_drafter import EvidenceDrafter
+    from copilot.audit.checklist_run import gather_evidence
+    from copilot.drafting.evidence import EvidenceDrafter
 
     say = notify or (lambda _m: None)
     items = {i.id: i for i in import_checklist(checklist_path).items}

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copilot.errors import UserError
-from copilot.policy_gap import make_judge
+from copilot.policy.gap import make_judge
 from copilot.schemas import PolicyGap
 from copilot.services import Services
 from eval.metrics import macro_f1, quotes_valid

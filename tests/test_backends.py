@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.services import build_services
 from copilot.settings import load_settings
 from tests.test_ingest import make_corpus, minilm_dir

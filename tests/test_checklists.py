@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from copilot.checklists import import_checklist
+from copilot.audit.checklists import import_checklist
 from copilot.errors import UnreadableFileError, UserError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from copilot.checklist_run import judge_item
-from copilot.checklists import import_checklist
-from copilot.citations import gate, judgement_errors
-from copilot.cli import main
-from copilot.drafting import make_drafter
+from copilot.audit.checklist_run import judge_item
+from copilot.audit.checklists import import_checklist
+from copilot.cli.main import main
+from copilot.drafting.citations import gate, judgement_errors
+from copilot.drafting.registry import make_drafter
+from copilot.drafting.verdicts import load_model
 from copilot.schemas import ChecklistJudgement, Citation
-from copilot.verdicts import load_model
 from tests.conftest import CORPUS, INJECTION
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from copilot.calendar_jp import (
+from copilot.audit.selfcheck import DivisionRisk, Reason, Triage
+from copilot.cli.main import main
+from copilot.engagement.calendar_jp import (
     add_business_days,
     business_days_between,
     holiday_name,
@@ -20,17 +22,18 @@ from copilot.calendar_jp import (
     next_business_day,
     previous_business_day,
 )
-from copilot.cli import main
-from copilot.engagement import load_engagement
-from copilot.engagement_exports import (
+from copilot.engagement.file import load_engagement
+from copilot.engagement.workplan import build_workplan
+from copilot.errors import UserError
+from copilot.exports.documents import ReviewInfo
+from copilot.exports.engagement import (
     WBS_HEADERS,
     FinalReport,
     export_final_report,
     export_wbs,
     export_workplan,
 )
-from copilot.errors import UserError
-from copilot.exports import ReviewInfo
+from copilot.review.store import open_store
 from copilot.schemas import (
     MILESTONES,
     ChecklistJudgement,
@@ -41,10 +44,7 @@ from copilot.schemas import (
     PolicyGap,
     Workplan,
 )
-from copilot.selfcheck import DivisionRisk, Reason, Triage
 from copilot.settings import load_settings
-from copilot.store import open_store
-from copilot.workplan import build_workplan
 from tests.conftest import ROOT
 from tests.test_exports import all_text, header_line, headings, table_rows
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.errors import UserError
 from eval.golden import load_retrieval
 from eval.metrics import first_match, score

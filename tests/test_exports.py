@@ -14,9 +14,11 @@ from docx.oxml.ns import qn
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from copilot.checklists import import_checklist
+from copilot.audit.checklists import import_checklist
+from copilot.audit.ledger import FieldCheck, LedgerCheck, LedgerRow, Status
+from copilot.audit.selfcheck import DivisionRisk, Reason, Triage
 from copilot.errors import UserError
-from copilot.exports import (
+from copilot.exports.documents import (
     ADDED,
     LEDGER_HEADERS,
     ReviewInfo,
@@ -28,9 +30,7 @@ from copilot.exports import (
     export_onsite_summary,
     ticked,
 )
-from copilot.ledger import FieldCheck, LedgerCheck, LedgerRow, Status
 from copilot.schemas import ChecklistJudgement, Citation, Finding
-from copilot.selfcheck import DivisionRisk, Reason, Triage
 from tests.conftest import CORPUS
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from copilot.cli import main
+from copilot.cli.main import main
 from tests.conftest import CORPUS
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.services import Services, build_services
 from copilot.settings import load_settings
 from ingest.index import ClauseIndex

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from copilot.drafting import sentences
+from copilot.audit.ledger import FieldCheck, LedgerCheck, check_ledger
+from copilot.drafting.registry import sentences
 from copilot.errors import UserError
-from copilot.ledger import FieldCheck, LedgerCheck, check_ledger
 from ingest.normalise import squash
 from ingest.readers import read_sheet_rows
 from tests.conftest import CORPUS

@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from copilot.asking import ask
-from copilot.checklist_run import judge_item
-from copilot.checklists import import_checklist
-from copilot.cli import main
-from copilot.drafting import make_drafter
+from copilot.audit.ask import ask
+from copilot.audit.checklist_run import judge_item
+from copilot.audit.checklists import import_checklist
+from copilot.cli.main import main
+from copilot.drafting.registry import make_drafter
 from copilot.errors import UserError
 from copilot.services import build_services
 from copilot.settings import load_settings

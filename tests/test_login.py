@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.errors import UserError
+from copilot.review.store import LOCK_AFTER, SELF_APPROVAL, THROTTLE_AFTER, ReviewStore, open_store
 from copilot.services import build_services
 from copilot.settings import load_settings
-from copilot.store import LOCK_AFTER, SELF_APPROVAL, THROTTLE_AFTER, ReviewStore, open_store
 from ingest.permissions import widened
 
 PASSWORDS = {

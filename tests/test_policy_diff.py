@@ -17,9 +17,9 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.errors import UserError
-from copilot.policy_diff import (
+from copilot.policy.diff import (
     align,
     diff_guidelines,
     export_diff,

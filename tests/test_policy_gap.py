@@ -14,8 +14,8 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from copilot.cli import main
-from copilot.policy_gap import analyse, requirement_id, requirements, requirements_of
+from copilot.cli.main import main
+from copilot.policy.gap import analyse, requirement_id, requirements, requirements_of
 from copilot.schemas import Citation, Finding
 from ingest.clauses import split_clauses
 from ingest.index import ClauseRecord
@@ -264,9 +264,9 @@ def test_gap_saved_approved_and_exported_through_the_cli(data: Path, tmp_path, m
 
 @pytest.mark.slow
 def test_advice_from_signed_off_findings_through_the_cli(data: Path, monkeypatch, capsys):
+    from copilot.review.store import open_store
     from copilot.services import build_services
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     add_users(capsys, monkeypatch)
     as_user(monkeypatch, "sato")
@@ -321,8 +321,8 @@ def test_advice_from_signed_off_findings_through_the_cli(data: Path, monkeypatch
 def test_unknown_documents_and_a_guideline_without_requirements_store_nothing(
     data: Path, capsys, monkeypatch
 ):
+    from copilot.review.store import open_store
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     _, err = run(capsys, "policy", "gap", "--policy", "policy/ない.docx", "--guideline", GUIDELINE,
                  "--no-save", code=2)  # fmt: skip

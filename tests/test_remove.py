@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.services import build_services
 from copilot.settings import load_settings
 from tests.test_ingest import chroma_ids, make_corpus, manifest_ids
@@ -68,7 +68,7 @@ def test_in_the_app_only_the_lead_removes_documents(tmp_path: Path, capsys):
     import pytest
 
     from copilot.errors import UserError
-    from copilot.store import open_store
+    from copilot.review.store import open_store
     from ui.actions import Deps, remove_document
 
     assert main(["ingest", str(make_corpus(tmp_path / "docs"))]) == 0

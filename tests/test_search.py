@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from ingest.normalise import squash
 
 HIT_KEYS = {
@@ -132,7 +132,7 @@ def test_search_before_any_ingest_says_what_to_do(capsys):
 
 
 def test_thesaurus_expands_everyday_words():
-    from copilot.thesaurus import load_thesaurus, parse
+    from copilot.drafting.thesaurus import load_thesaurus, parse
 
     th = load_thesaurus()
     assert "再委託" in th.expand("下請けに出すとき")

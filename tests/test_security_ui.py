@@ -90,9 +90,9 @@ def _write_docs(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def app_settings(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Settings over a copy of the ingested corpus plus the payload documents, three users."""
+    from copilot.review.store import open_store
     from copilot.services import build_services
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     base = tmp_path_factory.mktemp("security-ui")
     data = base / "data"
@@ -213,7 +213,7 @@ def lead(browser, app_url: str):  # type: ignore[no-untyped-def]
 def test_the_lead_sees_the_payload_of_a_clause_and_a_comment_as_text(
     lead, edited_draft: str, app_settings
 ):
-    from copilot.store import open_store
+    from copilot.review.store import open_store
 
     with open_store(app_settings) as store:
         draft = store.get_draft(int(edited_draft))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from copilot.citations import gate
+from copilot.audit.selfcheck import documents_to_request, read_selfcheck, triage
+from copilot.drafting.citations import gate
 from copilot.errors import UserError
-from copilot.selfcheck import documents_to_request, read_selfcheck, triage
 from ingest.normalise import squash
 from tests.conftest import CORPUS
 

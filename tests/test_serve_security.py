@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.errors import UserError
 from tests.browser import CHROMIUM, ForeignRequests, chromium, free_port
 
@@ -94,8 +94,8 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 def _settings(tmp_path_factory: pytest.TempPathFactory, data: Path | None = None):  # type: ignore[no-untyped-def]
     """Settings over a data folder (a new one unless given) with an admin and the lead."""
+    from copilot.review.store import open_store
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     if data is None:
         data = tmp_path_factory.mktemp("serve") / "data"
@@ -120,7 +120,7 @@ def copilot_serve(data: Path, *args: str, host: str = "127.0.0.1", cert: Path | 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_")}
     env["COPILOT_DATA_DIR"] = str(data)
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--host", host, "--port", str(port)]
+    argv = [sys.executable, "-m", "copilot.cli.main", "serve", "--host", host, "--port", str(port)]
     proc = subprocess.Popen([*argv, *args], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     served = Served(f"{'https' if cert else 'http'}://127.0.0.1:{port}")
@@ -177,7 +177,7 @@ def test_https_serves_with_a_self_signed_certificate(https_app, certificate):  #
 
 @pytest.mark.slow
 def test_login_over_https_passes_the_client_address_to_the_throttle(https_app, certificate):  # type: ignore[no-untyped-def]
-    from copilot.store import open_store
+    from copilot.review.store import open_store
 
     url, settings = https_app
     status, _, _ = fetch(f"{url}/login", "POST", FORM, login_form(USER, PASSWORD),

@@ -29,7 +29,7 @@ def test_environment_and_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_data_dir_moves_all_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from copilot.cli import main
+    from copilot.cli.main import main
 
     target = tmp_path / "elsewhere"
     monkeypatch.setenv("COPILOT_DATA_DIR", str(target))
@@ -50,7 +50,9 @@ def test_bad_setting_value_is_reported(monkeypatch: pytest.MonkeyPatch, capsys):
 
 def test_importing_creates_nothing(tmp_path: Path):
     data = tmp_path / "never"
-    code = "import copilot.cli, copilot.services, copilot.settings, ingest.index, eval.retrieval"
+    code = (
+        "import copilot.cli.main, copilot.services, copilot.settings, ingest.index, eval.retrieval"
+    )
     env = {"COPILOT_DATA_DIR": str(data), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
     assert not data.exists()

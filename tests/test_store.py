@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.errors import UserError
-from copilot.migrations import MIGRATIONS, PROTECTED_TABLES, migrate
+from copilot.review.migrations import MIGRATIONS, PROTECTED_TABLES, migrate
+from copilot.review.store import ReviewStore, open_store
 from copilot.schemas import Finding
 from copilot.settings import load_settings
-from copilot.store import ReviewStore, open_store
 from tests.conftest import ROOT
 
 PASSWORDS = {"admin": "admin-pass-1", "sato": "lead-pass-12", "tanaka": "auditor-pass-3"}
@@ -517,7 +517,7 @@ def test_verify_catches_a_draft_inserted_behind_the_store(store: ReviewStore, dr
 WORKER = """
 import sys, time
 from pathlib import Path
-from copilot.store import ReviewStore
+from copilot.review.store import ReviewStore
 
 path, user, approver, first, count, ready, go = sys.argv[1:]
 with ReviewStore(path) as store:
@@ -706,7 +706,7 @@ def test_cli_verify_fails_on_a_tampered_store(monkeypatch: pytest.MonkeyPatch, c
 
 def test_retry_outlasts_a_locked_store() -> None:
     """'database is locked' past the busy timeout is retried, then reported as a user error."""
-    from copilot import store as store_module
+    from copilot.review import store as store_module
 
     calls = []
 

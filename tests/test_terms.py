@@ -1,10 +1,10 @@
-"""Wording that does not commit anyone, as the drafters see it (copilot.terms)."""
+"""Wording that does not commit anyone, as the drafters see it (copilot.drafting.terms)."""
 
 from __future__ import annotations
 
 import pytest
 
-from copilot.terms import has_figure, hedges_in
+from copilot.drafting.terms import has_figure, hedges_in
 
 
 @pytest.mark.parametrize(
@@ -54,8 +54,8 @@ def test_a_requirement_that_is_vague_itself_asks_for_no_more():
 def test_a_compound_counts_by_its_head_word_in_the_thesaurus():
     """The checklist's 「情報セキュリティインシデント」 yields the term セキュリティインシデント; a contract
     that says 事故 speaks of it, one that speaks only of 納品 does not."""
-    from copilot.terms import key_terms, term_in
-    from copilot.thesaurus import load_thesaurus
+    from copilot.drafting.terms import key_terms, term_in
+    from copilot.drafting.thesaurus import load_thesaurus
     from ingest.normalise import squash
 
     thesaurus = load_thesaurus()

@@ -44,8 +44,8 @@ def password(name: str) -> str:
 @pytest.fixture(scope="module")
 def app_settings(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Settings over a copy of the ingested corpus, with three users."""
+    from copilot.review.store import open_store
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     data = tmp_path_factory.mktemp("ui") / "data"
     shutil.copytree(corpus_data_dir, data, ignore=shutil.ignore_patterns("review.sqlite*"))
@@ -158,7 +158,7 @@ def test_checklist_run_shows_29_items(lead):
 
 
 def test_open_a_checklist_item_edit_it_and_approve_it(lead, app_settings):
-    from copilot.store import open_store
+    from copilot.review.store import open_store
 
     tab(lead, "チェックリスト審査")
     rows = lead.locator("#checklist-table [role=row]")
@@ -225,7 +225,7 @@ def test_lead_approves_a_finding_and_downloads_the_notice(lead, tmp_path: Path):
 
 
 def test_edit_a_finding_and_reject_another_version(lead, app_settings):
-    from copilot.store import open_store
+    from copilot.review.store import open_store
 
     tab(lead, "発見事項")
     lead.get_by_role("button", name="一覧を更新").click()
@@ -444,9 +444,9 @@ def _sheet_rows(path: Path, first: str) -> list[tuple[object, ...]]:
 
 
 def test_policy_gap_analysis_on_the_sample_pair(lead, app_settings):
-    from copilot.policy_gap import requirements
+    from copilot.policy.gap import requirements
+    from copilot.review.store import open_store
     from copilot.services import build_services
-    from copilot.store import open_store
 
     golden = json.loads(GOLDEN_POLICY_GAP.read_text(encoding="utf-8"))
     services = build_services(app_settings)
@@ -478,7 +478,7 @@ def test_policy_gap_analysis_on_the_sample_pair(lead, app_settings):
 def test_lead_opens_a_gap_row_approves_it_and_downloads_the_excel(
     lead, app_settings, tmp_path: Path
 ):
-    from copilot.store import open_store
+    from copilot.review.store import open_store
 
     tab(lead, "ポリシー改定支援")
     tab(lead, "規程の網羅状況")
@@ -596,8 +596,8 @@ def test_policy_diff_between_two_uploaded_editions(lead, tmp_path: Path):
 
 
 def test_revision_advice_from_a_signed_off_finding(lead, app_settings):
+    from copilot.review.store import open_store
     from copilot.services import build_services
-    from copilot.store import open_store
 
     # a finding still in draft whose criteria cite a clause of a policy
     services = build_services(app_settings)

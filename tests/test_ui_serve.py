@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from tests.browser import free_port
 
 
@@ -26,7 +26,7 @@ def test_serve_is_a_command(capsys):
 
 
 def test_copilot_does_not_import_the_ui():
-    code = "import sys, copilot.cli; print('ui' in sys.modules or 'gradio' in sys.modules)"
+    code = "import sys, copilot.cli.main; print('ui' in sys.modules or 'gradio' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
@@ -34,8 +34,8 @@ def test_copilot_does_not_import_the_ui():
 
 
 def test_login_page_tells_how_to_create_the_first_admin(isolated_env):
+    from copilot.review.store import open_store
     from copilot.settings import load_settings
-    from copilot.store import open_store
     from ui.app import FIRST_USER, LOGIN, login_message
 
     settings = load_settings()
@@ -74,7 +74,7 @@ def _serve(env: dict[str, str], *args: str) -> tuple[set[str], int, str]:
     """Run `copilot serve` until it answers on loopback: (listening addresses, /config, stderr)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "copilot.cli.main", "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -146,15 +146,15 @@ def test_first_serve_in_a_terminal_asks_for_the_admin_then_logs_in(isolated_env)
     import pty
     import signal
 
+    from copilot.review.store import open_store
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     port = free_port()
     pid, fd = pty.fork()
     if pid == 0:  # the child: `copilot serve` with this pty as its terminal
         os.execvpe(
             sys.executable,
-            [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "copilot.cli.main", "serve", "--port", str(port)],
             dict(os.environ),
         )
     seen: list[str] = []
@@ -198,9 +198,9 @@ def test_first_serve_in_a_terminal_asks_for_the_admin_then_logs_in(isolated_env)
 
 
 def test_serve_without_a_terminal_asks_nothing_and_keeps_the_login_hint(isolated_env):
-    from copilot.cli_review import first_admin_in_terminal
+    from copilot.cli.review import first_admin_in_terminal
+    from copilot.review.store import open_store
     from copilot.settings import load_settings
-    from copilot.store import open_store
 
     with open_store(load_settings()) as store:  # pytest's stdin is not a terminal
         assert first_admin_in_terminal(store) is None

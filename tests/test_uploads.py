@@ -12,10 +12,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from copilot.cli import main
+from copilot.cli.main import main
 from copilot.errors import UserError
+from copilot.review.store import open_store
 from copilot.settings import load_settings
-from copilot.store import open_store
 
 
 def _contract(path: Path, sentence: str) -> Path:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from copilot.drafting.verdicts import FEATURES, Logistic, VerdictModel, decide, load_model
 from copilot.errors import UserError
 from copilot.settings import Settings
-from copilot.verdicts import FEATURES, Logistic, VerdictModel, decide, load_model
 
 
 def test_the_shipped_model_reads_and_orders_verdicts_by_support():

@@ -16,7 +16,7 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from copilot.cli import main
+from copilot.cli.main import main
 from tests.conftest import CORPUS
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"

@@ -16,19 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from copilot.checklist_run import ChecklistRun, run_checklist
-from copilot.checklists import import_checklist
-from copilot.drafting import make_drafter
+from copilot.audit.checklist_run import ChecklistRun, run_checklist
+from copilot.audit.checklists import import_checklist
+from copilot.audit.findings import from_checklist
+from copilot.audit.ledger import LedgerCheck
+from copilot.audit.selfcheck import Triage
+from copilot.drafting.registry import make_drafter
 from copilot.errors import UserError
-from copilot.findings import from_checklist
-from copilot.ledger import LedgerCheck
-from copilot.policy_gap import GapAnalysis
-from copilot.recording import reviewed_findings, save_answer, save_checklist_run, save_findings
+from copilot.policy.gap import GapAnalysis
+from copilot.review.recording import (
+    reviewed_findings,
+    save_answer,
+    save_checklist_run,
+    save_findings,
+)
+from copilot.review.store import Draft, ReviewStore, User, Verification
 from copilot.schemas import Answer, DocumentStatus, GuidelineDiff, IndexStatus, Workplan
-from copilot.selfcheck import Triage
 from copilot.services import ClauseRecord, IngestReport, Services, build_services, kind_folder
 from copilot.settings import Settings
-from copilot.store import Draft, ReviewStore, User, Verification
 
 Notify = Callable[[int, int, str], None]
 
@@ -81,7 +86,7 @@ def check_password(deps: Deps, name: str, password: str, address: str = "") -> b
 
 def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
     """Answer a question and record it under the user (as ``copilot ask --user``)."""
-    from copilot.asking import ask
+    from copilot.audit.ask import ask
 
     user = current_user(deps, name)
     if not question.strip():
@@ -210,7 +215,7 @@ def sign_off(
 
 def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
     """The notice draft of a division as a .docx in a temporary folder (signed-off only)."""
-    from copilot.exports import export_notice
+    from copilot.exports.documents import export_notice
 
     findings = reviewed_findings(deps.store, division)
     if not findings:
@@ -312,7 +317,7 @@ def _ingested(deps: Deps, kind: str, what_ja: str, what_en: str) -> list[Path]:
 
 def selfcheck_triage(deps: Deps) -> Triage:
     """Rank the divisions of every ingested self-check sheet by risk."""
-    from copilot.selfcheck import triage
+    from copilot.audit.selfcheck import triage
 
     sheets = _ingested(deps, "self_check", "自己点検シート", "self-check sheet")
     with deps.services() as s:
@@ -321,7 +326,7 @@ def selfcheck_triage(deps: Deps) -> Triage:
 
 def approach_file(deps: Deps, period: str) -> Path:
     """The audit approach document (監査実施方針（案）) from the self-check triage, as .docx."""
-    from copilot.exports import export_approach
+    from copilot.exports.documents import export_approach
 
     result = selfcheck_triage(deps)
     schedule = [(d.division, "") for d in result.divisions]
@@ -331,7 +336,7 @@ def approach_file(deps: Deps, period: str) -> Path:
 
 def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
     """Compare the ingested ledger's row(s) for a contract with the contract's documents."""
-    from copilot.ledger import check_ledger
+    from copilot.audit.ledger import check_ledger
 
     ledger = _ingested(deps, "ledger", "外部サービス利用管理台帳", "ledger")[0]
     with deps.services() as s:
@@ -502,8 +507,8 @@ def policy_gap_and_record(
         The analysis and the drafts this run stored (one per requirement), in the store's order.
 
     """
-    from copilot.policy_gap import analyse
-    from copilot.recording import save_policy_gap
+    from copilot.policy.gap import analyse
+    from copilot.review.recording import save_policy_gap
 
     user = current_user(deps, name)
     policy = _chosen(policy, "ポリシー（規程）", "policy")
@@ -542,8 +547,8 @@ def _folder(deps: Deps, prefix: str) -> Path:
 
 def gap_files(deps: Deps, policy: str | None, include_drafts: bool) -> tuple[Path, Path]:
     """A policy's gap judgements as Excel and as the Word memo (signed-off unless drafts too)."""
-    from copilot.policy_exports import export_gap_memo, export_gap_xlsx
-    from copilot.recording import reviewed_gaps
+    from copilot.exports.policy import export_gap_memo, export_gap_xlsx
+    from copilot.review.recording import reviewed_gaps
 
     policy = _chosen(policy, "ポリシー（規程）", "policy")
     gaps = reviewed_gaps(deps.store, policy)
@@ -563,7 +568,7 @@ def guideline_diff(
     deps: Deps, old: str | None, new: str | None, policy: str | None
 ) -> tuple[GuidelineDiff, Path]:
     """Compare two editions of a guideline for a policy; the changes and their Excel."""
-    from copilot.policy_diff import diff_guidelines, export_diff
+    from copilot.policy.diff import diff_guidelines, export_diff
 
     old = _chosen(old, "旧版のガイドライン", "old edition")
     new = _chosen(new, "新版のガイドライン", "new edition")
@@ -580,8 +585,8 @@ def policy_advice_and_record(deps: Deps, name: str | None, policy: str | None) -
         The drafts this run stored (one per policy clause).
 
     """
-    from copilot.policy_advice import draft_advice
-    from copilot.recording import save_policy_advice
+    from copilot.policy.advice import draft_advice
+    from copilot.review.recording import save_policy_advice
 
     user = current_user(deps, name)
     with deps.services() as s:
@@ -608,8 +613,8 @@ def edit_advice(
 
 def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
     """The revision advice (of one policy, else all) as the Word memo."""
-    from copilot.policy_exports import export_advice_memo
-    from copilot.recording import reviewed_advice
+    from copilot.exports.policy import export_advice_memo
+    from copilot.review.recording import reviewed_advice
 
     advice = reviewed_advice(deps.store, policy or "")
     if not advice:
@@ -640,8 +645,8 @@ def engagement_file(upload: str | None, path: str) -> Path:
 
 def workplan(deps: Deps, upload: str | None, path: str) -> Workplan:
     """The work plan (WBS) of the engagement file."""
-    from copilot.engagement import load_engagement
-    from copilot.workplan import build_workplan
+    from copilot.engagement.file import load_engagement
+    from copilot.engagement.workplan import build_workplan
 
     source = engagement_file(upload, path)
     return build_workplan(load_engagement(source), source.name)
@@ -649,7 +654,7 @@ def workplan(deps: Deps, upload: str | None, path: str) -> Workplan:
 
 def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan, Path, Path]:
     """The WBS, and the work plan (作業計画書.docx) and the schedule (WBS.xlsx) written from it."""
-    from copilot.engagement_exports import export_wbs, export_workplan
+    from copilot.exports.engagement import export_wbs, export_workplan
 
     plan = workplan(deps, upload, path)
     folder = _folder(deps, "plan")
@@ -662,8 +667,8 @@ def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan,
 
 def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts: bool) -> Path:
     """The final report (事業報告書.docx) from the review store and the ingested self-checks."""
-    from copilot.engagement_exports import export_final_report
-    from copilot.final_report import approach_triage, compile_final_report
+    from copilot.engagement.final_report import approach_triage, compile_final_report
+    from copilot.exports.engagement import export_final_report
 
     plan = workplan(deps, upload, path)
     with deps.services() as s:

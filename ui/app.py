@@ -19,8 +19,8 @@ from typing import Any
 import gradio as gr
 
 from copilot.errors import UserError
+from copilot.review.store import ROLE_JA, open_store
 from copilot.settings import Settings
-from copilot.store import ROLE_JA, open_store
 from ui import actions
 from ui.actions import Deps
 from ui.page import Page, fill_pickers, literal, login_name

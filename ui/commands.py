@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from copilot.cli_review import first_admin_in_terminal
+from copilot.cli.review import first_admin_in_terminal
 from copilot.errors import UserError
+from copilot.review.store import open_store
 from copilot.settings import load_settings
-from copilot.store import open_store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -18,9 +18,9 @@ from typing import Any
 import gradio as gr
 
 from copilot.errors import UserError
+from copilot.review.store import Draft
 from copilot.schemas import Answer
 from copilot.services import ClauseRecord
-from copilot.store import Draft
 from ui import actions
 from ui.actions import Deps
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.policy_diff import DIFF_HEADERS, marked
+from copilot.policy.diff import DIFF_HEADERS, marked
+from copilot.review.store import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
-from copilot.store import Draft
 from ui import actions
 from ui.page import (
     Page,

@@ -1,0 +1,256 @@
+"""`copilot export ...` and `copilot export-all`: Word and Excel files from signed-off drafts.
+
+Only signed-off drafts go into a file unless ``--include-drafts`` is given, in which case the
+unsigned parts are marked 【下書き】. ``export-all`` writes everything the city owns as one zip
+archive with a manifest of sha256s, before ``copilot purge --yes`` erases the data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from copilot.errors import UserError
+from copilot.settings import load_settings
+
+
+def cmd_notice(args: argparse.Namespace) -> int:
+    """The audit-result notice draft of one division."""
+    from copilot.exports.documents import export_notice
+    from copilot.review.recording import reviewed_findings
+    from copilot.review.store import open_store
+
+    with open_store(load_settings()) as store:
+        findings = reviewed_findings(store, args.division)
+    if not findings:
+        raise UserError(
+            f"{args.division} の発見事項がありません。先に `copilot findings draft` で下書きし、"
+            "--user を付けて保存してください。",
+            f"no findings for {args.division}; draft them with `copilot findings draft --user …`.",
+        )
+    out = export_notice(
+        args.division, findings, args.period, args.signer, Path(args.out), args.include_drafts
+    )
+    print(out)
+    return 0
+
+
+def cmd_checklist(args: argparse.Namespace) -> int:
+    """The checklist result of one contract, in the checklist's own workbook."""
+    from copilot.cli.main import default_checklist, open_services
+    from copilot.exports.documents import export_checklist
+    from copilot.review.recording import reviewed_judgements
+    from copilot.review.store import open_store
+
+    with open_services() as services:
+        source = Path(args.checklist) if args.checklist else default_checklist(services)
+    with open_store(load_settings()) as store:
+        judgements = reviewed_judgements(store, args.contract)
+    if not judgements:
+        raise UserError(
+            f"契約 {args.contract} の判定がありません。先に `copilot checklist run --user …` を"
+            "実行してください。",
+            f"no judgements for {args.contract}; run `copilot checklist run --user …` first.",
+        )
+    out = export_checklist(source, args.contract, judgements, Path(args.out), args.include_drafts)
+    print(out)
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """The ledger check of one contract as Excel."""
+    from copilot.audit.ledger import check_ledger
+    from copilot.cli.main import open_services
+    from copilot.exports.documents import export_ledger_check
+
+    with open_services() as services:
+        check = check_ledger(services, Path(args.ledger), args.contract)
+    print(export_ledger_check(check, Path(args.out)))
+    return 0
+
+
+def cmd_approach(args: argparse.Namespace) -> int:
+    """The audit approach document from the self-check triage."""
+    from copilot.audit.selfcheck import triage
+    from copilot.cli.main import open_services
+    from copilot.exports.documents import export_approach
+
+    with open_services() as services:
+        result = triage(services, [Path(p) for p in args.selfcheck])
+    schedule = [(d.division, "（日程調整中）") for d in result.divisions[: args.divisions]]
+    print(export_approach(result, args.period, schedule, Path(args.out)))
+    return 0
+
+
+def cmd_hearing(args: argparse.Namespace) -> int:
+    """Hearing-minutes and on-site summary templates for one division."""
+    from copilot.audit.selfcheck import triage
+    from copilot.cli.main import open_services
+    from copilot.exports.documents import export_hearing_minutes, export_onsite_summary
+
+    with open_services() as services:
+        result = triage(services, [Path(args.selfcheck)])
+    division = result.divisions[0]
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    name, reasons = division.division, division.reasons
+    print(export_hearing_minutes(name, reasons, out / "ヒアリング議事録.docx"))
+    print(export_onsite_summary(name, reasons, out / "現地監査結果概要.docx"))
+    return 0
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_all(folder: Path) -> Path:
+    """Write everything the city owns into one zip archive with a sha256 manifest.
+
+    Raises:
+        UserError: the folder lies inside the data folder that purge would erase.
+
+    """
+    from copilot.cli.main import default_checklist
+    from copilot.exports.documents import export_checklist, export_notice
+    from copilot.review.recording import reviewed_findings, reviewed_judgements
+    from copilot.review.store import open_store
+    from copilot.services import build_services
+
+    settings = load_settings()
+    if folder.resolve().is_relative_to(settings.data_dir.resolve()):
+        raise UserError(
+            "書き出し先がデータフォルダの中です。purge で消えてしまうので、"
+            "別の場所を指定してください。",
+            "the export folder is inside the data folder that purge erases; choose another.",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    archive = folder / f"audit-copilot-export-{stamp}.zip"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        services = build_services(settings)
+        try:
+            (root / "documents.json").write_text(
+                services.status().model_dump_json(indent=2), encoding="utf-8"
+            )
+            try:
+                checklist: Path | None = default_checklist(services)
+            except UserError:  # no checklist ingested: the archive just has no checklist files
+                checklist = None
+        finally:
+            services.close()
+        with open_store(settings) as store:
+            drafts = store.list_drafts()
+            (root / "drafts.json").write_text(
+                json.dumps(
+                    [
+                        {
+                            "id": d.id,
+                            "run": d.run_id,
+                            "kind": d.kind,
+                            "key": d.key,
+                            "status": d.status,
+                            "versions": [v.__dict__ for v in d.versions],
+                            "log": [r.__dict__ for r in d.log],
+                        }
+                        for d in drafts
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                    default=str,
+                ),
+                encoding="utf-8",
+            )
+            check = store.verify()
+            (root / "log.json").write_text(
+                json.dumps(check.__dict__, ensure_ascii=False, indent=2, default=str),
+                encoding="utf-8",
+            )
+            exports = root / "exports"
+            exports.mkdir()
+            divisions = sorted({d.key.split("/")[0] for d in drafts if d.kind == "finding"})
+            for division in divisions:
+                export_notice(
+                    division,
+                    reviewed_findings(store, division),
+                    "",
+                    "",
+                    exports / f"監査結果通知案_{division}.docx",
+                    include_drafts=True,
+                )
+            contracts = sorted(
+                {d.key.split("/")[0] for d in drafts if d.kind == "checklist_judgement"}
+            )
+            for contract in contracts if checklist else []:
+                export_checklist(
+                    checklist,
+                    contract,
+                    reviewed_judgements(store, contract),  # type: ignore[arg-type]
+                    exports / f"チェックリスト結果_{contract}.xlsx",
+                    include_drafts=True,
+                )
+        files = sorted(p for p in root.rglob("*") if p.is_file())
+        manifest = {p.relative_to(root).as_posix(): _sha(p) for p in files}
+        (root / "manifest.json").write_text(
+            json.dumps({"created": stamp, "files": manifest}, ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            for p in [*files, root / "manifest.json"]:
+                z.write(p, p.relative_to(root).as_posix())
+    return archive
+
+
+def cmd_export_all(args: argparse.Namespace) -> int:
+    """Everything the city owns, as one archive."""
+    print(export_all(Path(args.folder)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `copilot export ...` and `copilot export-all`."""
+    p = sub.add_parser("export", help="Word・Excel に書き出す / export to Word and Excel")
+    ex = p.add_subparsers(dest="export_command", required=True)
+    drafts_help = "include unsigned drafts, marked 【下書き】"
+
+    c = ex.add_parser("notice", help="監査結果通知案 (Word)")
+    c.add_argument("--division", required=True)
+    c.add_argument("--out", required=True)
+    c.add_argument("--period", default="")
+    c.add_argument("--signer", default="")
+    c.add_argument("--include-drafts", action="store_true", help=drafts_help)
+    c.set_defaults(func=cmd_notice)
+
+    c = ex.add_parser("checklist", help="チェックリスト結果 (Excel, the checklist's own layout)")
+    c.add_argument("--contract", required=True)
+    c.add_argument("--out", required=True)
+    c.add_argument("--checklist", help="default: the ingested checklist")
+    c.add_argument("--include-drafts", action="store_true", help=drafts_help)
+    c.set_defaults(func=cmd_checklist)
+
+    c = ex.add_parser("ledger", help="台帳照合結果 (Excel)")
+    c.add_argument("--ledger", required=True)
+    c.add_argument("--contract", required=True)
+    c.add_argument("--out", required=True)
+    c.set_defaults(func=cmd_ledger)
+
+    c = ex.add_parser("approach", help="監査実施方針案 (Word)")
+    c.add_argument("selfcheck", nargs="+")
+    c.add_argument("--out", required=True)
+    c.add_argument("--period", default="")
+    c.add_argument("--divisions", type=int, default=4, help="how many divisions to audit")
+    c.set_defaults(func=cmd_approach)
+
+    c = ex.add_parser("hearing", help="ヒアリング議事録・現地監査結果概要の様式 (Word)")
+    c.add_argument("selfcheck", help="the division's self-check sheet")
+    c.add_argument("--out-dir", required=True)
+    c.set_defaults(func=cmd_hearing)
+
+    p = sub.add_parser("export-all", help="契約終了時の全データ書き出し / export everything")
+    p.add_argument("folder")
+    p.set_defaults(func=cmd_export_all)

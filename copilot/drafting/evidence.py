@@ -1,0 +1,323 @@
+"""The built-in evidence drafter: deterministic drafts from retrieved clauses, no LLM.
+
+A checklist item is measured against the contract's sentences: the best sentence's coverage of the
+item's key terms (identifiers, figures, katakana and kanji compounds, weighted by rarity over the
+whole index, synonyms from the thesaurus), how close the closest sentence comes in the dense
+embedding to the item's sample wording (記載例) and to the item text, how much of the item's and
+the sample wording's terms the top sentence covers (the sample wording names the concrete parts an
+auditor looks for: a period, a figure, 書面, 事前), and whether the top sentence hedges. A fitted
+model (``copilot.drafting.verdicts``) turns these into the probability that the contract addresses the item
+and the probability that it binds all of it; the settings ``evidence_partial`` and
+``evidence_full`` are the cut-offs. Vague wording (「必要に応じて」「適切に」「当社所定の」 …)
+with no figure beside it, and wording that does not bind at all (「目標とする」「努める」
+「保証するものではありません」 …, figure or not), is never 反映あり (``copilot.drafting.terms.hedges_in``).
+Quotes are whole sentences of the contract, verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from copilot.drafting.citations import cite, looks_like_instruction
+from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
+from copilot.drafting.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
+from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
+from copilot.drafting.verdicts import decide, load_model
+from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
+from copilot.settings import Settings
+from ingest.index import ClauseIndex, ClauseRecord
+from ingest.normalise import squash
+
+VERSION = "evidence-4"
+SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
+SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a clause that may support a requirement."""
+
+    clause: ClauseRecord
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Support:
+    """The support for a checklist item found in a contract's sentences."""
+
+    coverage: float  # best sentence's weighted share of the item's key terms
+    similarity: float  # best e5 cosine to the sample wording (the item text when there is none)
+    similarity_item: float  # best e5 cosine to the item text
+    detail: float  # the top sentence's share of the item's and the sample wording's terms
+    chosen: list[Candidate]
+    missing: list[str]
+    hedges: list[str]  # of the top sentence
+
+    def features(self) -> tuple[float, ...]:
+        """The measurements in the order of ``copilot.drafting.verdicts.FEATURES``."""
+        return (
+            self.coverage,
+            SIMILARITY_SCALE * (self.similarity - SIMILARITY_FLOOR),
+            SIMILARITY_SCALE * (self.similarity_item - SIMILARITY_FLOOR),
+            self.detail,
+            1.0 if self.hedges else 0.0,
+        )
+
+
+def _where(clause: ClauseRecord) -> str:
+    return f"{clause.title} {clause.path}"
+
+
+@register("evidence")
+class EvidenceDrafter:
+    """Drafts from the evidence by rules; the same input always gives the same draft."""
+
+    name = "evidence"
+    model = "rules"
+
+    def __init__(self, settings: Settings, thesaurus: Thesaurus | None = None) -> None:
+        self.settings = settings
+        self.thesaurus = thesaurus or load_thesaurus(settings.thesaurus_file)
+        self.weights: TermWeights | None = None
+        self.index: ClauseIndex | None = None
+        self.verdict_model = load_model()
+        rules = "|".join(
+            map(
+                str,
+                (
+                    VERSION,
+                    settings.evidence_full,
+                    settings.evidence_partial,
+                    self.verdict_model.digest,
+                ),
+            )
+        )
+        rules += f"|{WORDING_RULES}"
+        self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
+
+    def prepare(self, index: ClauseIndex) -> None:
+        """Use the index for term rarity and (cached) sentence embeddings; once per run."""
+        self.index = index
+        rows = index.db.execute("SELECT text FROM clauses").fetchall()
+        self.weights = TermWeights.over(r[0] for r in rows)
+
+    def support(self, item: ChecklistItem, evidence: Evidence) -> Support:
+        """How well the documents support the item, and the sentences that do."""
+        terms = key_terms(item.text)
+        pool = [
+            (c, s)
+            for c in evidence.documents
+            for s in sentences(c.text)
+            if not looks_like_instruction(s)  # text that talks to the drafter is never evidence
+        ]
+        if not pool:
+            return Support(0.0, 0.0, 0.0, 0.0, [], list(terms), [])
+        weights = self.weights or TermWeights.over(c.text for c in evidence.documents)
+        covs = [coverage(terms, [s], weights, self.thesaurus)[0] for _, s in pool]
+        sims = [0.0] * len(pool)
+        sims_item = [0.0] * len(pool)
+        if self.index is not None:
+            vectors = self.index.embed([s for _, s in pool])
+            target = self.index.embedder.embed_query(item.example or item.text)
+            sims = [float(v @ target) for v in vectors]
+            if item.example:
+                target = self.index.embedder.embed_query(item.text)
+                sims_item = [float(v @ target) for v in vectors]
+            else:
+                sims_item = sims
+        ranked = sorted(
+            range(len(pool)),
+            key=lambda k: -(covs[k] + SIMILARITY_SCALE * (sims[k] - SIMILARITY_FLOOR)),
+        )
+        cands = [Candidate(pool[k][0], pool[k][1], covs[k]) for k in ranked]
+        detail_terms = list(dict.fromkeys([*terms, *key_terms(item.example)]))
+        detail, _ = coverage(detail_terms, [cands[0].text], weights, self.thesaurus)
+        hedges = hedges_in(cands[0].text, item.text)
+        chosen, _, missing = self._select(terms, cands)
+        if not chosen:
+            chosen = cands[:1]
+        return Support(max(covs), max(sims), max(sims_item), detail, chosen, missing, hedges)
+
+    # --- checklist ---------------------------------------------------------------------------
+
+    def _candidates(self, terms: list[str], clauses: list[ClauseRecord]) -> list[Candidate]:
+        weights = self.weights or TermWeights.over(c.text for c in clauses)
+        out = []
+        for clause in clauses:
+            for s in sentences(clause.text):
+                if looks_like_instruction(s):
+                    continue  # document text that talks to the drafter is never evidence
+                score, _ = coverage(terms, [s], weights, self.thesaurus)
+                if score > 0:
+                    out.append(Candidate(clause, s, score))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def _select(
+        self, terms: list[str], cands: list[Candidate]
+    ) -> tuple[list[Candidate], float, list[str]]:
+        """Greedy: the best sentence, then sentences that cover terms still missing (at most 3)."""
+        weights = self.weights or TermWeights.over(c.clause.text for c in cands)
+        chosen: list[Candidate] = []
+        best, missing = 0.0, list(terms)
+        for cand in cands:
+            if len(chosen) == 3:
+                break
+            if any(squash(cand.text) == squash(c.text) for c in chosen):
+                continue  # the same sentence in another file (a .docx and its .pdf)
+            trial, trial_missing = coverage(
+                terms, [c.text for c in [*chosen, cand]], weights, self.thesaurus
+            )
+            if trial > best + 1e-9:
+                chosen.append(cand)
+                best, missing = trial, trial_missing
+        return chosen, best, missing
+
+    def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
+        """Verdict by the support the contract's sentences give the item."""
+        terms = key_terms(item.text)
+        sup = self.support(item, evidence)
+        chosen, missing, hedges = sup.chosen, sup.missing, sup.hedges
+        verdict = decide(
+            self.verdict_model,
+            sup.features(),
+            bool(hedges),
+            self.settings.evidence_partial,
+            self.settings.evidence_full,
+        )
+        if verdict == "反映なし":
+            verdict = "反映なし"
+            chosen = []
+        basis = [
+            cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
+            for c in evidence.basis[:2]
+        ]
+        quotes = "、".join(f"{_where(c.clause)}「{c.text}」" for c in chosen)
+        if verdict == "反映あり":
+            rationale = f"{quotes}との記載があり、確認項目の内容が契約書類に反映されている。"
+            advice = f"記載は確認できた。確認の観点: {item.guidance}" if item.guidance else ""
+        elif verdict == "一部反映":
+            gaps = []
+            if missing:
+                gaps.append(f"「{'」「'.join(missing[:5])}」に関する定め")
+            if hedges:
+                gaps.append(f"「{hedges[0]}」にとどまらない具体的な水準")
+            rationale = (
+                f"{quotes}との記載はあるが、{'及び'.join(gaps) or '一部の要素'}が確認できない。"
+            )
+            advice = (
+                f"{'及び'.join(gaps) or '不足する要素'}を仕様書又は契約書に明記するよう助言する。"
+            )
+        else:
+            docs = "、".join(sorted({c.title for c in evidence.documents})) or "契約書類"
+            rationale = f"{docs}から、「{'」「'.join(terms[:5])}」に関する定めを確認できない。"
+            advice = ""
+        proposed = ""
+        alternative = ""
+        if verdict != "反映あり":
+            proposed = item.example or (
+                f"{_where(evidence.basis[0])}の趣旨に沿った条項を仕様書又は契約書に設ける。"
+                if evidence.basis
+                else ""
+            )
+        if verdict == "反映なし":
+            alternative = (
+                "契約の変更が難しい場合は、当該事項について外部サービス提供者から書面で確認を取り、"
+                "外部サービス利用管理台帳に記録する。"
+            )
+        return ChecklistJudgement(
+            item=item.id,
+            contract=contract,
+            verdict=verdict,
+            answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
+            rationale=rationale,
+            evidence=[cite(c.clause, c.text) for c in chosen],
+            basis=basis,
+            advice=advice,
+            proposed_wording=proposed,
+            alternative_measure=alternative,
+            provenance=provenance(
+                self.name,
+                self.model,
+                "checklist_judgement",
+                VERSION,
+                self.rules_hash,
+                evidence,
+                self.settings,
+            ),
+        )
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def answer(self, question: str, evidence: Evidence) -> Answer:
+        """The clauses that answer the question, quoted in order of relevance."""
+        terms = key_terms(question)
+        cands = self._candidates(terms, evidence.basis) if terms else []
+        picked: list[Candidate] = []
+        for cand in cands:
+            if cand.clause.clause_id not in {p.clause.clause_id for p in picked}:
+                picked.append(cand)
+            if len(picked) == 3:
+                break
+        if not picked:  # no shared terms: fall back to the retrieval order
+            picked = [
+                Candidate(c, sentences(c.text)[0], 0.0)
+                for c in evidence.basis[:2]
+                if sentences(c.text)
+            ]
+        lines = [f"{_where(c.clause)}に「{c.text}」と定められている。" for c in picked]
+        text = "\n".join(lines) if lines else "関係する規定を見つけられなかった。"
+        return Answer(
+            question=question,
+            text=text,
+            citations=[cite(c.clause, c.text) for c in picked],
+            provenance=provenance(
+                self.name, self.model, "ask", VERSION, self.rules_hash, evidence, self.settings
+            ),
+        )
+
+    # --- findings ----------------------------------------------------------------------------
+
+    def finding(self, given: FindingInput) -> Finding:
+        """A finding assembled from the problem, the rule it breaks and the evidence."""
+        basis = given.evidence.basis[:2]
+        criteria = [cite(c, sentences(c.text)[0] if sentences(c.text) else c.text) for c in basis]
+        evidence = [
+            cite(given.evidence.allowed[cid], quote) for cid, quote in given.evidence_quotes
+        ]
+        rule = "、".join(f"{_where(c)}" for c in basis) or "関係規程"
+        risk = (
+            f"{given.subject}に関する定めや運用が不十分なまま業務が行われると、"
+            "情報資産の漏えい、改ざん又は滅失が生じたときに原因の特定や責任の追及ができず、"
+            "市民の信頼を損なうおそれがある。"
+        )
+        if given.severity_hint == "指摘":
+            recommendation = (
+                f"{rule}に従い、{given.subject}について必要な手続及び記録を速やかに整備すること。"
+            )
+        else:
+            recommendation = (
+                f"{rule}の趣旨を踏まえ、{given.subject}の運用をより確実なものとするよう"
+                "検討されたい。"
+            )
+        return Finding(
+            division=given.division,
+            title=given.subject,
+            finding=given.problem,
+            rating=given.severity_hint,  # type: ignore[arg-type]
+            risk=risk,
+            recommendation=recommendation,
+            criteria=criteria,
+            evidence=evidence,
+            provenance=provenance(
+                self.name,
+                self.model,
+                "finding",
+                VERSION,
+                self.rules_hash,
+                given.evidence,
+                self.settings,
+            ),
+        )

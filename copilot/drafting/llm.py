@@ -1,0 +1,416 @@
+"""The LLM drafter: a local OpenAI-compatible server through llama-index ``OpenAILike``.
+
+The evidence goes in as numbered clauses with their ids; the reply must be JSON in a schema
+built for this very evidence (clause ids as an enum and, by default, the retrieved sentences as
+the only quotes on offer). A reply is parsed into our pydantic models and put through the
+citation gate; on failure the errors are fed back and the model tries again, a bounded number of
+times, after which the draft becomes 要確認 with the reasons. Grammar constraints are not
+validation: both checks run whatever the server promised.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from copilot.drafting.citations import answer_errors, finding_errors, judgement_errors
+from copilot.drafting.prompts import load_prompt
+from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
+from copilot.errors import ConfigError, UserError
+from copilot.schemas import (
+    ANSWER_OF,
+    VERDICTS,
+    Answer,
+    ChecklistItem,
+    ChecklistJudgement,
+    Citation,
+    Finding,
+)
+from copilot.settings import Settings
+from ingest.index import ClauseRecord
+
+
+class _Quote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    clause_id: str
+    quote: str
+
+
+class _Judgement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["反映あり", "一部反映", "反映なし", "要確認", "対象外"]
+    rationale: str
+    evidence: list[_Quote] = Field(default_factory=list)
+    basis: list[_Quote] = Field(default_factory=list)
+    advice: str = ""
+    proposed_wording: str = ""
+    alternative_measure: str = ""
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    citations: list[_Quote]
+
+
+class _Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    finding: str
+    rating: Literal["指摘", "意見"]
+    risk: str
+    recommendation: str
+    criteria: list[_Quote]
+    evidence: list[_Quote] = Field(default_factory=list)
+
+
+def _listing(clauses: list[ClauseRecord]) -> str:
+    if not clauses:
+        return "（なし）"
+    return "\n\n".join(
+        f"[{n}] clause_id={c.clause_id}\n文書: {c.title}　条項: {c.path}"
+        + (f"　{c.page}ページ" if c.page else "")
+        + f"\n{c.text}"
+        for n, c in enumerate(clauses, start=1)
+    )
+
+
+def _quote_schema(clauses: list[ClauseRecord], constrain: bool) -> dict[str, Any]:
+    if not clauses:  # nothing to cite: only an empty list validates
+        return {"type": "object", "properties": {}, "additionalProperties": False}
+    if constrain:
+        return {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "clause_id": {"const": c.clause_id},
+                        "quote": {"enum": sentences(c.text) or [c.text]},
+                    },
+                    "required": ["clause_id", "quote"],
+                    "additionalProperties": False,
+                }
+                for c in clauses
+            ]
+        }
+    return {
+        "type": "object",
+        "properties": {
+            "clause_id": {"enum": [c.clause_id for c in clauses]},
+            "quote": {"type": "string", "minLength": 4},
+        },
+        "required": ["clause_id", "quote"],
+        "additionalProperties": False,
+    }
+
+
+def _array(items: dict[str, Any], least: int, most: int) -> dict[str, Any]:
+    return {"type": "array", "items": items, "minItems": least, "maxItems": most}
+
+
+def _cites(quotes: list[_Quote], allowed: dict[str, ClauseRecord]) -> list[Citation]:
+    out = []
+    for q in quotes:
+        clause = allowed.get(q.clause_id)
+        out.append(
+            Citation(
+                clause_id=q.clause_id,
+                document=clause.doc_id if clause else "",
+                clause_path=clause.path if clause else "",
+                page=clause.page if clause else None,
+                quote=q.quote or "-",
+            )
+        )
+    return out
+
+
+@register("llm")
+class LLMDrafter:
+    """Drafts with a local LLM; every reply is validated and its citations verified."""
+
+    name = "llm"
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.llm_base_url:
+            raise ConfigError(
+                "LLM を使うには COPILOT_LLM_BASE_URL（例 http://127.0.0.1:8080/v1）を設定して"
+                "ください。LLM なしでは --drafter evidence を使います。",
+                "set COPILOT_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1) to use the LLM; "
+                "without one, use --drafter evidence.",
+            )
+        self.settings = settings
+        self.model = settings.llm_model
+        self.cut_off = False  # the last reply stopped at llm_max_tokens
+        from llama_index.llms.openai_like import OpenAILike
+
+        self.llm = OpenAILike(
+            model=settings.llm_model,
+            api_base=settings.llm_base_url,
+            api_key=settings.llm_api_key,
+            is_chat_model=True,
+            is_function_calling_model=False,
+            timeout=settings.llm_timeout_s,
+            max_retries=0,
+            max_tokens=settings.llm_max_tokens,
+            temperature=0.0,
+        )
+
+    # --- the structured call with validation and retries --------------------------------------
+
+    def _format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self.settings.llm_dialect == "json_object_schema":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": "draft", "schema": schema}}
+
+    def _chat(self, messages: list[Any], schema: dict[str, Any]) -> str:
+        import openai
+
+        try:
+            reply = self.llm.chat(messages, response_format=self._format(schema))
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+            raise UserError(
+                f"LLM サーバ（{self.settings.llm_base_url}）に接続できないか、応答が"
+                f"{self.settings.llm_timeout_s:.0f}秒以内にありません。サーバを起動するか "
+                "COPILOT_LLM_BASE_URL を確認してください。"
+                "LLM なしでは --drafter evidence を使います。",
+                f"the LLM server ({self.settings.llm_base_url}) cannot be reached or did not "
+                f"answer within {self.settings.llm_timeout_s:.0f} s; start it or check "
+                "COPILOT_LLM_BASE_URL, or use --drafter evidence.",
+            ) from exc
+        except openai.APIStatusError as exc:
+            detail = str(exc.message)[:300]
+            raise UserError(
+                f"LLM サーバがエラーを返しました（HTTP {exc.status_code}: {detail}）。"
+                "COPILOT_LLM_DIALECT（json_schema / json_object_schema）がサーバに合っているか、"
+                "サーバの文脈長（context length）が足りているか確認してください。",
+                f"the LLM server answered HTTP {exc.status_code}: {detail}; check that "
+                "COPILOT_LLM_DIALECT (json_schema / json_object_schema) suits the server and that "
+                "its context length is large enough.",
+            ) from exc
+        choices = getattr(reply.raw, "choices", None) or [None]
+        self.cut_off = getattr(choices[0], "finish_reason", None) == "length"
+        return reply.message.content or ""
+
+    def _draft(
+        self,
+        task: str,
+        values: dict[str, str],
+        schema: dict[str, Any],
+        parse: Any,
+        check: Any,
+    ) -> tuple[Any, list[str], int, str, str]:
+        """(checked draft or None, last errors, attempts, prompt version, prompt hash)."""
+        from llama_index.core.llms import ChatMessage
+
+        prompt = load_prompt(task)
+        system, user, digest = prompt.render(**values)
+        messages = [
+            ChatMessage(role="system", content=system),
+            ChatMessage(role="user", content=user),
+        ]
+        errors: list[str] = []
+        attempts = 0
+        for attempts in range(1, self.settings.llm_retries + 2):
+            content = self._chat(messages, schema)
+            try:
+                draft = parse(json.loads(content))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                errors = [f"JSON が指定の形式ではありません: {str(exc)[:300]}"]
+                if self.cut_off:
+                    errors.append(
+                        "応答が最大トークン数（COPILOT_LLM_MAX_TOKENS="
+                        f"{self.settings.llm_max_tokens}）で途中で切れています。"
+                        "引用の数と説明を減らしてください"
+                    )
+            else:
+                checked, errors = check(draft)
+                if not errors:
+                    return checked, [], attempts, prompt.version, digest
+            messages += [
+                ChatMessage(role="assistant", content=content),
+                ChatMessage(
+                    role="user",
+                    content="次の誤りを直して、同じ形式の JSON だけを出力してください。\n- "
+                    + "\n- ".join(errors),
+                ),
+            ]
+        return None, errors, attempts, prompt.version, digest
+
+    # --- tasks -------------------------------------------------------------------------------
+
+    def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
+        """A verdict drafted by the LLM, or 要確認 when no attempt passes the gate."""
+        constrain = self.settings.llm_constrain_quotes
+        schema = {
+            "type": "object",
+            "properties": {
+                "verdict": {"enum": list(VERDICTS)},
+                "rationale": {"type": "string"},
+                # constrained: name the closest contract text considered, even for 反映なし
+                "evidence": _array(
+                    _quote_schema(evidence.documents, constrain),
+                    1 if constrain and evidence.documents else 0,
+                    3,
+                ),
+                "basis": _array(_quote_schema(evidence.basis, constrain), 0, 2),
+                "advice": {"type": "string"},
+                "proposed_wording": {"type": "string"},
+                "alternative_measure": {"type": "string"},
+            },
+            "required": ["verdict", "rationale", "evidence", "basis"],
+            "additionalProperties": False,
+        }
+        allowed = evidence.allowed
+
+        def parse(data: Any) -> ChecklistJudgement:
+            raw = _Judgement.model_validate(data)
+            if raw.verdict in ("反映なし", "対象外"):
+                raw.evidence = []  # what was considered and found wanting is not evidence
+            return ChecklistJudgement(
+                item=item.id,
+                contract=contract,
+                verdict=raw.verdict,
+                answer=ANSWER_OF[raw.verdict],  # type: ignore[arg-type]
+                rationale=raw.rationale,
+                evidence=_cites(raw.evidence, allowed),
+                basis=_cites(raw.basis, allowed),
+                advice=raw.advice,
+                proposed_wording=raw.proposed_wording,
+                alternative_measure=raw.alternative_measure,
+            )
+
+        values = {
+            "item_id": item.id,
+            "group": item.group,
+            "item_text": item.text,
+            "guidance": item.guidance or "（なし）",
+            "example": item.example or "（なし）",
+            "contract": contract,
+            "documents": _listing(evidence.documents),
+            "basis": _listing(evidence.basis),
+        }
+        checked, errors, attempts, version, digest = self._draft(
+            "checklist_judgement", values, schema, parse, lambda j: judgement_errors(j, allowed)
+        )
+        prov = provenance(
+            self.name,
+            self.model,
+            "checklist_judgement",
+            version,
+            digest,
+            evidence,
+            self.settings,
+            attempts,
+        )
+        if checked is None:
+            return ChecklistJudgement(
+                item=item.id,
+                contract=contract,
+                verdict="要確認",
+                answer=ANSWER_OF["要確認"],  # type: ignore[arg-type]
+                rationale=f"{attempts}回の下書きがいずれも検証に通らなかったため、担当者の確認が"
+                "必要です: " + " / ".join(errors),
+                provenance=prov,
+            )
+        return checked.model_copy(update={"provenance": prov})
+
+    def answer(self, question: str, evidence: Evidence) -> Answer:
+        """An answer drafted by the LLM with verified citations, or a 要確認 note."""
+        constrain = self.settings.llm_constrain_quotes
+        schema = {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string"},
+                "citations": _array(_quote_schema(evidence.basis, constrain), 1, 4),
+            },
+            "required": ["text", "citations"],
+            "additionalProperties": False,
+        }
+        allowed = evidence.allowed
+
+        def parse(data: Any) -> Answer:
+            raw = _Answer.model_validate(data)
+            return Answer(
+                question=question, text=raw.text, citations=_cites(raw.citations, allowed)
+            )
+
+        checked, errors, attempts, version, digest = self._draft(
+            "ask",
+            {"question": question, "clauses": _listing(evidence.basis)},
+            schema,
+            parse,
+            lambda a: answer_errors(a, allowed),
+        )
+        prov = provenance(
+            self.name, self.model, "ask", version, digest, evidence, self.settings, attempts
+        )
+        if checked is None:
+            return Answer(
+                question=question,
+                text="根拠を検証できる回答を作成できませんでした（要確認）: " + " / ".join(errors),
+                provenance=prov,
+            )
+        return checked.model_copy(update={"provenance": prov})
+
+    def finding(self, given: FindingInput) -> Finding:
+        """A finding drafted by the LLM; on failure, the rule-based draft marked for review."""
+        constrain = self.settings.llm_constrain_quotes
+        ev = given.evidence
+        schema = {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "finding": {"type": "string"},
+                "rating": {"enum": ["指摘", "意見"]},
+                "risk": {"type": "string"},
+                "recommendation": {"type": "string"},
+                "criteria": _array(_quote_schema(ev.basis, constrain), 1, 2),
+                "evidence": _array(_quote_schema(ev.documents, constrain), 0, 3),
+            },
+            "required": ["title", "finding", "rating", "risk", "recommendation", "criteria"],
+            "additionalProperties": False,
+        }
+        allowed = ev.allowed
+
+        def parse(data: Any) -> Finding:
+            raw = _Finding.model_validate(data)
+            return Finding(
+                division=given.division,
+                title=raw.title,
+                finding=raw.finding,
+                rating=raw.rating,
+                risk=raw.risk,
+                recommendation=raw.recommendation,
+                criteria=_cites(raw.criteria, allowed),
+                evidence=_cites(raw.evidence, allowed),
+            )
+
+        values = {
+            "division": given.division,
+            "subject": given.subject,
+            "problem": given.problem,
+            "severity": given.severity_hint,
+            "criteria": _listing(ev.basis),
+            "evidence": _listing(ev.documents),
+        }
+        checked, errors, attempts, version, digest = self._draft(
+            "finding", values, schema, parse, lambda f: finding_errors(f, allowed)
+        )
+        prov = provenance(
+            self.name, self.model, "finding", version, digest, ev, self.settings, attempts
+        )
+        if checked is None:
+            from copilot.drafting.evidence import EvidenceDrafter
+
+            fallback = EvidenceDrafter(self.settings).finding(given)
+            return fallback.model_copy(
+                update={
+                    "title": f"【要確認】{fallback.title}",
+                    "finding": fallback.finding + "（LLM の下書きが検証に通らなかったため、"
+                    "規則による下書きを示す: " + " / ".join(errors) + "）",
+                    "provenance": prov,
+                }
+            )
+        return checked.model_copy(update={"provenance": prov})

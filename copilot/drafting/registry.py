@@ -1,0 +1,150 @@
+"""What every drafter shares: the evidence it is given, its interface and the registry.
+
+Drafters are registered by name (``evidence`` is built in and needs no LLM; ``llm`` talks to a
+local OpenAI-compatible server). A drafter sees only the clauses in its ``Evidence``; the citation
+gate then checks every quote against those clauses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from copilot.schemas import Answer, ChecklistItem, ChecklistJudgement, Finding, Provenance
+from copilot.settings import Settings
+from ingest.index import ClauseRecord
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Clauses retrieved for one task: the documents under review and the rules they answer to."""
+
+    documents: list[ClauseRecord]
+    basis: list[ClauseRecord]
+    query_vector_hint: str = ""
+
+    @property
+    def allowed(self) -> dict[str, ClauseRecord]:
+        """Every clause a citation may point at, by id."""
+        return {c.clause_id: c for c in [*self.documents, *self.basis]}
+
+
+@dataclass(frozen=True)
+class FindingInput:
+    """What a finding is drafted from: a problem found for a division, with its evidence."""
+
+    division: str
+    subject: str
+    problem: str
+    severity_hint: str  # "指摘" or "意見", the rule-based rating a drafter may confirm
+    evidence: Evidence
+    evidence_quotes: list[tuple[str, str]] = field(default_factory=list)  # (clause_id, quote)
+
+
+class Drafter(Protocol):
+    """A way of drafting: deterministic rules or a local LLM."""
+
+    name: str
+    model: str
+
+    def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
+        """A verdict on one checklist item against one contract's clauses."""
+        ...
+
+    def answer(self, question: str, evidence: Evidence) -> Answer:
+        """An answer from policy and guideline clauses."""
+        ...
+
+    def finding(self, given: FindingInput) -> Finding:
+        """A finding (発見事項 / 評価 / リスク / 改善提言) for one division."""
+        ...
+
+
+DrafterFactory = Callable[[Settings], Drafter]
+DRAFTERS: dict[str, DrafterFactory] = {}
+
+
+def register(name: str) -> Callable[[DrafterFactory], DrafterFactory]:
+    """Register a drafter factory under a name."""
+
+    def add(factory: DrafterFactory) -> DrafterFactory:
+        DRAFTERS[name] = factory
+        return factory
+
+    return add
+
+
+def settings_digest(settings: Settings) -> str:
+    """A short hash of the settings that shape a draft."""
+    data = settings.model_dump(mode="json", exclude={"data_dir"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def provenance(
+    drafter: str,
+    model: str,
+    prompt: str,
+    version: str,
+    prompt_hash: str,
+    evidence: Evidence,
+    settings: Settings,
+    attempts: int = 1,
+) -> Provenance:
+    """Provenance of a draft made now."""
+    return Provenance(
+        drafter=drafter,
+        model=model,
+        prompt=prompt,
+        prompt_version=version,
+        prompt_hash=prompt_hash,
+        evidence_ids=list(evidence.allowed),
+        settings_digest=settings_digest(settings),
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        attempts=attempts,
+    )
+
+
+_OPEN, _CLOSE = "「『（(【〔", "」』）)】〕"
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a clause, each an exact substring of it (markers and captions kept).
+
+    Only a 。 outside brackets ends a sentence: 「…（以下「乙」という。）は…」 is one sentence,
+    and a PDF that wraps lines in mid-sentence must not have its quotes cut at a line end.
+    """
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif ch == "。" and depth == 0:
+            out.append(text[start : i + 1].strip())
+            start = i + 1
+    out.append(text[start:].strip())
+    return [s for s in out if len(s) >= 4]
+
+
+def make_drafter(name: str, settings: Settings) -> Drafter:
+    """The registered drafter of that name, built for these settings.
+
+    Raises:
+        UserError: no drafter has that name.
+
+    """
+    import copilot.drafting.evidence  # noqa: F401  (registers "evidence")
+    import copilot.drafting.llm  # noqa: F401  (registers "llm")
+    from copilot.errors import UserError
+
+    if name not in DRAFTERS:
+        raise UserError(
+            f"下書き方式 {name} はありません（{', '.join(sorted(DRAFTERS))} のいずれか）。",
+            f"no drafter named {name}; use one of {', '.join(sorted(DRAFTERS))}.",
+        )
+    return DRAFTERS[name](settings)

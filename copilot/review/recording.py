@@ -1,0 +1,196 @@
+"""Keep task runs and their drafts in the review store, and read signed-off drafts back.
+
+Every draft a task makes is stored as version 1 of a draft in status ``draft``, under a run that
+records the inputs (documents and their sha256), the drafter, model, prompt and evidence. Exports
+read drafts back with their review state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from copilot.audit.checklist_run import ChecklistRun
+from copilot.audit.findings import FindingsDraft
+from copilot.exports.documents import ReviewInfo
+from copilot.policy.gap import GapAnalysis
+from copilot.review.store import RUN_FIELDS, Draft, ReviewStore, User
+from copilot.schemas import (
+    Answer,
+    ChecklistJudgement,
+    Finding,
+    PolicyAdvice,
+    PolicyGap,
+    Provenance,
+)
+from copilot.services import Services
+from ingest.pipeline import sha256_file
+
+
+def _documents(services: Services, contract: str = "") -> list[dict[str, str]]:
+    return [
+        {"document": d.doc_id, "sha256": d.sha256, "kind": d.kind}
+        for d in services.index.documents()
+        if not contract or d.contract == contract
+    ]
+
+
+def _run_fields(provenance: Provenance | None, evidence: list[str]) -> dict[str, Any]:
+    if provenance is None:
+        return {
+            "settings_digest": "",
+            "drafter": "",
+            "model": "",
+            "prompt": "",
+            "prompt_version": "",
+            "prompt_hash": "",
+            "evidence_ids": evidence,
+        }
+    fields = provenance.model_dump(include=set(RUN_FIELDS))
+    fields["evidence_ids"] = evidence
+    return fields
+
+
+def save_checklist_run(
+    store: ReviewStore, user: User, services: Services, run: ChecklistRun, checklist: Path
+) -> int:
+    """Store a checklist run and one draft per judgement (key ``<contract>/<item>``)."""
+    evidence = sorted(
+        {e for j in run.judgements if j.provenance for e in j.provenance.evidence_ids}
+    )
+    first = next((j.provenance for j in run.judgements if j.provenance), None)
+    run_id = store.record_run(
+        "checklist_run",
+        {
+            "contract": run.contract,
+            "checklist": str(checklist),
+            "checklist_sha256": sha256_file(checklist),
+            "documents": _documents(services, run.contract),
+        },
+        user=user,
+        **_run_fields(first, evidence),
+    )
+    for j in run.judgements:
+        store.add_draft(run_id, "checklist_judgement", f"{run.contract}/{j.item}", j, user)
+    return run_id
+
+
+def save_findings(
+    store: ReviewStore, user: User, services: Services, drafts: list[FindingsDraft]
+) -> int:
+    """Store a findings run and one draft per finding (key ``<division>/<n>``)."""
+    findings = [f for d in drafts for f in d.findings]
+    evidence = sorted({e for f in findings if f.provenance for e in f.provenance.evidence_ids})
+    first = next((f.provenance for f in findings if f.provenance), None)
+    run_id = store.record_run(
+        "findings_draft",
+        {"sources": [d.source for d in drafts], "documents": _documents(services)},
+        user=user,
+        **_run_fields(first, evidence),
+    )
+    for d in drafts:
+        for n, f in enumerate(d.findings, start=1):
+            store.add_draft(run_id, "finding", f"{d.division}/{n}", f, user)
+    return run_id
+
+
+def save_answer(store: ReviewStore, user: User, services: Services, answer: Answer) -> int:
+    """Store a question's run and its answer (key: the question)."""
+    evidence = answer.provenance.evidence_ids if answer.provenance else []
+    run_id = store.record_run(
+        "ask",
+        {"question": answer.question, "documents": _documents(services)},
+        user=user,
+        **_run_fields(answer.provenance, list(evidence)),
+    )
+    store.add_draft(run_id, "answer", answer.question[:200], answer, user)
+    return run_id
+
+
+def save_policy_gap(
+    store: ReviewStore, user: User, services: Services, analysis: GapAnalysis
+) -> int:
+    """Store a gap analysis run and one draft per requirement (key ``<policy>/<requirement>``)."""
+    evidence = sorted({e for g in analysis.gaps if g.provenance for e in g.provenance.evidence_ids})
+    first = next((g.provenance for g in analysis.gaps if g.provenance), None)
+    docs = {analysis.policy, analysis.guideline}
+    run_id = store.record_run(
+        "policy_gap",
+        {
+            "policy": analysis.policy,
+            "guideline": analysis.guideline,
+            "documents": [d for d in _documents(services) if d["document"] in docs],
+        },
+        user=user,
+        **_run_fields(first, evidence),
+    )
+    for g in analysis.gaps:
+        store.add_draft(run_id, "policy_gap", f"{analysis.policy}/{g.requirement}", g, user)
+    return run_id
+
+
+def save_policy_advice(
+    store: ReviewStore, user: User, services: Services, advice: list[PolicyAdvice]
+) -> int:
+    """Store an advice run and one draft per policy clause (key ``<policy>/<clause path>``)."""
+    evidence = sorted({e for a in advice if a.provenance for e in a.provenance.evidence_ids})
+    first = next((a.provenance for a in advice if a.provenance), None)
+    run_id = store.record_run(
+        "policy_advice",
+        {
+            "findings": sorted({f.draft_id for a in advice for f in a.findings if f.draft_id}),
+            "documents": [
+                d for d in _documents(services) if d["document"] in {a.policy for a in advice}
+            ],
+        },
+        user=user,
+        **_run_fields(first, evidence),
+    )
+    for a in advice:
+        store.add_draft(run_id, "policy_advice", f"{a.policy}/{a.clause.clause_path}", a, user)
+    return run_id
+
+
+def reviewed_gaps(store: ReviewStore, policy: str) -> list[tuple[PolicyGap, ReviewInfo]]:
+    """A policy's gap judgements (latest versions; the newest run's draft per requirement)."""
+    latest: dict[str, tuple[PolicyGap, ReviewInfo]] = {}
+    for d in store.list_drafts(kind="policy_gap", key_prefix=f"{policy}/"):
+        latest[d.key] = (PolicyGap.model_validate(d.payload), review_info(d))
+    return list(latest.values())
+
+
+def reviewed_advice(store: ReviewStore, policy: str = "") -> list[tuple[PolicyAdvice, ReviewInfo]]:
+    """Revision advice (latest versions; the newest run's draft per clause)."""
+    latest: dict[str, tuple[PolicyAdvice, ReviewInfo]] = {}
+    prefix = f"{policy}/" if policy else None
+    for d in store.list_drafts(kind="policy_advice", key_prefix=prefix):
+        latest[d.key] = (PolicyAdvice.model_validate(d.payload), review_info(d))
+    return list(latest.values())
+
+
+def review_info(draft: Draft) -> ReviewInfo:
+    """The review state of a draft, as the exports take it."""
+    sign = draft.signoff
+    return ReviewInfo(
+        status=draft.status,  # type: ignore[arg-type]
+        reviewer=sign.actor_display if sign else "",
+        reviewed_at=sign.at if sign else "",
+    )
+
+
+def reviewed_findings(store: ReviewStore, division: str) -> list[tuple[Finding, ReviewInfo]]:
+    """A division's findings (latest versions) with their review state."""
+    return [
+        (Finding.model_validate(d.payload), review_info(d))
+        for d in store.list_drafts(kind="finding", key_prefix=f"{division}/")
+    ]
+
+
+def reviewed_judgements(
+    store: ReviewStore, contract: str
+) -> list[tuple[ChecklistJudgement, ReviewInfo]]:
+    """A contract's judgements (latest versions; the newest run's draft per item)."""
+    latest: dict[str, tuple[ChecklistJudgement, ReviewInfo]] = {}
+    for d in store.list_drafts(kind="checklist_judgement", key_prefix=f"{contract}/"):
+        latest[d.key] = (ChecklistJudgement.model_validate(d.payload), review_info(d))
+    return list(latest.values())
