@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from copilot.engagement.calendar_jp import is_business_day, weekday_ja
+from copilot.calendar_jp import is_business_day, weekday_ja
 
 
 class Hit(BaseModel):

@@ -12,7 +12,7 @@ from copilot.audit.checklist_run import judge_item
 from copilot.audit.checklists import import_checklist
 from copilot.cli.main import main
 from copilot.drafting.citations import gate, judgement_errors
-from copilot.drafting.registry import make_drafter
+from copilot.drafting.drafters import make_drafter
 from copilot.drafting.verdicts import load_model
 from copilot.schemas import ChecklistJudgement, Citation
 from tests.conftest import CORPUS, INJECTION

@@ -17,7 +17,7 @@ from copilot.audit.ask import ask
 from copilot.audit.checklist_run import judge_item
 from copilot.audit.checklists import import_checklist
 from copilot.cli.main import main
-from copilot.drafting.registry import make_drafter
+from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
 from copilot.services import build_services
 from copilot.settings import load_settings

@@ -1,7 +1,8 @@
 """What every drafter shares: the evidence it is given, its interface and the registry.
 
-Drafters are registered by name (``evidence`` is built in and needs no LLM; ``llm`` talks to a
-local OpenAI-compatible server). A drafter sees only the clauses in its ``Evidence``; the citation
+Drafters are registered by name with ``register`` (``evidence`` is built in and needs no LLM;
+``llm`` talks to a local OpenAI-compatible server); ``copilot.drafting.drafters`` imports the
+built-in ones, so this module imports none of them. A drafter sees only the clauses in its ``Evidence``; the citation
 gate then checks every quote against those clauses.
 """
 
@@ -129,22 +130,3 @@ def sentences(text: str) -> list[str]:
             start = i + 1
     out.append(text[start:].strip())
     return [s for s in out if len(s) >= 4]
-
-
-def make_drafter(name: str, settings: Settings) -> Drafter:
-    """The registered drafter of that name, built for these settings.
-
-    Raises:
-        UserError: no drafter has that name.
-
-    """
-    import copilot.drafting.evidence  # noqa: F401  (registers "evidence")
-    import copilot.drafting.llm  # noqa: F401  (registers "llm")
-    from copilot.errors import UserError
-
-    if name not in DRAFTERS:
-        raise UserError(
-            f"下書き方式 {name} はありません（{', '.join(sorted(DRAFTERS))} のいずれか）。",
-            f"no drafter named {name}; use one of {', '.join(sorted(DRAFTERS))}.",
-        )
-    return DRAFTERS[name](settings)

@@ -1,6 +1,6 @@
 """The WBS of one year's audit, built from the engagement settings.
 
-Every date is a business day (``copilot.engagement.calendar_jp``). The fixed milestones (BRIEF step 1) fall,
+Every date is a business day (``copilot.calendar_jp``). The fixed milestones (BRIEF step 1) fall,
 unless the engagement file overrides them, on the last business day on or before:
 
 ===================== =====================================================
@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from copilot.engagement.calendar_jp import (
+from copilot.calendar_jp import (
     add_business_days,
     next_business_day,
     previous_business_day,

@@ -1,1 +1,8 @@
-"""policy."""
+"""Policy revision support: the city's policy against a guideline, a guideline's new edition,
+and revision advice from the audit's findings.
+
+Owns gap analysis (``gap``), the guideline diff (``diff``) and revision advice (``advice``). May
+import the seams, ``copilot.services`` and ``copilot.retrieval``, ``copilot.drafting``, the
+review store (advice reads signed-off findings) and ``ingest``; never ``copilot.cli``,
+``copilot.exports`` or the other task packages (audit, engagement).
+"""
