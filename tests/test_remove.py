@@ -69,7 +69,8 @@ def test_in_the_app_only_the_lead_removes_documents(tmp_path: Path, capsys):
 
     from copilot.errors import UserError
     from copilot.review.store import open_store
-    from ui.actions import Deps, remove_document
+    from ui.actions import Deps
+    from ui.actions_records import remove_document
 
     assert main(["ingest", str(make_corpus(tmp_path / "docs"))]) == 0
     capsys.readouterr()

@@ -11,7 +11,7 @@ OURS = {"ingest", "copilot", "eval", "ui"}
 # What each room may import of ours (besides itself). ui may use eval for its 評価 tab only,
 # which runs the golden sets through eval's runner instead of a second copy of it.
 ALLOWED = {"ingest": set(), "copilot": {"ingest"}, "eval": {"copilot", "ingest"}}
-UI_EVAL_ONLY_IN = {"ui/actions.py"}  # its 評価 handlers
+UI_EVAL_ONLY_IN = {"ui/actions_records.py"}  # its 評価 handlers
 
 
 def _imports(path: Path) -> set[str]:
@@ -39,6 +39,27 @@ def test_each_room_imports_only_what_it_may():
             bad -= {"eval"}
         if bad:
             wrong.append(f"{rel} imports {sorted(bad)}")
+    assert wrong == []
+
+
+def test_ui_action_modules_share_only_ui_actions():
+    """Each tab family's handlers (ui/actions_*.py) import the shared ui.actions, no sibling."""
+    wrong = []
+    for path in sorted((ROOT / "ui").glob("actions_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "ui":
+                names = {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = (
+                    {node.module.removeprefix("ui.")} if node.module.startswith("ui.") else set()
+                )
+            elif isinstance(node, ast.Import):
+                names = {a.name.removeprefix("ui.") for a in node.names if a.name.startswith("ui.")}
+            else:
+                continue
+            bad = {n for n in names if n.startswith("actions_")}
+            if bad:
+                wrong.append(f"{path.name} imports {sorted(bad)}")
     assert wrong == []
 
 

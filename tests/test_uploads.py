@@ -1,7 +1,7 @@
 """Uploads in 文書管理 keep each document's identity and leave no copy outside the data folder.
 
-Through the UI's own handler (``ui.actions.ingest_uploads``) and a real Gradio server (its upload
-route writes the file into its cache, as the browser does), then ``copilot purge``.
+Through the UI's own handler (``ui.actions_records.ingest_uploads``) and a real Gradio server
+(its upload route writes the file into its cache, as the browser does), then ``copilot purge``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _documents(deps) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def test_same_named_files_of_two_contracts_are_two_documents(deps, tmp_path: Path):
-    from ui.actions import ingest_uploads
+    from ui.actions_records import ingest_uploads
 
     a = _contract(
         tmp_path / "from-a" / "契約書.docx", "受注者は、A社の業務を再委託してはならない。"
@@ -74,7 +74,7 @@ def test_same_named_files_of_two_contracts_are_two_documents(deps, tmp_path: Pat
 
 
 def test_a_contract_upload_needs_a_contract_id_and_changes_nothing(deps, tmp_path: Path):
-    from ui.actions import ingest_uploads
+    from ui.actions_records import ingest_uploads
 
     f = _contract(tmp_path / "契約書.docx", "受注者は再委託してはならない。")
     for bad in ("", "../policy", "C 1"):
@@ -120,7 +120,8 @@ def test_an_upload_through_the_server_leaves_nothing_after_purge(deps, tmp_path:
     import httpx
 
     from tests.test_serve_security import copilot_serve
-    from ui.actions import ingest_uploads, upload_cache
+    from ui.actions import upload_cache
+    from ui.actions_records import ingest_uploads
 
     secret = f"機密マーカー{uuid.uuid4().hex}"  # this run's own: earlier runs' files do not count
     marker = secret.encode()

@@ -1,10 +1,11 @@
 """The Gradio app: tabs over copilot's services, login required, loopback unless told, offline.
 
-Every handler makes one call into ``ui.actions`` and renders its result; a ``UserError`` is shown
-in place in Japanese and English (``gr.Error``), never as a traceback. Each tab is built by its
-own ``tab_*`` function (``tabs_audit``, ``tabs_policy``, ``tabs_records``); what tabs share (the
-lead-only rows, the contract, checklist and document pickers filled from the index, the rendering of
-citations and drafts) is in ``ui.page`` and wired once in ``build_app``.
+Every handler makes one call into ``ui.actions`` or the ``ui.actions_*`` of its tab family and
+renders its result; a ``UserError`` is shown in place in Japanese and English (``gr.Error``), never
+as a traceback. Each tab is built by its own ``tab_*`` function (``tabs_audit``, ``tabs_policy``,
+``tabs_records``); what tabs share (the lead-only rows, the contract, checklist and document
+pickers filled from the index, the rendering of citations and drafts) is in ``ui.page`` and wired
+once in ``build_app``.
 """
 
 from __future__ import annotations

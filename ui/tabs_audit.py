@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.schemas import VERDICTS
-from ui import actions
+from ui import actions, actions_audit
 from ui.page import (
     Page,
     _source_html,
@@ -66,7 +66,7 @@ def tab_ask(page: Page) -> None:
 
     @in_place
     def on_ask(question: str, request: gr.Request) -> tuple[Any, ...]:
-        answer = actions.ask_and_record(deps, login_name(request), question)
+        answer = actions_audit.ask_and_record(deps, login_name(request), question)
         choices = [
             (f"[{n}] {c.document} {c.clause_path}", n - 1)
             for n, c in enumerate(answer.citations, start=1)
@@ -83,7 +83,7 @@ def tab_ask(page: Page) -> None:
         if index is None or index >= len(citations):
             return ""
         c = citations[index]
-        return _source_html(actions.clause(deps, c["clause_id"]), c["quote"])
+        return _source_html(actions_audit.clause(deps, c["clause_id"]), c["quote"])
 
     with gr.Tab("質問", id="ask"):
         question = gr.Textbox(label="質問", placeholder="例: クラウドの下請けに市の承認は要るか")
@@ -111,7 +111,7 @@ def tab_checklist(page: Page) -> None:
         def notify(n: int, total: int, item: str) -> None:
             progress((n - 1, total), desc=f"{item} を判定中")
 
-        run, kept = actions.run_checklist_and_record(
+        run, kept = actions_audit.run_checklist_and_record(
             deps, login_name(request), contract, checklist, notify
         )
         by_item = {d.key.split("/", 1)[1]: d for d in kept}
@@ -156,7 +156,7 @@ def tab_checklist(page: Page) -> None:
         comment: str,
         request: gr.Request,
     ) -> str:
-        d = actions.edit_judgement(
+        d = actions_audit.edit_judgement(
             deps, login_name(request), draft_id, verdict, advice, wording, comment
         )
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
@@ -203,7 +203,7 @@ def tab_findings(page: Page) -> None:
                 d.payload.get("title", ""),
                 d.payload.get("finding", ""),
             ]
-            for d in actions.drafts(deps, kind="finding")
+            for d in actions_audit.drafts(deps, kind="finding")
         ]
 
     @in_place
@@ -221,7 +221,7 @@ def tab_findings(page: Page) -> None:
         def notify(n: int, total: int, item: str) -> None:
             progress((n - 1, total), desc=f"{item} を判定中")
 
-        run_id = actions.draft_findings_and_record(
+        run_id = actions_audit.draft_findings_and_record(
             deps, login_name(request), contract, checklist, division, notify
         )
         return finding_rows(), f"発見事項の下書きを保存しました（実行 #{run_id}）。"
@@ -264,12 +264,12 @@ def tab_findings(page: Page) -> None:
             "risk": risk,
             "recommendation": recommendation,
         }
-        d = actions.edit_finding(deps, login_name(request), draft_id, parts, comment)
+        d = actions_audit.edit_finding(deps, login_name(request), draft_id, parts, comment)
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
     @in_place
     def on_notice(division: str, period: str, signer: str) -> str:
-        return str(actions.notice_file(deps, division.strip(), period, signer))
+        return str(actions_audit.notice_file(deps, division.strip(), period, signer))
 
     with gr.Tab("発見事項", id="findings"):
         with gr.Row():
@@ -310,7 +310,7 @@ def tab_selfcheck(page: Page) -> None:
 
     @in_place
     def on_triage() -> tuple[Any, ...]:
-        result = actions.selfcheck_triage(deps)
+        result = actions_audit.selfcheck_triage(deps)
         rows = [
             [d.rank, d.division, d.score, d.no_count, d.unanswered_count, d.explanation]
             for d in result.divisions
@@ -334,7 +334,7 @@ def tab_selfcheck(page: Page) -> None:
 
     @in_place
     def on_approach(period: str) -> str:
-        return str(actions.approach_file(deps, period))
+        return str(actions_audit.approach_file(deps, period))
 
     with gr.Tab("自己点検分析", id="selfcheck"):
         triage_btn = gr.Button("取り込んだ自己点検シートを分析", variant="primary")
@@ -355,7 +355,7 @@ def tab_ledger(page: Page) -> None:
 
     @in_place
     def on_ledger(contract: str) -> tuple[Any, ...]:
-        result = actions.ledger_check(deps, contract)
+        result = actions_audit.ledger_check(deps, contract)
         rows = [
             [
                 row.number,

@@ -9,7 +9,7 @@ import gradio as gr
 from copilot.policy.diff import DIFF_HEADERS, marked
 from copilot.review.store import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
-from ui import actions
+from ui import actions, actions_policy
 from ui.page import (
     Page,
     _versions_md,
@@ -106,7 +106,7 @@ def _gap_section(page: Page) -> None:
         def notify(n: int, total: int, requirement: str) -> None:
             progress((n - 1, total), desc=f"要件 {requirement} を判定中")
 
-        analysis, kept = actions.policy_gap_and_record(
+        analysis, kept = actions_policy.policy_gap_and_record(
             deps, login_name(request), policy, guideline, notify
         )
         by_req = {d.payload.get("requirement"): d for d in kept}
@@ -163,12 +163,12 @@ def _gap_section(page: Page) -> None:
         request: gr.Request,
     ) -> str:
         user = login_name(request)
-        d = actions.edit_gap(deps, user, draft_id, coverage, advice, wording, comment)
+        d = actions_policy.edit_gap(deps, user, draft_id, coverage, advice, wording, comment)
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
     @in_place
     def on_files(policy: str | None, include_drafts: bool) -> tuple[str, str]:
-        xlsx, memo = actions.gap_files(deps, policy, include_drafts)
+        xlsx, memo = actions_policy.gap_files(deps, policy, include_drafts)
         return str(xlsx), str(memo)
 
     with gr.Tab("規程の網羅状況", id="policy-gap"):
@@ -228,7 +228,7 @@ def _diff_section(page: Page) -> None:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         progress(None, desc="2つの版を照合し、見直しが必要な規程の条項を探しています")
-        diff, path = actions.guideline_diff(deps, old, new, policy)
+        diff, path = actions_policy.guideline_diff(deps, old, new, policy)
         counts = "、".join(f"{k} {diff.count(k)} 件" for k in ("追加", "削除", "変更", "移動"))
         msg = (
             f"旧版 {literal(diff.old_document)}（{diff.old_items} 項目）→ "
@@ -272,7 +272,7 @@ def _advice_section(page: Page) -> None:
 
     @in_place
     def on_draft(policy: str | None, request: gr.Request) -> tuple[Any, ...]:
-        kept = actions.policy_advice_and_record(deps, login_name(request), policy)
+        kept = actions_policy.policy_advice_and_record(deps, login_name(request), policy)
         msg = f"承認済みの発見事項から、{len(kept)} 条項について改定助言を下書きしました。"
         return [_advice_row(d) for d in kept], [d.id for d in kept], msg
 
@@ -304,12 +304,14 @@ def _advice_section(page: Page) -> None:
     def on_save(
         draft_id: float | None, advice: str, wording: str, comment: str, request: gr.Request
     ) -> str:
-        d = actions.edit_advice(deps, login_name(request), draft_id, advice, wording, comment)
+        d = actions_policy.edit_advice(
+            deps, login_name(request), draft_id, advice, wording, comment
+        )
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
     @in_place
     def on_memo(policy: str | None, include_drafts: bool) -> str:
-        return str(actions.advice_file(deps, policy, include_drafts))
+        return str(actions_policy.advice_file(deps, policy, include_drafts))
 
     with gr.Tab("監査結果からの改定助言", id="policy-advice"):
         gr.Markdown(
@@ -366,7 +368,7 @@ def tab_engagement(page: Page) -> None:
 
     @in_place
     def on_plan(upload: str | None, path: str) -> tuple[Any, ...]:
-        plan, plan_docx, wbs_xlsx = actions.workplan_files(deps, upload, path)
+        plan, plan_docx, wbs_xlsx = actions_policy.workplan_files(deps, upload, path)
         rows = [
             [
                 i.id,
@@ -397,11 +399,11 @@ def tab_engagement(page: Page) -> None:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, str]:
         progress(None, desc="承認済みの内容から事業報告書を作成しています")
-        report = actions.final_report_file(deps, upload, path, include_drafts)
+        report = actions_policy.final_report_file(deps, upload, path, include_drafts)
         which = "下書きを【下書き】として含めて" if include_drafts else "承認済みの内容だけで"
         return str(report), f"事業報告書を{which}作成しました。"
 
-    sample = actions.SAMPLE_ENGAGEMENT
+    sample = actions_policy.SAMPLE_ENGAGEMENT
     with gr.Tab("業務文書", id="engagement"):
         gr.Markdown(
             "作業計画の設定ファイル（engagement.toml。例: `examples/engagement.toml`）から"

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.services import KINDS
-from ui import actions
+from ui import actions_records
 from ui.page import ACTION_JA, Page, in_place, literal, login_name, progress_note, status_ja
 
 QUEUE_COLUMNS = ["番号", "種類", "対象", "作成者", "作成日時", "状態"]
@@ -74,7 +74,7 @@ def tab_review(page: Page) -> None:
 
     @in_place
     def on_review() -> tuple[Any, ...]:
-        drafts, verification = actions.review_state(deps)
+        drafts, verification = actions_records.review_state(deps)
         queue = [
             [d.id, d.kind, d.key, d.created_by, d.created_at, status_ja(d)]
             for d in drafts
@@ -176,7 +176,7 @@ def tab_eval(page: Page) -> None:
     ) -> tuple[Any, ...]:
         # retrieval says: ours; then, with the baseline, building it and running it
         note = progress_note(progress, phases=3 if with_baseline else 1)
-        report = actions.evaluate(deps, which, upload, checklist, with_baseline, note)
+        report = actions_records.evaluate(deps, which, upload, checklist, with_baseline, note)
         rows, bars, notes = _eval_rows(report)
         count = report.get("queries") or report.get("judgements")
         golden = literal(Path(str(report["golden"])).name)
@@ -241,7 +241,7 @@ def tab_documents(page: Page) -> None:
     deps = page.deps
 
     def status_md() -> str:
-        st = actions.index_status(deps)
+        st = actions_records.index_status(deps)
         lines = [
             f"データフォルダ: <code>{literal(st.data_dir)}</code>　"
             f"文書 {len(st.documents)} 件 / 条項 {st.clauses} 件",
@@ -266,7 +266,7 @@ def tab_documents(page: Page) -> None:
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, str]:
-        report = actions.ingest_uploads(
+        report = actions_records.ingest_uploads(
             deps,
             login_name(request),
             files or [],
@@ -293,7 +293,7 @@ def tab_documents(page: Page) -> None:
 
     @in_place
     def on_ask_remove(doc_id: str | None) -> tuple[Any, ...]:
-        d = actions.document(deps, doc_id)
+        d = actions_records.document(deps, doc_id)
         question = (
             f"**{literal(d.title)}**（<code>{literal(d.document)}</code>、{d.clauses} 条項）を"
             "索引から外します。"
@@ -303,7 +303,7 @@ def tab_documents(page: Page) -> None:
 
     @in_place
     def on_remove(doc_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        d = actions.remove_document(deps, login_name(request), doc_id)
+        d = actions_records.remove_document(deps, login_name(request), doc_id)
         done = (
             f"{literal(d.title)}（<code>{literal(d.document)}</code>、{d.clauses} 条項）を"
             "索引から外しました。"

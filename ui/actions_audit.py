@@ -1,0 +1,197 @@
+"""What the audit tabs' buttons do: 質問, チェックリスト審査, 発見事項, 自己点検分析, 台帳照合.
+
+One function per action, composed from copilot's services (as ``copilot ask``, ``checklist run``,
+``findings draft``, ``selfcheck`` and ``ledger check``); what every tab shares is ``ui.actions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from copilot.audit.checklist_run import ChecklistRun, run_checklist
+from copilot.audit.checklists import import_checklist
+from copilot.audit.findings import from_checklist
+from copilot.audit.ledger import LedgerCheck
+from copilot.audit.selfcheck import Triage
+from copilot.drafting.drafters import make_drafter
+from copilot.errors import UserError
+from copilot.review.recording import (
+    reviewed_findings,
+    save_answer,
+    save_checklist_run,
+    save_findings,
+)
+from copilot.review.store import Draft
+from copilot.schemas import Answer
+from copilot.services import ClauseRecord
+from ui.actions import Deps, Notify, checklist_file, current_user, download_folder, edit_draft
+
+
+def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
+    """Answer a question and record it under the user (as ``copilot ask --user``)."""
+    from copilot.audit.ask import ask
+
+    user = current_user(deps, name)
+    if not question.strip():
+        raise UserError("質問を入力してください。", "type a question.")
+    with deps.services() as s:
+        answer = ask(s, question.strip(), make_drafter(deps.drafter_name(), s.settings))
+        save_answer(deps.store, user, s, answer)
+    return answer
+
+
+def clause(deps: Deps, clause_id: str) -> ClauseRecord:
+    """One stored clause.
+
+    Raises:
+        UserError: the clause is no longer in the index.
+
+    """
+    with deps.services() as s:
+        found = s.index.clauses([clause_id])
+    if clause_id not in found:
+        raise UserError(
+            "この条項は索引にありません（文書が更新された可能性があります）。",
+            "the clause is no longer in the index (the document may have changed).",
+        )
+    return found[clause_id]
+
+
+def _contract(contract: str) -> str:
+    if not contract:
+        raise UserError("契約を選んでください。", "choose a contract.")
+    return contract
+
+
+def run_checklist_and_record(
+    deps: Deps, name: str | None, contract: str, checklist: str, notify: Notify
+) -> tuple[ChecklistRun, list[Draft]]:
+    """Judge every checklist item against a contract and record the run under the user."""
+    user = current_user(deps, name)
+    source = checklist_file(checklist)
+    with deps.services() as s:
+        run = run_checklist(
+            s,
+            import_checklist(source),
+            _contract(contract),
+            make_drafter(deps.drafter_name(), s.settings),
+            notify=notify,
+        )
+        run_id = save_checklist_run(deps.store, user, s, run, source)
+    kept = deps.store.list_drafts(kind="checklist_judgement", key_prefix=f"{run.contract}/")
+    return run, [d for d in kept if d.run_id == run_id]
+
+
+def draft_findings_and_record(
+    deps: Deps, name: str | None, contract: str, checklist: str, division: str, notify: Notify
+) -> int:
+    """Draft a division's findings from a contract's checklist run and record them."""
+    user = current_user(deps, name)
+    if not division.strip():
+        raise UserError("対象課を入力してください。", "type the audited division.")
+    source = checklist_file(checklist)
+    checklist_ = import_checklist(source)
+    items = {i.id: i for i in checklist_.items}
+    with deps.services() as s:
+        drafter = make_drafter(deps.drafter_name(), s.settings)
+        run = run_checklist(s, checklist_, _contract(contract), drafter, notify=notify)
+        drafts = [from_checklist(s, run, drafter, division.strip(), items)]
+        return save_findings(deps.store, user, s, drafts)
+
+
+def drafts(deps: Deps, kind: str | None = None, prefix: str | None = None) -> list[Draft]:
+    """Drafts in the store, oldest first."""
+    return deps.store.list_drafts(kind=kind, key_prefix=prefix or None)
+
+
+def edit_judgement(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    verdict: str,
+    advice: str,
+    proposed_wording: str,
+    comment: str,
+) -> Draft:
+    """Save an edited checklist judgement as a new version (the store validates it).
+
+    The はい/いいえ answer follows the verdict, as the drafters set it.
+    """
+    from copilot.schemas import ANSWER_OF
+
+    changes = {
+        "verdict": verdict,
+        "advice": (advice or "").strip(),
+        "proposed_wording": (proposed_wording or "").strip(),
+    }
+    if verdict in ANSWER_OF:
+        changes["answer"] = ANSWER_OF[verdict]
+    return edit_draft(deps, name, draft_id, "checklist_judgement", changes, comment)
+
+
+def edit_finding(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    parts: dict[str, str],
+    comment: str,
+) -> Draft:
+    """Save an edited finding (title, finding, rating, risk, recommendation) as a new version."""
+    changes = {k: (v or "").strip() for k, v in parts.items()}
+    return edit_draft(deps, name, draft_id, "finding", changes, comment)
+
+
+def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
+    """The notice draft of a division as a .docx in a temporary folder (signed-off only)."""
+    from copilot.exports.documents import export_notice
+
+    findings = reviewed_findings(deps.store, division)
+    if not findings:
+        raise UserError(
+            f"{division} の発見事項がありません。先に下書きを作成してください。",
+            f"no findings for {division}; draft them first.",
+        )
+    folder = download_folder(deps, "notice")
+    return export_notice(
+        division, findings, period, signer, folder / f"監査結果通知_{division}.docx"
+    )
+
+
+def _ingested(deps: Deps, kind: str, what_ja: str, what_en: str) -> list[Path]:
+    with deps.services() as s:
+        paths = [Path(d.source) for d in s.index.documents() if d.kind == kind]
+    paths = [p for p in paths if p.is_file()]
+    if not paths:
+        raise UserError(
+            f"{what_ja}が取り込まれていません。文書管理で取り込んでください。",
+            f"no {what_en} is ingested; ingest one under 文書管理.",
+        )
+    return sorted(paths)
+
+
+def selfcheck_triage(deps: Deps) -> Triage:
+    """Rank the divisions of every ingested self-check sheet by risk."""
+    from copilot.audit.selfcheck import triage
+
+    sheets = _ingested(deps, "self_check", "自己点検シート", "self-check sheet")
+    with deps.services() as s:
+        return triage(s, sheets)
+
+
+def approach_file(deps: Deps, period: str) -> Path:
+    """The audit approach document (監査実施方針（案）) from the self-check triage, as .docx."""
+    from copilot.exports.documents import export_approach
+
+    result = selfcheck_triage(deps)
+    schedule = [(d.division, "") for d in result.divisions]
+    folder = download_folder(deps, "approach")
+    return export_approach(result, period, schedule, folder / "監査実施方針.docx")
+
+
+def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
+    """Compare the ingested ledger's row(s) for a contract with the contract's documents."""
+    from copilot.audit.ledger import check_ledger
+
+    ledger = _ingested(deps, "ledger", "外部サービス利用管理台帳", "ledger")[0]
+    with deps.services() as s:
+        return check_ledger(s, ledger, _contract(contract))

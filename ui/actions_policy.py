@@ -1,0 +1,195 @@
+"""What the policy tabs' buttons do: ポリシー改定支援 and 業務文書.
+
+As ``copilot policy gap / diff / advise / export``, ``copilot plan`` and ``copilot report final``;
+what every tab shares is ``ui.actions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from copilot.errors import UserError
+from copilot.policy.gap import GapAnalysis
+from copilot.review.store import Draft
+from copilot.schemas import GuidelineDiff, Workplan
+from ui.actions import Deps, Notify, current_user, download_folder, edit_draft
+
+
+def _chosen(doc_id: str | None, what_ja: str, what_en: str) -> str:
+    if not doc_id:
+        raise UserError(f"{what_ja}を選んでください。", f"choose the {what_en}.")
+    return doc_id
+
+
+def policy_gap_and_record(
+    deps: Deps, name: str | None, policy: str | None, guideline: str | None, notify: Notify
+) -> tuple[GapAnalysis, list[Draft]]:
+    """Judge a policy against every requirement of a guideline and record it under the user.
+
+    Returns:
+        The analysis and the drafts this run stored (one per requirement), in the store's order.
+
+    """
+    from copilot.policy.gap import analyse
+    from copilot.review.recording import save_policy_gap
+
+    user = current_user(deps, name)
+    policy = _chosen(policy, "ポリシー（規程）", "policy")
+    guideline = _chosen(guideline, "ガイドライン", "guideline")
+    with deps.services() as s:
+        analysis = analyse(s, policy, guideline, notify=notify)
+        run_id = save_policy_gap(deps.store, user, s, analysis)
+    kept = deps.store.list_drafts(kind="policy_gap", key_prefix=f"{analysis.policy}/")
+    return analysis, [d for d in kept if d.run_id == run_id]
+
+
+def edit_gap(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    coverage: str,
+    advice: str,
+    proposed_wording: str,
+    comment: str,
+) -> Draft:
+    """Save an edited gap judgement (coverage, advice, wording) as a new version."""
+    changes = {
+        "coverage": coverage,
+        "advice": (advice or "").strip(),
+        "proposed_wording": (proposed_wording or "").strip(),
+    }
+    return edit_draft(deps, name, draft_id, "policy_gap", changes, comment)
+
+
+def gap_files(deps: Deps, policy: str | None, include_drafts: bool) -> tuple[Path, Path]:
+    """A policy's gap judgements as Excel and as the Word memo (signed-off unless drafts too)."""
+    from copilot.exports.policy import export_gap_memo, export_gap_xlsx
+    from copilot.review.recording import reviewed_gaps
+
+    policy = _chosen(policy, "ポリシー（規程）", "policy")
+    gaps = reviewed_gaps(deps.store, policy)
+    if not gaps:
+        raise UserError(
+            f"{policy} の網羅状況の判定がありません。先に「網羅状況を判定」を実行してください。",
+            f"no gap judgements for {policy}; run the gap analysis first.",
+        )
+    folder = download_folder(deps, "gap")
+    return (
+        export_gap_xlsx(gaps, folder / "ポリシー網羅状況.xlsx", include_drafts),
+        export_gap_memo(gaps, folder / "ポリシー改定助言メモ.docx", include_drafts),
+    )
+
+
+def guideline_diff(
+    deps: Deps, old: str | None, new: str | None, policy: str | None
+) -> tuple[GuidelineDiff, Path]:
+    """Compare two editions of a guideline for a policy; the changes and their Excel."""
+    from copilot.policy.diff import diff_guidelines, export_diff
+
+    old = _chosen(old, "旧版のガイドライン", "old edition")
+    new = _chosen(new, "新版のガイドライン", "new edition")
+    policy = _chosen(policy, "見直しの対象となる規程", "policy")
+    with deps.services() as s:
+        diff = diff_guidelines(s, old, new, policy)
+    return diff, export_diff(diff, download_folder(deps, "diff") / "ガイドライン改定差分.xlsx")
+
+
+def policy_advice_and_record(deps: Deps, name: str | None, policy: str | None) -> list[Draft]:
+    """Draft revision advice from the signed-off findings and record it under the user.
+
+    Returns:
+        The drafts this run stored (one per policy clause).
+
+    """
+    from copilot.policy.advice import draft_advice
+    from copilot.review.recording import save_policy_advice
+
+    user = current_user(deps, name)
+    with deps.services() as s:
+        advice = draft_advice(s, deps.store, policy or "")
+        run_id = save_policy_advice(deps.store, user, s, advice)
+    return [d for d in deps.store.list_drafts(kind="policy_advice") if d.run_id == run_id]
+
+
+def edit_advice(
+    deps: Deps,
+    name: str | None,
+    draft_id: float | None,
+    advice: str,
+    proposed_wording: str,
+    comment: str,
+) -> Draft:
+    """Save edited revision advice (advice and proposed wording) as a new version."""
+    changes = {
+        "advice": (advice or "").strip(),
+        "proposed_wording": (proposed_wording or "").strip(),
+    }
+    return edit_draft(deps, name, draft_id, "policy_advice", changes, comment)
+
+
+def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
+    """The revision advice (of one policy, else all) as the Word memo."""
+    from copilot.exports.policy import export_advice_memo
+    from copilot.review.recording import reviewed_advice
+
+    advice = reviewed_advice(deps.store, policy or "")
+    if not advice:
+        raise UserError(
+            "改定助言がありません。先に「改定助言を下書き」を実行してください。",
+            "there is no revision advice; draft it first.",
+        )
+    return export_advice_memo(
+        advice, download_folder(deps, "advice") / "改定助言.docx", include_drafts
+    )
+
+
+# The sample engagement file of a source checkout, offered as the default path
+SAMPLE_ENGAGEMENT = Path(__file__).resolve().parents[1] / "examples" / "engagement.toml"
+
+
+def engagement_file(upload: str | None, path: str) -> Path:
+    """The uploaded engagement file, else the one at ``path`` on this machine."""
+    if upload:
+        return Path(upload)
+    if not (path or "").strip():
+        raise UserError(
+            "作業計画の設定ファイル（engagement.toml）をアップロードするか、パスを入力してください。",
+            "upload the engagement file (engagement.toml) or type its path.",
+        )
+    return Path(path.strip())
+
+
+def workplan(deps: Deps, upload: str | None, path: str) -> Workplan:
+    """The work plan (WBS) of the engagement file."""
+    from copilot.engagement.file import load_engagement
+    from copilot.engagement.workplan import build_workplan
+
+    source = engagement_file(upload, path)
+    return build_workplan(load_engagement(source), source.name)
+
+
+def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan, Path, Path]:
+    """The WBS, and the work plan (作業計画書.docx) and the schedule (WBS.xlsx) written from it."""
+    from copilot.exports.engagement import export_wbs, export_workplan
+
+    plan = workplan(deps, upload, path)
+    folder = download_folder(deps, "plan")
+    return (
+        plan,
+        export_workplan(plan, folder / "作業計画書.docx"),
+        export_wbs(plan, folder / "WBS.xlsx"),
+    )
+
+
+def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts: bool) -> Path:
+    """The final report (事業報告書.docx) from the review store and the ingested self-checks."""
+    from copilot.engagement.final_report import approach_triage, compile_final_report
+    from copilot.exports.engagement import export_final_report
+
+    plan = workplan(deps, upload, path)
+    with deps.services() as s:
+        result, note = approach_triage(s)
+    report = compile_final_report(
+        deps.store, plan, triage=result, include_drafts=include_drafts, triage_note=note
+    )
+    return export_final_report(report, download_folder(deps, "report") / "事業報告書.docx")

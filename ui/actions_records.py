@@ -1,0 +1,168 @@
+"""What the records tabs' buttons do: 承認・履歴, 評価, 文書管理.
+
+The 評価 handlers are the only place ``ui`` uses ``eval``: they run the golden sets through eval's
+runner. What every tab shares is ``ui.actions``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from copilot.drafting.drafters import make_drafter
+from copilot.errors import UserError
+from copilot.review.store import Draft, Verification
+from copilot.schemas import DocumentStatus, IndexStatus
+from copilot.services import IngestReport, kind_folder
+from ui.actions import Deps, checklist_file, current_user, upload_cache
+
+
+def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
+    """Every draft (with its log) and the verified state of the sign-off log."""
+    return deps.store.list_drafts(), deps.store.verify()
+
+
+CONTRACT_ID = re.compile(r"[^/\\\s.][^/\\\s]{0,63}")  # one folder name, no path
+
+
+def _forget(cache: Path, files: list[str]) -> None:
+    """Delete Gradio's copies of uploaded files (and their emptied folders) inside ``cache``."""
+    root = cache.resolve()
+    for f in files:
+        path = Path(f).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink()
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+
+
+def ingest_uploads(
+    deps: Deps,
+    name: str | None,
+    files: list[str],
+    kind: str,
+    contract: str,
+    note: Callable[[str], None],
+) -> IngestReport:
+    """Ingest uploaded files (kind and contract as given), keeping each document's identity.
+
+    The kept copy lies under ``uploads/`` in the folder of its kind and contract
+    (``uploads/contracts/<id>/契約書.docx``) and its document id is that path, as for an ingested
+    folder: the 契約書.docx of two contracts are two documents, and the same name for the same
+    contract is an update. Gradio's own copies are deleted afterwards, whatever the outcome.
+
+    Raises:
+        UserError: no files; a contract document without a valid contract id.
+
+    """
+    try:
+        current_user(deps, name)
+        if not files:
+            raise UserError("ファイルを選んでください。", "choose files to ingest.")
+        contract = contract.strip()
+        kind = kind or ("contract" if contract else "other")
+        if kind == "contract" and not CONTRACT_ID.fullmatch(contract):
+            raise UserError(
+                "契約書類には契約番号（例 C-2026-001。空白や / を含まない）を入れてください。",
+                "a contract document needs a contract id (e.g. C-2026-001, no spaces or /).",
+            )
+        root = Path(deps.settings.data_dir) / "uploads"
+        folder = root / kind_folder(kind, contract if kind == "contract" else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = []
+        for f in files:
+            target = folder / Path(f).name
+            shutil.copyfile(f, target)
+            kept.append(target)
+        with deps.services() as s:
+            return s.ingest(kept, kind=kind, contract=contract or None, notify=note, base=root)
+    finally:
+        _forget(upload_cache(deps.settings), files)
+
+
+def index_status(deps: Deps) -> IndexStatus:
+    """Documents in the index and the embedder that built it."""
+    with deps.services() as s:
+        return s.status()
+
+
+def document(deps: Deps, doc_id: str | None) -> DocumentStatus:
+    """One document of the index, to confirm before removing it.
+
+    Raises:
+        UserError: none chosen, or it is not in the index.
+
+    """
+    if not doc_id:
+        raise UserError("外す文書を選んでください。", "choose the document to remove.")
+    with deps.services() as s:
+        found = [d for d in s.status().documents if d.document == doc_id]
+    if not found:
+        raise UserError(
+            f"文書 {doc_id} は索引にありません（一覧を更新してください）。",
+            f"there is no document {doc_id} in the index (refresh the list).",
+        )
+    return found[0]
+
+
+def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> DocumentStatus:
+    """Take a document out of the index; a copy that the upload made is deleted too.
+
+    Only the lead (主任担当者) may: the index is everyone's working material.
+    """
+    deps.store.require(current_user(deps, name), "lead")
+    if not doc_id:
+        raise UserError("外す文書を選んでください。", "choose the document to remove.")
+    with deps.services() as s:
+        removed = s.remove(doc_id)
+    source = Path(removed.source)
+    uploads = (Path(deps.settings.data_dir) / "uploads").resolve()
+    if source.resolve().is_relative_to(uploads) and source.is_file():
+        source.unlink()  # our own copy (ingest_uploads made it); the user's file is elsewhere
+    return removed
+
+
+GOLDEN = {
+    "retrieval": Path("eval/golden/retrieval.jsonl"),
+    "checklist": Path("eval/golden/checklist_judgements.json"),
+}
+
+
+def golden_file(which: str, upload: str | None) -> Path:
+    """The uploaded golden set, else the project's own one for ``which``."""
+    if upload:
+        return Path(upload)
+    import eval as eval_package
+
+    root = Path(eval_package.__file__).resolve().parents[1]
+    return root / GOLDEN[which]
+
+
+def evaluate(
+    deps: Deps,
+    which: str,
+    upload: str | None,
+    checklist: str,
+    with_baseline: bool,
+    note: Callable[[str], None],
+) -> dict[str, object]:
+    """Run a golden set through eval's runner: ``retrieval`` or ``checklist``.
+
+    Raises:
+        UserError: unknown golden set, a bad golden file, no checklist, nothing ingested.
+
+    """
+    if which not in GOLDEN:
+        raise UserError("正解データの種類を選んでください。", "choose which golden set to run.")
+    golden = golden_file(which, upload)
+    with deps.services() as s:
+        if which == "retrieval":
+            from eval.retrieval import evaluate_retrieval
+
+            return evaluate_retrieval(s, golden, with_baseline=with_baseline, notify=note)
+        from eval.checklist import evaluate_checklist
+
+        drafter = make_drafter(deps.drafter_name(), s.settings)
+        return evaluate_checklist(s, checklist_file(checklist), golden, drafter, notify=note)
