@@ -19,7 +19,9 @@ import pytest
 
 from copilot.cli.main import main
 from copilot.errors import UserError
-from copilot.review.store import LOCK_AFTER, SELF_APPROVAL, THROTTLE_AFTER, ReviewStore, open_store
+from copilot.review.signoff import SELF_APPROVAL
+from copilot.review.store import ReviewStore, open_store
+from copilot.review.users import LOCK_AFTER, THROTTLE_AFTER
 from copilot.services import build_services
 from copilot.settings import load_settings
 from ingest.permissions import widened

@@ -706,7 +706,7 @@ def test_cli_verify_fails_on_a_tampered_store(monkeypatch: pytest.MonkeyPatch, c
 
 def test_retry_outlasts_a_locked_store() -> None:
     """'database is locked' past the busy timeout is retried, then reported as a user error."""
-    from copilot.review import store as store_module
+    from copilot.review import db
 
     calls = []
 
@@ -716,10 +716,10 @@ def test_retry_outlasts_a_locked_store() -> None:
             raise sqlite3.OperationalError("database is locked")
         return "done"
 
-    assert store_module._retry(flaky) == "done" and len(calls) == 3
+    assert db._retry(flaky) == "done" and len(calls) == 3
 
     def always() -> None:
         raise sqlite3.OperationalError("database is locked")
 
     with pytest.raises(UserError, match="busy"):
-        store_module._retry(always)
+        db._retry(always)

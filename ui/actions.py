@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import UserError
-from copilot.review.store import Draft, ReviewStore, User
+from copilot.review.drafts import Draft
+from copilot.review.store import ReviewStore
+from copilot.review.users import User
 from copilot.services import ClauseRecord, Services, build_services
 from copilot.settings import Settings
 

@@ -15,13 +15,13 @@ from copilot.audit.ledger import LedgerCheck
 from copilot.audit.selfcheck import Triage
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
+from copilot.review.drafts import Draft
 from copilot.review.recording import (
     reviewed_findings,
     save_answer,
     save_checklist_run,
     save_findings,
 )
-from copilot.review.store import Draft
 from copilot.schemas import Answer
 from copilot.services import ClauseRecord
 from ui.actions import Deps, Notify, checklist_file, current_user, download_folder, edit_draft

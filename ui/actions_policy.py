@@ -10,7 +10,7 @@ from pathlib import Path
 
 from copilot.errors import UserError
 from copilot.policy.gap import GapAnalysis
-from copilot.review.store import Draft
+from copilot.review.drafts import Draft
 from copilot.schemas import GuidelineDiff, Workplan
 from ui.actions import Deps, Notify, current_user, download_folder, edit_draft
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
-from copilot.review.store import Draft, Verification
+from copilot.review.drafts import Draft
+from copilot.review.log import Verification
 from copilot.schemas import DocumentStatus, IndexStatus
 from copilot.services import IngestReport, kind_folder
 from ui.actions import Deps, checklist_file, current_user, upload_cache

@@ -20,7 +20,8 @@ from typing import Any
 import gradio as gr
 
 from copilot.errors import UserError
-from copilot.review.store import ROLE_JA, open_store
+from copilot.review.store import open_store
+from copilot.review.users import ROLE_JA
 from copilot.settings import Settings
 from ui import actions
 from ui.actions import Deps

@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.errors import UserError
-from copilot.review.store import Draft
+from copilot.review.drafts import Draft
 from copilot.schemas import Answer
 from copilot.services import ClauseRecord
 from ui import actions

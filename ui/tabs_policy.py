@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.policy.diff import DIFF_HEADERS, marked
-from copilot.review.store import Draft
+from copilot.review.drafts import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
 from ui import actions, actions_policy
 from ui.page import (

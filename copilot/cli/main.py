@@ -21,7 +21,7 @@ from copilot.cli import export as cli_export
 from copilot.cli import policy as cli_policy
 from copilot.cli import review as cli_review
 from copilot.errors import UserError
-from copilot.review.store import User
+from copilot.review.users import User
 from copilot.schemas import Hit
 from copilot.services import Services, build_services, purge
 from copilot.settings import load_settings

@@ -20,17 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import UserError
-from copilot.review.store import (
-    DRAFT_MODELS,
-    ROLE_JA,
-    ROLES,
-    SELF_APPROVAL,
-    STATUSES,
-    Draft,
-    ReviewStore,
-    User,
-    open_store,
-)
+from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft
+from copilot.review.signoff import SELF_APPROVAL
+from copilot.review.store import ReviewStore, open_store
+from copilot.review.users import ROLE_JA, ROLES, User
 
 STATUS_JA = {
     "draft": "下書き",

@@ -14,7 +14,9 @@ from copilot.audit.checklist_run import ChecklistRun
 from copilot.audit.findings import FindingsDraft
 from copilot.exports.documents import ReviewInfo
 from copilot.policy.gap import GapAnalysis
-from copilot.review.store import RUN_FIELDS, Draft, ReviewStore, User
+from copilot.review.drafts import RUN_FIELDS, Draft
+from copilot.review.store import ReviewStore
+from copilot.review.users import User
 from copilot.schemas import (
     Answer,
     ChecklistJudgement,
