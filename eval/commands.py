@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _cmd_retrieval(args: argparse.Namespace) -> int:
-    from copilot.cli.main import err, open_services, print_json
+    from copilot.cli.common import err, open_services, print_json
     from eval.retrieval import evaluate_retrieval
 
     if args.sweep:
@@ -61,8 +61,8 @@ def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
 
 
 def _cmd_checklist(args: argparse.Namespace) -> int:
-    from copilot.cli.main import _drafter_name, err, open_services, print_json
-    from copilot.drafting.registry import make_drafter
+    from copilot.cli.common import drafter_name, err, open_services, print_json
+    from copilot.drafting.drafters import make_drafter
     from eval.checklist import evaluate_checklist, sweep_thresholds
 
     with open_services() as services:
@@ -75,7 +75,7 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
                 notify=err,
             )
         else:
-            drafter = make_drafter(_drafter_name(args), services.settings)
+            drafter = make_drafter(drafter_name(args), services.settings)
             report = evaluate_checklist(
                 services, Path(args.checklist), Path(args.golden), drafter, notify=err
             )
@@ -91,7 +91,7 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
 
 
 def _cmd_policy(args: argparse.Namespace) -> int:
-    from copilot.cli.main import err, open_services, print_json
+    from copilot.cli.common import err, open_services, print_json
     from eval.policy import evaluate_policy, sweep_thresholds
 
     with open_services() as services:

@@ -22,7 +22,7 @@ WBS_XLSX = "WBS.xlsx"
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """The WBS of the engagement: printed, as JSON, or written as Word and Excel."""
-    from copilot.cli.main import print_json
+    from copilot.cli.common import print_json
     from copilot.engagement.file import load_engagement
     from copilot.engagement.workplan import build_workplan
     from copilot.exports.engagement import export_wbs, export_workplan
@@ -44,7 +44,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def _triage(selfcheck: list[str] | None) -> tuple[Triage | None, str]:
     """The self-check triage over the given (else the ingested) sheets, or why there is none."""
-    from copilot.cli.main import open_services
+    from copilot.cli.common import open_services
     from copilot.engagement.final_report import approach_triage
 
     with open_services() as s:

@@ -42,7 +42,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
 
 def cmd_checklist(args: argparse.Namespace) -> int:
     """The checklist result of one contract, in the checklist's own workbook."""
-    from copilot.cli.main import default_checklist, open_services
+    from copilot.cli.common import default_checklist, open_services
     from copilot.exports.documents import export_checklist
     from copilot.review.recording import reviewed_judgements
     from copilot.review.store import open_store
@@ -65,7 +65,7 @@ def cmd_checklist(args: argparse.Namespace) -> int:
 def cmd_ledger(args: argparse.Namespace) -> int:
     """The ledger check of one contract as Excel."""
     from copilot.audit.ledger import check_ledger
-    from copilot.cli.main import open_services
+    from copilot.cli.common import open_services
     from copilot.exports.documents import export_ledger_check
 
     with open_services() as services:
@@ -77,7 +77,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 def cmd_approach(args: argparse.Namespace) -> int:
     """The audit approach document from the self-check triage."""
     from copilot.audit.selfcheck import triage
-    from copilot.cli.main import open_services
+    from copilot.cli.common import open_services
     from copilot.exports.documents import export_approach
 
     with open_services() as services:
@@ -90,7 +90,7 @@ def cmd_approach(args: argparse.Namespace) -> int:
 def cmd_hearing(args: argparse.Namespace) -> int:
     """Hearing-minutes and on-site summary templates for one division."""
     from copilot.audit.selfcheck import triage
-    from copilot.cli.main import open_services
+    from copilot.cli.common import open_services
     from copilot.exports.documents import export_hearing_minutes, export_onsite_summary
 
     with open_services() as services:
@@ -115,7 +115,7 @@ def export_all(folder: Path) -> Path:
         UserError: the folder lies inside the data folder that purge would erase.
 
     """
-    from copilot.cli.main import default_checklist
+    from copilot.cli.common import default_checklist
     from copilot.exports.documents import export_checklist, export_notice
     from copilot.review.recording import reviewed_findings, reviewed_judgements
     from copilot.review.store import open_store

@@ -57,7 +57,7 @@ def _diff_lines(diff: GuidelineDiff) -> list[str]:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """Compare two editions of a guideline and list the policy clauses each change touches."""
-    from copilot.cli.main import err, open_services, print_json
+    from copilot.cli.common import err, open_services, print_json
     from copilot.policy.diff import diff_guidelines, export_diff
 
     with open_services() as s:
@@ -91,12 +91,12 @@ def _add_diff(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def cmd_gap(args: argparse.Namespace) -> int:
     """Judge how far a policy covers each requirement of a guideline."""
-    from copilot.cli.main import _drafting_user, _save, err, open_services, print_json
+    from copilot.cli.common import drafting_user, err, open_services, print_json, save
     from copilot.exports.policy import export_gap_memo, export_gap_xlsx
     from copilot.policy.gap import analyse
     from copilot.review.recording import save_policy_gap
 
-    user = _drafting_user(args)
+    user = drafting_user(args)
     with open_services() as s:
         analysis = analyse(
             s,
@@ -104,7 +104,7 @@ def cmd_gap(args: argparse.Namespace) -> int:
             args.guideline,
             notify=lambda n, total, req: err(f"[{n}/{total}] {req} を判定中"),
         )
-    _save(user, lambda store, u, s: save_policy_gap(store, u, s, analysis))
+    save(user, lambda store, u, s: save_policy_gap(store, u, s, analysis))
     if args.out or args.memo:
         # a file written now holds this run's drafts, marked 【下書き】 until a lead signs them
         from copilot.exports.documents import ReviewInfo
@@ -128,14 +128,14 @@ def cmd_gap(args: argparse.Namespace) -> int:
 
 
 def _add_gap(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from copilot.cli.main import _save_parent
+    from copilot.cli.common import save_parent
 
     c = psub.add_parser(
         "gap",
         help="ガイドラインに照らした規程の網羅状況 / policy gap analysis",
         description="ガイドラインの要件ごとに、規程の該当条項と網羅状況（網羅・一部・欠落）を"
         "引用つきで判定し、追加・具体化すべき事項を助言します。",
-        parents=[_save_parent()],
+        parents=[save_parent()],
     )
     c.add_argument("--policy", required=True, metavar="DOC_ID", help="判定する規程（文書ID）")
     c.add_argument("--guideline", required=True, metavar="DOC_ID", help="照らすガイドライン")
@@ -147,16 +147,16 @@ def _add_gap(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
 
 def cmd_advise(args: argparse.Namespace) -> int:
     """Draft revision advice for the policy clauses that signed-off findings rest on."""
-    from copilot.cli.main import _drafting_user, _save, open_services, print_json
+    from copilot.cli.common import drafting_user, open_services, print_json, save
     from copilot.policy.advice import draft_advice
     from copilot.review.recording import save_policy_advice
     from copilot.review.store import open_store
     from copilot.settings import load_settings
 
-    user = _drafting_user(args)
+    user = drafting_user(args)
     with open_store(load_settings()) as store, open_services() as s:
         advice = draft_advice(s, store, args.policy or "")
-    _save(user, lambda store, u, s: save_policy_advice(store, u, s, advice))
+    save(user, lambda store, u, s: save_policy_advice(store, u, s, advice))
     if args.json:
         print_json([a.model_dump() for a in advice])
         return 0
@@ -171,14 +171,14 @@ def cmd_advise(args: argparse.Namespace) -> int:
 
 
 def _add_advise(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from copilot.cli.main import _save_parent
+    from copilot.cli.common import save_parent
 
     c = psub.add_parser(
         "advise",
         help="承認済みの発見事項から規程の改定を助言する / revision advice from findings",
         description="承認済みの発見事項が判断基準とした規程の条項ごとに、現行の定め・判明したこと・"
         "改定案を下書きします。",
-        parents=[_save_parent()],
+        parents=[save_parent()],
     )
     c.add_argument("--policy", metavar="DOC_ID", help="対象の規程（省略時はすべての規程）")
     c.add_argument("--json", action="store_true")

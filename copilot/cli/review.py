@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from copilot.cli.common import auth_parent, login, print_json, prompt, stdin_line
 from copilot.errors import UserError
 from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft
 from copilot.review.signoff import SELF_APPROVAL
@@ -54,47 +54,11 @@ def _store() -> ReviewStore:
     return open_store(load_settings())
 
 
-def _stdin_line(what_ja: str, what_en: str) -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise UserError(
-            f"標準入力に{what_ja}の行がありません。",
-            f"stdin has no line for {what_en}.",
-        )
-    return line.rstrip("\r\n")
-
-
-def _prompt(label: str) -> str:
-    if not sys.stdin.isatty():
-        raise UserError(
-            "パスワードを入力できません。--password-stdin か COPILOT_PASSWORD で渡してください。",
-            "cannot prompt for a password here; pass it with --password-stdin or COPILOT_PASSWORD.",
-        )
-    return getpass.getpass(label)
-
-
-def login(args: argparse.Namespace, store: ReviewStore) -> User:
-    """The acting user, authenticated."""
-    name = args.user or os.environ.get("COPILOT_USER")
-    if not name:
-        raise UserError(
-            "操作する利用者を --user NAME か COPILOT_USER で指定してください。",
-            "name the acting user with --user NAME or COPILOT_USER.",
-        )
-    if args.password_stdin:
-        password = _stdin_line("パスワード", "the password")
-    elif os.environ.get("COPILOT_PASSWORD") is not None:
-        password = os.environ["COPILOT_PASSWORD"]
-    else:
-        password = _prompt(f"{name} のパスワード / password: ")
-    return store.login(name, password, "cli")  # throttled and recorded like the browser's
-
-
 def _new_password(args: argparse.Namespace, name: str) -> str:
     if args.new_password_stdin:
-        return _stdin_line("新しいパスワード", "the new password")
-    first = _prompt(f"{name} の新しいパスワード / new password: ")
-    if _prompt("もう一度 / again: ") != first:
+        return stdin_line("新しいパスワード", "the new password")
+    first = prompt(f"{name} の新しいパスワード / new password: ")
+    if prompt("もう一度 / again: ") != first:
         raise UserError(
             "2回の入力が一致しません。もう一度実行してください。",
             "the two entries differ; run the command again.",
@@ -136,10 +100,6 @@ def first_admin_in_terminal(store: ReviewStore) -> User | None:
         return user
 
 
-def _print_json(obj: object) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2))
-
-
 # --- users -----------------------------------------------------------------------------------
 
 
@@ -159,7 +119,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         users = store.list_users()
         states = store.login_states()
     if args.json:
-        _print_json([{**asdict(u), **asdict(states[u.name])} for u in users])
+        print_json([{**asdict(u), **asdict(states[u.name])} for u in users])
         return 0
     for u in users:
         state = states[u.name]
@@ -204,7 +164,7 @@ def cmd_review_list(args: argparse.Namespace) -> int:
     with _store() as store:
         drafts = store.list_drafts(args.status, args.kind, args.key)
     if args.json:
-        _print_json(
+        print_json(
             [
                 {
                     "id": d.id,
@@ -232,10 +192,10 @@ def cmd_review_show(args: argparse.Namespace) -> int:
         d = store.get_draft(args.id)
         diff = store.diff(d.id, 1, d.latest.version)
     if args.payload:
-        _print_json(d.payload)
+        print_json(d.payload)
         return 0
     if args.json:
-        _print_json({**asdict(d), "diff": diff})
+        print_json({**asdict(d), "diff": diff})
         return 0
     print(f"下書き {d.id}  {d.kind}  {d.key}  状態: {STATUS_JA[d.status]}（{d.status}）")
     print(f"実行記録 {d.run_id}、{d.created_at} {d.created_by} が作成")
@@ -315,7 +275,7 @@ def cmd_review_verify(args: argparse.Namespace) -> int:
     with _store() as store:
         result = store.verify()
     if args.json:
-        _print_json(asdict(result))
+        print_json(asdict(result))
     elif result.ok:
         print(
             f"署名記録は改ざんされていません（{result.records} 件、先頭ハッシュ {result.head}）。"
@@ -330,18 +290,6 @@ def cmd_review_verify(args: argparse.Namespace) -> int:
 
 
 # --- parser ----------------------------------------------------------------------------------
-
-
-def auth_parent() -> argparse.ArgumentParser:
-    """Options naming the acting user and how their password is given."""
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--user", help="acting user (default: COPILOT_USER)")
-    parent.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the acting user's password from the first line of stdin",
-    )
-    return parent
 
 
 def _new_password_parent() -> argparse.ArgumentParser:

@@ -1,0 +1,241 @@
+"""``copilot ask|checklist|ledger|selfcheck|findings``: the audit tasks of ``copilot.audit``.
+
+The drafting commands (``ask``, ``checklist run``, ``findings draft``) record their run and drafts
+in the review store under the acting user, unless ``--no-save``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from copilot.cli.common import (
+    default_checklist,
+    drafter_name,
+    drafting_user,
+    err,
+    open_services,
+    print_json,
+    save,
+    save_parent,
+)
+from copilot.errors import UserError
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question from policy and guidelines, with citations."""
+    from copilot.audit.ask import ask
+    from copilot.drafting.drafters import make_drafter
+    from copilot.review.recording import save_answer
+
+    user = drafting_user(args)
+    with open_services() as s:
+        answer = ask(s, args.question, make_drafter(drafter_name(args), s.settings))
+    save(user, lambda store, u, s: save_answer(store, u, s, answer))
+    if args.json:
+        print_json(answer.model_dump())
+        return 0
+    print(answer.text)
+    for n, c in enumerate(answer.citations, start=1):
+        page = f" p.{c.page}" if c.page else ""
+        print(f"  [{n}] {c.document} {c.clause_path}{page}「{c.quote}」")
+    return 0
+
+
+def cmd_checklist_import(args: argparse.Namespace) -> int:
+    """Read a checklist workbook and list its items."""
+    from copilot.audit.checklists import import_checklist
+
+    checklist = import_checklist(Path(args.file))
+    if args.json:
+        print_json(checklist.model_dump())
+        return 0
+    print(f"{checklist.title}（{len(checklist.items)} 項目）")
+    group = None
+    for item in checklist.items:
+        if item.group != group:
+            group = item.group
+            print(f"■ {group}")
+        print(f"  {item.id}  {item.text}")
+    return 0
+
+
+def cmd_checklist_run(args: argparse.Namespace) -> int:
+    """Judge every checklist item against one contract's documents."""
+    from copilot.audit.checklist_run import run_checklist
+    from copilot.audit.checklists import import_checklist
+    from copilot.drafting.drafters import make_drafter
+    from copilot.review.recording import save_checklist_run
+
+    source = Path(args.checklist)
+    checklist = import_checklist(source)
+    user = drafting_user(args)
+    with open_services() as s:
+        drafter = make_drafter(drafter_name(args), s.settings)
+        run = run_checklist(
+            s,
+            checklist,
+            args.contract,
+            drafter,
+            notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
+        )
+    save(user, lambda store, u, s: save_checklist_run(store, u, s, run, source))
+    if args.json:
+        print_json(
+            {
+                "contract": run.contract,
+                "checklist": run.checklist,
+                "judgements": [
+                    {"item": j.item, **j.model_dump(exclude={"item", "contract"})}
+                    for j in run.judgements
+                ],
+            }
+        )
+        return 0
+    for j in run.judgements:
+        print(f"{j.item}  {j.verdict}（{j.answer}）  {j.rationale}")
+        for c in j.evidence:
+            print(f"      根拠: {c.document} {c.clause_path}「{c.quote}」")
+    return 0
+
+
+def cmd_ledger_check(args: argparse.Namespace) -> int:
+    """Check a contract's entry in the ledger of external services."""
+    from copilot.audit.ledger import check_ledger
+
+    with open_services() as s:
+        result = check_ledger(s, Path(args.ledger), args.contract)
+    if args.json:
+        print_json(result.model_dump())
+        return 0
+    print(result.note)
+    for row in result.rows:
+        print(f"■ {row.number} {row.service}（{row.division}）")
+        for f in row.fields:
+            print(f"  {f.item}: 台帳「{f.ledger_value}」→ {f.status}　{f.note}")
+            if f.evidence:
+                e = f.evidence
+                print(f"      根拠: {e.document} {e.clause_path}「{e.quote}」")
+    return 0
+
+
+def cmd_selfcheck_triage(args: argparse.Namespace) -> int:
+    """Rank divisions by the risk their self-check answers show."""
+    from copilot.audit.selfcheck import triage
+
+    with open_services() as s:
+        result = triage(s, [Path(p) for p in args.files])
+    if args.json:
+        print_json(result.model_dump())
+        return 0
+    for d in result.divisions:
+        print(f"{d.rank}. {d.division}　リスク点 {d.score}（いいえ {d.no_count}）　{d.explanation}")
+        for r in d.reasons:
+            print(f"   - No.{r.id} {r.question}")
+            if r.basis:
+                print(f"       根拠: {r.basis.document} {r.basis.clause_path}「{r.basis.quote}」")
+            print(f"       資料依頼: {'、'.join(r.documents)}")
+            print(f"       ヒアリング: {r.hearing}")
+    return 0
+
+
+def cmd_findings_draft(args: argparse.Namespace) -> int:
+    """Draft findings from a contract's checklist judgements or from self-check sheets."""
+    from copilot.audit.checklist_run import run_checklist
+    from copilot.audit.checklists import import_checklist
+    from copilot.audit.findings import from_checklist, from_selfcheck
+    from copilot.audit.selfcheck import triage
+    from copilot.drafting.drafters import make_drafter
+    from copilot.review.recording import save_findings
+
+    if bool(args.contract) == bool(args.selfcheck):
+        raise UserError(
+            "--contract ID か --selfcheck FILE.xlsx のどちらか一方を指定してください。",
+            "give either --contract ID or --selfcheck FILE.xlsx.",
+        )
+    user = drafting_user(args)
+    with open_services() as s:
+        drafter = make_drafter(drafter_name(args), s.settings)
+        if args.contract:
+            checklist = import_checklist(
+                Path(args.checklist) if args.checklist else default_checklist(s)
+            )
+            run = run_checklist(
+                s,
+                checklist,
+                args.contract,
+                drafter,
+                notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
+            )
+            items = {i.id: i for i in checklist.items}
+            drafts = [from_checklist(s, run, drafter, args.division or "", items)]
+        else:
+            drafts = from_selfcheck(s, triage(s, [Path(p) for p in args.selfcheck]), drafter)
+    save(user, lambda store, u, s: save_findings(store, u, s, drafts))
+    if args.json:
+        print_json([d.model_dump() for d in drafts])
+        return 0
+    for d in drafts:
+        print(f"■ {d.division}（{d.source}）　{len(d.findings)} 件")
+        for n, f in enumerate(d.findings, start=1):
+            print(f"  {n}. [{f.rating}] {f.title}")
+            print(f"     発見事項: {f.finding}")
+            print(f"     想定されるリスク: {f.risk}")
+            print(f"     改善提言: {f.recommendation}")
+            for c in f.criteria:
+                print(f"     判断基準: {c.document} {c.clause_path}「{c.quote}」")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `ask`, `checklist`, `ledger`, `selfcheck` and `findings` to the CLI."""
+    p = sub.add_parser(
+        "ask", help="規程について質問する / ask about the policy", parents=[save_parent()]
+    )
+    p.add_argument("question")
+    p.add_argument("--drafter", choices=["evidence", "llm"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("checklist", help="チェックリスト / external-service checklist")
+    checklist_sub = p.add_subparsers(dest="checklist_command", required=True)
+    c = checklist_sub.add_parser("import", help="チェックリストを読み込む / read a checklist")
+    c.add_argument("file")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_checklist_import)
+    c = checklist_sub.add_parser(
+        "run", help="契約書類を審査する / judge a contract", parents=[save_parent()]
+    )
+    c.add_argument("--checklist", required=True)
+    c.add_argument("--contract", required=True)
+    c.add_argument("--drafter", choices=["evidence", "llm"])
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_checklist_run)
+
+    p = sub.add_parser("ledger", help="台帳照合 / ledger of external services")
+    ledger_sub = p.add_subparsers(dest="ledger_command", required=True)
+    c = ledger_sub.add_parser("check", help="契約と台帳を照合する / check a contract's entry")
+    c.add_argument("--ledger", required=True)
+    c.add_argument("--contract", required=True)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_ledger_check)
+
+    p = sub.add_parser("selfcheck", help="自己点検 / self-check sheets")
+    sc_sub = p.add_subparsers(dest="selfcheck_command", required=True)
+    c = sc_sub.add_parser("triage", help="リスク順に並べる / rank divisions by risk")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_selfcheck_triage)
+
+    p = sub.add_parser("findings", help="発見事項 / findings")
+    f_sub = p.add_subparsers(dest="findings_command", required=True)
+    c = f_sub.add_parser(
+        "draft", help="発見事項を下書きする / draft findings", parents=[save_parent()]
+    )
+    c.add_argument("--contract")
+    c.add_argument("--checklist", help="checklist .xlsx (default: the ingested checklist)")
+    c.add_argument("--division", help="division the contract's findings go to")
+    c.add_argument("--selfcheck", nargs="+", help="self-check .xlsx files")
+    c.add_argument("--drafter", choices=["evidence", "llm"])
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_findings_draft)
