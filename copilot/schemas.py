@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -556,3 +557,68 @@ class GuidelineDiff(BaseModel):
     def count(self, kind: str) -> int:
         """How many changes are of this kind (追加, 削除, 変更, 移動)."""
         return sum(1 for c in self.changes if c.kind == kind)
+
+
+# --- sign-off state of a draft, as every export shows it -------------------------------------
+
+DRAFT = "【下書き】"
+ReviewStatus = Literal["draft", "approved", "approved_with_edits", "rejected"]
+STATUS_LABEL: dict[str, str] = {
+    "draft": "未承認",
+    "approved": "承認済",
+    "approved_with_edits": "修正のうえ承認済",
+    "rejected": "却下",
+}
+
+T = TypeVar("T")
+
+
+class ReviewInfo(BaseModel):
+    """The sign-off state of one exported draft, as the review store reports it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: ReviewStatus
+    reviewer: str = ""
+    reviewed_at: str = ""
+
+    @property
+    def signed(self) -> bool:
+        """Whether a named person approved the draft (with or without edits)."""
+        return self.status in ("approved", "approved_with_edits")
+
+    def label(self) -> str:
+        """The status in Japanese, with the date of the sign-off when there is one."""
+        when = f"（{self.reviewed_at}）" if self.signed and self.reviewed_at else ""
+        return (DRAFT if self.status == "draft" else "") + STATUS_LABEL[self.status] + when
+
+
+def shows(review: ReviewInfo, include_drafts: bool) -> bool:
+    """Whether an export shows a draft.
+
+    Args:
+        review: the draft's sign-off state.
+        include_drafts: whether unsigned drafts are shown too.
+
+    Returns:
+        True for a signed draft, for an unsigned one only with include_drafts; never for a
+        rejected one.
+
+    """
+    return review.signed or (include_drafts and review.status == "draft")
+
+
+def kept(
+    drafts: Iterable[tuple[T, ReviewInfo]], include_drafts: bool
+) -> list[tuple[T, ReviewInfo]]:
+    """The drafts an export shows.
+
+    Args:
+        drafts: each draft with its sign-off state.
+        include_drafts: whether unsigned drafts are kept too.
+
+    Returns:
+        The drafts that `shows` lets through, in their order.
+
+    """
+    return [(d, r) for d, r in drafts if shows(r, include_drafts)]

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from copilot.audit.selfcheck import DivisionRisk, Reason, Triage
-from copilot.cli.main import main
-from copilot.engagement.calendar_jp import (
+from copilot.calendar_jp import (
     add_business_days,
     business_days_between,
     holiday_name,
@@ -22,17 +21,13 @@ from copilot.engagement.calendar_jp import (
     next_business_day,
     previous_business_day,
 )
+from copilot.cli.main import main
 from copilot.engagement.file import load_engagement
+from copilot.engagement.final_report import FinalReport
 from copilot.engagement.workplan import build_workplan
 from copilot.errors import UserError
-from copilot.exports.documents import ReviewInfo
-from copilot.exports.engagement import (
-    WBS_HEADERS,
-    FinalReport,
-    export_final_report,
-    export_wbs,
-    export_workplan,
-)
+from copilot.exports.final_report import export_final_report
+from copilot.exports.workplan import WBS_HEADERS, export_wbs, export_workplan
 from copilot.review.store import open_store
 from copilot.schemas import (
     MILESTONES,
@@ -42,6 +37,7 @@ from copilot.schemas import (
     Finding,
     PolicyAdvice,
     PolicyGap,
+    ReviewInfo,
     Workplan,
 )
 from copilot.settings import load_settings

@@ -18,19 +18,12 @@ from copilot.audit.checklists import import_checklist
 from copilot.audit.ledger import FieldCheck, LedgerCheck, LedgerRow, Status
 from copilot.audit.selfcheck import DivisionRisk, Reason, Triage
 from copilot.errors import UserError
-from copilot.exports.documents import (
-    ADDED,
-    LEDGER_HEADERS,
-    ReviewInfo,
-    export_approach,
-    export_checklist,
-    export_hearing_minutes,
-    export_ledger_check,
-    export_notice,
-    export_onsite_summary,
-    ticked,
-)
-from copilot.schemas import ChecklistJudgement, Citation, Finding
+from copilot.exports.approach import export_approach
+from copilot.exports.checklist import ADDED, export_checklist, ticked
+from copilot.exports.hearing import export_hearing_minutes, export_onsite_summary
+from copilot.exports.ledger import LEDGER_HEADERS, export_ledger_check
+from copilot.exports.notice import export_notice
+from copilot.schemas import ChecklistJudgement, Citation, Finding, ReviewInfo
 from tests.conftest import CORPUS
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"

@@ -19,10 +19,10 @@ from openpyxl import load_workbook
 
 from copilot.cli.main import main
 from copilot.errors import UserError
+from copilot.exports.policy import export_diff
 from copilot.policy.diff import (
     align,
     diff_guidelines,
-    export_diff,
     items_of,
     marked,
     word_diff,

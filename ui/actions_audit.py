@@ -143,7 +143,7 @@ def edit_finding(
 
 def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
     """The notice draft of a division as a .docx in a temporary folder (signed-off only)."""
-    from copilot.exports.documents import export_notice
+    from copilot.exports.notice import export_notice
 
     findings = reviewed_findings(deps.store, division)
     if not findings:
@@ -180,7 +180,7 @@ def selfcheck_triage(deps: Deps) -> Triage:
 
 def approach_file(deps: Deps, period: str) -> Path:
     """The audit approach document (監査実施方針（案）) from the self-check triage, as .docx."""
-    from copilot.exports.documents import export_approach
+    from copilot.exports.approach import export_approach
 
     result = selfcheck_triage(deps)
     schedule = [(d.division, "") for d in result.divisions]

@@ -84,7 +84,8 @@ def guideline_diff(
     deps: Deps, old: str | None, new: str | None, policy: str | None
 ) -> tuple[GuidelineDiff, Path]:
     """Compare two editions of a guideline for a policy; the changes and their Excel."""
-    from copilot.policy.diff import diff_guidelines, export_diff
+    from copilot.exports.policy import export_diff
+    from copilot.policy.diff import diff_guidelines
 
     old = _chosen(old, "旧版のガイドライン", "old edition")
     new = _chosen(new, "新版のガイドライン", "new edition")
@@ -170,7 +171,7 @@ def workplan(deps: Deps, upload: str | None, path: str) -> Workplan:
 
 def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan, Path, Path]:
     """The WBS, and the work plan (作業計画書.docx) and the schedule (WBS.xlsx) written from it."""
-    from copilot.exports.engagement import export_wbs, export_workplan
+    from copilot.exports.workplan import export_wbs, export_workplan
 
     plan = workplan(deps, upload, path)
     folder = download_folder(deps, "plan")
@@ -184,7 +185,7 @@ def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan,
 def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts: bool) -> Path:
     """The final report (事業報告書.docx) from the review store and the ingested self-checks."""
     from copilot.engagement.final_report import approach_triage, compile_final_report
-    from copilot.exports.engagement import export_final_report
+    from copilot.exports.final_report import export_final_report
 
     plan = workplan(deps, upload, path)
     with deps.services() as s:

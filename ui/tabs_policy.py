@@ -6,7 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.policy.diff import DIFF_HEADERS, marked
+from copilot.exports.policy import DIFF_HEADERS
+from copilot.policy.diff import marked
 from copilot.review.drafts import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
 from ui import actions, actions_policy

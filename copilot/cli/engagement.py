@@ -25,7 +25,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from copilot.cli.common import print_json
     from copilot.engagement.file import load_engagement
     from copilot.engagement.workplan import build_workplan
-    from copilot.exports.engagement import export_wbs, export_workplan
+    from copilot.exports.workplan import export_wbs, export_workplan
 
     plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
     if args.out_dir:
@@ -56,7 +56,7 @@ def cmd_report_final(args: argparse.Namespace) -> int:
     from copilot.engagement.file import load_engagement
     from copilot.engagement.final_report import compile_final_report
     from copilot.engagement.workplan import build_workplan
-    from copilot.exports.engagement import export_final_report
+    from copilot.exports.final_report import export_final_report
     from copilot.review.store import open_store
 
     plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)

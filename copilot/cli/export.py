@@ -21,7 +21,7 @@ from copilot.settings import load_settings
 
 def cmd_notice(args: argparse.Namespace) -> int:
     """The audit-result notice draft of one division."""
-    from copilot.exports.documents import export_notice
+    from copilot.exports.notice import export_notice
     from copilot.review.recording import reviewed_findings
     from copilot.review.store import open_store
 
@@ -43,7 +43,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
 def cmd_checklist(args: argparse.Namespace) -> int:
     """The checklist result of one contract, in the checklist's own workbook."""
     from copilot.cli.common import default_checklist, open_services
-    from copilot.exports.documents import export_checklist
+    from copilot.exports.checklist import export_checklist
     from copilot.review.recording import reviewed_judgements
     from copilot.review.store import open_store
 
@@ -66,7 +66,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     """The ledger check of one contract as Excel."""
     from copilot.audit.ledger import check_ledger
     from copilot.cli.common import open_services
-    from copilot.exports.documents import export_ledger_check
+    from copilot.exports.ledger import export_ledger_check
 
     with open_services() as services:
         check = check_ledger(services, Path(args.ledger), args.contract)
@@ -78,7 +78,7 @@ def cmd_approach(args: argparse.Namespace) -> int:
     """The audit approach document from the self-check triage."""
     from copilot.audit.selfcheck import triage
     from copilot.cli.common import open_services
-    from copilot.exports.documents import export_approach
+    from copilot.exports.approach import export_approach
 
     with open_services() as services:
         result = triage(services, [Path(p) for p in args.selfcheck])
@@ -91,7 +91,7 @@ def cmd_hearing(args: argparse.Namespace) -> int:
     """Hearing-minutes and on-site summary templates for one division."""
     from copilot.audit.selfcheck import triage
     from copilot.cli.common import open_services
-    from copilot.exports.documents import export_hearing_minutes, export_onsite_summary
+    from copilot.exports.hearing import export_hearing_minutes, export_onsite_summary
 
     with open_services() as services:
         result = triage(services, [Path(args.selfcheck)])
@@ -116,7 +116,8 @@ def export_all(folder: Path) -> Path:
 
     """
     from copilot.cli.common import default_checklist
-    from copilot.exports.documents import export_checklist, export_notice
+    from copilot.exports.checklist import export_checklist
+    from copilot.exports.notice import export_notice
     from copilot.review.recording import reviewed_findings, reviewed_judgements
     from copilot.review.store import open_store
     from copilot.services import build_services

@@ -58,7 +58,8 @@ def _diff_lines(diff: GuidelineDiff) -> list[str]:
 def cmd_diff(args: argparse.Namespace) -> int:
     """Compare two editions of a guideline and list the policy clauses each change touches."""
     from copilot.cli.common import err, open_services, print_json
-    from copilot.policy.diff import diff_guidelines, export_diff
+    from copilot.exports.policy import export_diff
+    from copilot.policy.diff import diff_guidelines
 
     with open_services() as s:
         diff = diff_guidelines(s, args.old, args.new, args.policy)
@@ -107,7 +108,7 @@ def cmd_gap(args: argparse.Namespace) -> int:
     save(user, lambda store, u, s: save_policy_gap(store, u, s, analysis))
     if args.out or args.memo:
         # a file written now holds this run's drafts, marked 【下書き】 until a lead signs them
-        from copilot.exports.documents import ReviewInfo
+        from copilot.schemas import ReviewInfo
 
         rows = [(g, ReviewInfo(status="draft")) for g in analysis.gaps]
         if args.out:

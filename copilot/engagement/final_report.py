@@ -2,30 +2,73 @@
 
 The report shows, per audited division, its findings; per contract, its checklist judgements;
 and the policy-revision drafts (``policy_gap``, ``policy_advice``) — each signed off by a named
-lead, by the same rules as every export (``copilot.exports.documents.shows``): unsigned drafts only with
-``include_drafts`` (marked 【下書き】), rejected ones never. Where a key was drafted in several
+lead, by the same rules as every export (``copilot.schemas.shows``): unsigned drafts only
+with ``include_drafts`` (marked 【下書き】), rejected ones never. Where a key was drafted in several
 runs, the newest run's draft counts (as ``recording.reviewed_judgements`` does). The approach
 section is the self-check triage, which is not stored: the caller runs it over the self-check
-sheets and passes it in.
+sheets and passes it in. What the report shows is a `FinalReport`, which
+``copilot.exports.final_report`` writes as Word.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
 
 from copilot.audit.selfcheck import Triage, triage
-from copilot.exports.documents import ReviewInfo, kept
-from copilot.exports.engagement import ContractResult, FinalReport
 from copilot.review.recording import review_info, reviewed_findings, reviewed_judgements
 from copilot.review.store import ReviewStore
-from copilot.schemas import PolicyAdvice, PolicyGap, Workplan
+from copilot.schemas import (
+    ChecklistJudgement,
+    Finding,
+    PolicyAdvice,
+    PolicyGap,
+    ReviewInfo,
+    Workplan,
+    kept,
+)
 from copilot.services import Services
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    """One contract's checklist judgements as the final report shows them."""
+
+    contract: str
+    division: str
+    service: str
+    judgements: list[tuple[ChecklistJudgement, ReviewInfo]]
+    withheld: int = 0  # unsigned judgements left out
+
+
+@dataclass(frozen=True)
+class FinalReport:
+    """Everything the final report (事業報告書) shows, already filtered by sign-off."""
+
+    plan: Workplan
+    findings: list[tuple[str, list[tuple[Finding, ReviewInfo]]]]
+    contracts: list[ContractResult]
+    triage: Triage | None
+    gaps: list[tuple[PolicyGap, ReviewInfo]] = field(default_factory=list)
+    advice: list[tuple[PolicyAdvice, ReviewInfo]] = field(default_factory=list)
+    include_drafts: bool = False
+    withheld: int = 0  # unsigned drafts left out (all kinds)
+    triage_note: str = ""
+
+    @property
+    def drafts(self) -> bool:
+        """Whether any unsigned part is shown."""
+        reviews = [r for _, fs in self.findings for _, r in fs]
+        reviews += [r for c in self.contracts for _, r in c.judgements]
+        reviews += [r for _, r in self.gaps] + [r for _, r in self.advice]
+        return any(not r.signed for r in reviews)
+
 
 NO_SELFCHECK = (
     "自己点検シートが取り込まれていないため、自己点検結果に基づくリスク評価は記載していない。"

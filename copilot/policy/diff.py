@@ -28,30 +28,15 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from scipy import sparse
 
 from copilot.drafting.citations import gate
 from copilot.drafting.registry import sentences
 from copilot.drafting.terms import TermWeights, key_terms, term_in
 from copilot.errors import IndexMissingError, UserError
-from copilot.exports.documents import (
-    _BOX,
-    GOTHIC,
-    MINCHO,
-    _header_row,
-    _print_one_page_wide,
-    _put,
-    _save_xlsx,
-    _set_properties,
-    _write_wrapped,
-)
 from copilot.retrieval import search
 from copilot.schemas import (
     Citation,
@@ -598,54 +583,3 @@ def diff_guidelines(
         renumbered=renumbered,
         changes=changes,
     )
-
-
-# --- Excel -------------------------------------------------------------------------------------
-
-DIFF_HEADERS = ("区分", "旧項番", "新項番", "変更内容", "見直しが必要な条項", "引用")
-_DIFF_WIDTHS = (8, 22, 22, 70, 26, 60)
-
-
-def export_diff(diff: GuidelineDiff, path: Path) -> Path:
-    """Write the changes as Excel: one row per change under a styled, filtered header.
-
-    Raises:
-        UserError: the path does not end in .xlsx.
-
-    """
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "改定差分"
-    title = "ガイドライン改定差分と規程の見直し候補"
-    _put(ws, 1, 1, title)
-    ws.cell(1, 1).font = Font(name=GOTHIC, bold=True, size=14)
-    summary = (
-        f"旧版 {diff.old_document} → 新版 {diff.new_document}（規程 {diff.policy_document}）　"
-        + "　".join(f"{k} {diff.count(k)}" for k in ("追加", "削除", "変更", "移動"))
-        + f"　項番のみ変更 {len(diff.renumbered)}　変更なし {diff.unchanged}"
-    )
-    _put(ws, 2, 1, summary)
-    head = 4
-    _header_row(ws, head, DIFF_HEADERS, _DIFF_WIDTHS)
-    r = head
-    for change in diff.changes:
-        r += 1
-        clauses = "\n".join(c.clause_path for c in change.policy_clauses)
-        quotes = "\n".join(f"{c.clause_path}「{c.citation.quote}」" for c in change.policy_clauses)
-        values = (
-            change.kind,
-            change.old_path,
-            change.new_path,
-            marked(change.segments),
-            clauses or "（該当する条項なし）",
-            quotes,
-        )
-        for c, text in enumerate(values, start=1):
-            _write_wrapped(ws, r, c, text)
-            ws.cell(r, c).font, ws.cell(r, c).border = Font(name=MINCHO), _BOX
-    ws.auto_filter.ref = f"A{head}:{get_column_letter(len(DIFF_HEADERS))}{max(r, head + 1)}"
-    ws.freeze_panes = f"A{head + 1}"
-    ws.print_title_rows = f"{head}:{head}"
-    _print_one_page_wide(ws)
-    _set_properties(wb, title)
-    return _save_xlsx(wb, path)

@@ -12,7 +12,6 @@ from typing import Any
 
 from copilot.audit.checklist_run import ChecklistRun
 from copilot.audit.findings import FindingsDraft
-from copilot.exports.documents import ReviewInfo
 from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import RUN_FIELDS, Draft
 from copilot.review.store import ReviewStore
@@ -24,6 +23,7 @@ from copilot.schemas import (
     PolicyAdvice,
     PolicyGap,
     Provenance,
+    ReviewInfo,
 )
 from copilot.services import Services
 from ingest.pipeline import sha256_file
