@@ -2,8 +2,8 @@
 
 Drafters are registered by name with ``register`` (``evidence`` is built in and needs no LLM;
 ``llm`` talks to a local OpenAI-compatible server); ``copilot.drafting.drafters`` imports the
-built-in ones, so this module imports none of them. A drafter sees only the clauses in its ``Evidence``; the citation
-gate then checks every quote against those clauses.
+built-in ones, so this module imports none of them. A drafter sees only the clauses in its
+``Evidence``; the citation gate then checks every quote against those clauses.
 """
 
 from __future__ import annotations

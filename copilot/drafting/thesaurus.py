@@ -3,8 +3,8 @@
 Two uses. Only the BM25 query is expanded: the dense model already handles meaning, while
 character n-grams cannot know that two different words are one thing. And a key term of a
 requirement counts as present in a passage that uses another word of its group
-(``copilot.drafting.terms.term_in``): contracts state a duty in their own wording. The built-in list lives
-in ``thesaurus.tsv`` beside this module; users add their own in the same format.
+(``copilot.drafting.terms.term_in``): contracts state a duty in their own wording. The built-in
+list lives in ``thesaurus.tsv`` beside this module; users add their own in the same format.
 """
 
 from __future__ import annotations

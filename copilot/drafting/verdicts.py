@@ -33,7 +33,7 @@ FEATURES = (
     "similarity_example",  # best dense likeness to the sample wording (記載例), rescaled
     "similarity_item",  # best dense likeness to the item text, rescaled
     "detail",  # the top sentence's share of the item's and the sample wording's terms
-    "hedged",  # 1 when the top sentence is vague or does not bind (copilot.drafting.terms.hedges_in)
+    "hedged",  # 1 when the top sentence is vague or does not bind (drafting.terms.hedges_in)
 )
 
 

@@ -1,5 +1,4 @@
-"""Policy revision support: the city's policy against a guideline, a guideline's new edition,
-and revision advice from the audit's findings.
+"""Policy revision support: the policy against a guideline, new editions, revision advice.
 
 Owns gap analysis (``gap``), the guideline diff (``diff``) and revision advice (``advice``). May
 import the seams, ``copilot.services`` and ``copilot.retrieval``, ``copilot.drafting``, the
