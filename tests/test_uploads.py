@@ -107,7 +107,7 @@ def _no_byte_of(marker: bytes, roots: list[Path], skip: Path | None = None) -> l
                     with zipfile.ZipFile(p) as z:
                         if any(marker in z.read(n) for n in z.namelist()):
                             found.append(p)
-                except (zipfile.BadZipFile, zlib.error, OSError, KeyError, EOFError):  # damaged zips
+                except (zipfile.BadZipFile, zlib.error, OSError, EOFError):  # damaged
                     pass
     return found
 
