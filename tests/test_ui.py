@@ -702,7 +702,9 @@ def test_a_bad_engagement_file_names_the_field(lead, tmp_path: Path):
     assert bad.read_text(encoding="utf-8") != good
     tab(lead, "業務文書")
     lead.set_input_files("#engagement-upload input[type=file]", str(bad))
-    expect(lead.locator("#engagement-upload")).to_contain_text(bad.name, timeout=30_000)
+    expect(lead.locator("#engagement-upload")).to_contain_text(
+        bad.stem, timeout=30_000
+    )  # shown as "stem .toml"
     lead.get_by_role("button", name="作業計画を作成").click()
     ja = lead.get_by_text("作業計画の設定に誤りがあります")
     expect(ja).to_be_visible(timeout=30_000)

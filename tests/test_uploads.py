@@ -89,6 +89,7 @@ def _no_byte_of(marker: bytes, roots: list[Path], skip: Path | None = None) -> l
     """Files under ``roots`` (not under ``skip``) whose bytes hold ``marker`` (a .docx is a zip:
     its XML too)."""
     import zipfile
+    import zlib
 
     found = []
     for root in roots:
@@ -106,7 +107,7 @@ def _no_byte_of(marker: bytes, roots: list[Path], skip: Path | None = None) -> l
                     with zipfile.ZipFile(p) as z:
                         if any(marker in z.read(n) for n in z.namelist()):
                             found.append(p)
-                except (zipfile.BadZipFile, OSError, KeyError):
+                except (zipfile.BadZipFile, zlib.error, OSError, EOFError):  # damaged
                     pass
     return found
 

@@ -8,6 +8,7 @@ address, with credentials). It
 - lets only the UI's own origin (scheme and Host of the request) see ``Access-Control-Allow-*``
   answers: a foreign ``Origin`` is removed before Gradio sees it, and a foreign request that could
   change something (any method but GET/HEAD, or a websocket) is refused with 403;
+- empties the description of the API that Gradio writes into every page it serves;
 - keeps the client's address in ``CLIENT_ADDRESS`` for the request, so that Gradio's login
   callback, which gets no request, can pass it to the login throttle.
 
@@ -17,6 +18,7 @@ request is ever served without it. Nothing here imports gradio.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -97,6 +99,43 @@ def without_origin(scope: Scope) -> Scope:
     return {**scope, "headers": headers}
 
 
+# Gradio writes a description of every endpoint (names, parameters, labels, example paths on this
+# machine) into each page it serves, the login page included. The UI shows no API page, so the
+# description is replaced by an empty one before the page leaves the server.
+API_INFO = re.compile(rb"window\.gradio_api_info = .*?;</script>", re.DOTALL)
+NO_API_INFO = b'window.gradio_api_info = {"named_endpoints": {}, "unnamed_endpoints": {}};</script>'
+
+
+def without_api_info(send: Send) -> Send:
+    """``send`` that holds back an HTML page until it is whole and empties its API description."""
+    held: list[Message] = []
+
+    async def send_page(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            if (
+                Headers(raw=message.get("headers", []))
+                .get("content-type", "")
+                .startswith("text/html")
+            ):
+                held.append(message)
+                return
+        elif message["type"] == "http.response.body" and held:
+            held.append(message)
+            if message.get("more_body", False):
+                return
+            start, *parts = held
+            held.clear()
+            body = API_INFO.sub(NO_API_INFO, b"".join(p.get("body", b"") for p in parts))
+            headers = MutableHeaders(scope=start)
+            headers["content-length"] = str(len(body))
+            await send(start)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        await send(message)
+
+    return send_page
+
+
 class Guard:
     """Security headers, same-origin CORS and the client address around an ASGI app."""
 
@@ -117,7 +156,7 @@ class Guard:
         client = scope.get("client")
         token = CLIENT_ADDRESS.set(str(client[0]) if client else "")
         try:
-            await self.app(scope, receive, self.sender(send, foreign))
+            await self.app(scope, receive, without_api_info(self.sender(send, foreign)))
         finally:
             CLIENT_ADDRESS.reset(token)
 
