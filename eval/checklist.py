@@ -187,10 +187,11 @@ def sweep_thresholds(
 
     The drafter's measurements (``copilot.drafting.verdicts.FEATURES``) are taken once per
     golden case; two logistic regressions are fitted (一部反映 or better; 反映あり), then every
-    pair of cut-offs on their probabilities is scored (a hedged 反映あり counts as 一部反映, as in the drafter). This
-    is how ``copilot/drafting/verdict_model.json`` and the defaults of ``evidence_partial`` and
-    ``evidence_full`` were made. The report also gives leave-one-contract-out accuracy: model
-    and cut-offs fitted on the other contracts, scored on the one left out.
+    pair of cut-offs on their probabilities is scored (a hedged 反映あり counts as 一部反映, as in
+    the drafter). This is how ``copilot/drafting/verdict_model.json`` and the defaults of
+    ``evidence_partial`` and ``evidence_full`` were made. The report also gives
+    leave-one-contract-out accuracy: model and cut-offs fitted on the other contracts, scored on
+    the one left out.
     """
     from copilot.audit.checklist_run import gather_evidence
     from copilot.drafting.evidence import EvidenceDrafter

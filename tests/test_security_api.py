@@ -24,8 +24,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from copilot.review.store import ReviewStore, open_store
 from copilot.settings import Settings, load_settings
-from copilot.store import ReviewStore, open_store
 from tests.browser import free_port
 
 pytestmark = pytest.mark.slow

@@ -3,16 +3,15 @@
 A checklist item is measured against the contract's sentences: the best sentence's coverage of the
 item's key terms (identifiers, figures, katakana and kanji compounds, weighted by rarity over the
 whole index, synonyms from the thesaurus), how close the closest sentence comes in the dense
-embedding to the item's sample wording (記載例) and to the item text, how much of the item's and
-the sample wording's terms the top sentence covers (the sample wording names the concrete parts an
+embedding to the item's sample wording (記載例) and to the item text, how much of the item's and the
+sample wording's terms the top sentence covers (the sample wording names the concrete parts an
 auditor looks for: a period, a figure, 書面, 事前), and whether the top sentence hedges. A fitted
 model (``copilot.drafting.verdicts``) turns these into the probability that the contract
 addresses the item and the probability that it binds all of it; the settings
-``evidence_partial`` and ``evidence_full`` are the cut-offs. Vague wording (「必要に応じて」「適切に」「当社所定の」 …)
-with no figure beside it, and wording that does not bind at all (「目標とする」「努める」
-「保証するものではありません」 …, figure or not), is never 反映あり
-(``copilot.drafting.terms.hedges_in``).
-Quotes are whole sentences of the contract, verbatim.
+``evidence_partial`` and ``evidence_full`` are the cut-offs. Vague wording (「必要に応じて」「適切に」
+「当社所定の」 …) with no figure beside it, and wording that does not bind at all
+(「目標とする」「努める」「保証するものではありません」 …, figure or not), is never 反映あり
+(``copilot.drafting.terms.hedges_in``). Quotes are whole sentences of the contract, verbatim.
 """
 
 from __future__ import annotations
