@@ -9,7 +9,8 @@ auditor looks for: a period, a figure, 書面, 事前), and whether the top sent
 model (``copilot.drafting.verdicts``) turns these into the probability that the contract
 addresses the item and the probability that it binds all of it; the settings
 ``evidence_partial`` and ``evidence_full`` are the cut-offs. Vague wording
-(「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that does not bind at all
+(「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that
+does not bind at all
 (「目標とする」「努める」「保証するものではありません」 …, figure or not), is never 反映あり
 (``copilot.drafting.terms.hedges_in``). Quotes are whole sentences of the contract, verbatim.
 """
