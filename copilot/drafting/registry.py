@@ -18,6 +18,7 @@ from typing import Protocol
 from copilot.schemas import Answer, ChecklistItem, ChecklistJudgement, Finding, Provenance
 from copilot.settings import Settings
 from ingest.index import ClauseRecord
+from ingest.readers import CELL
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ _OPEN, _CLOSE = "「『（(【〔", "」』）)】〕"
 def sentences(text: str) -> list[str]:
     """The sentences of a clause, each an exact substring of it (markers and captions kept).
 
-    Only a 。 outside brackets ends a sentence: 「…（以下「乙」という。）は…」 is one sentence,
+    Only a 。 outside brackets, or the end of a table cell, ends a sentence: 「…（以下「乙」という。）は…」 is one sentence,
     and a PDF that wraps lines in mid-sentence must not have its quotes cut at a line end.
     """
     out: list[str] = []
@@ -128,5 +129,8 @@ def sentences(text: str) -> list[str]:
         elif ch == "。" and depth == 0:
             out.append(text[start : i + 1].strip())
             start = i + 1
+        elif ch == CELL:  # a table's cells are quoted one by one, never run together
+            out.append(text[start:i].strip())
+            start, depth = i + 1, 0
     out.append(text[start:].strip())
     return [s for s in out if len(s) >= 4]
