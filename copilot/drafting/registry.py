@@ -116,8 +116,9 @@ _OPEN, _CLOSE = "「『（(【〔", "」』）)】〕"
 def sentences(text: str) -> list[str]:
     """The sentences of a clause, each an exact substring of it (markers and captions kept).
 
-    Only a 。 outside brackets, or the end of a table cell, ends a sentence: 「…（以下「乙」という。）は…」 is one sentence,
-    and a PDF that wraps lines in mid-sentence must not have its quotes cut at a line end.
+    Only a 。 outside brackets, or the end of a table cell, ends a sentence:
+    「…（以下「乙」という。）は…」 is one sentence, and a PDF that wraps lines in mid-sentence
+    must not have its quotes cut at a line end.
     """
     out: list[str] = []
     depth, start = 0, 0
