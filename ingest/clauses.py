@@ -2,7 +2,14 @@
 
 Recognised numbering: 第N章/節/款/条/項/部/編, a bare 第N, dotted and hyphenated ids
 (2.1.1(1)(a), 1-1-1), 1. / 1) / 1 (with a space), (1), ア, (ア), ①, (a), a), 一 (with a space),
-and Word heading styles or Markdown headings.
+and Word heading styles or Markdown headings. A number the source shows apart from the text (a
+block's ``label``: Word's automatic list numbering) is parsed as the marker, and so gives the path,
+but stays out of the clause text: a quote is the paragraph's own words.
+
+A table row is a clause of its own: a paragraph after a table continues the clause the table stands
+in, never the table's last row. A clause read by OCR is marked ``ocr``; one whose every block is set
+aside (earlier mail quoted in a reply, a form's boxes to tick) carries that ``aside`` and is never
+cited.
 
 Nesting follows the order in which marker kinds appear: a kind already open closes everything
 opened after it (a sibling), a new kind opens a child. A marker whose number does not continue
@@ -20,7 +27,7 @@ from ingest.readers import Block
 PREAMBLE = "前文"
 # Bump when a change to this module splits the same file differently: ingest then re-splits
 # unchanged files (embeddings of unchanged clauses are reused from the cache).
-SPLITTER_VERSION = 2
+SPLITTER_VERSION = 3
 _CAPTION = re.compile(r"^[\s\u3000]*[（(][^）)]{1,24}[）)][\s\u3000]*$")
 
 _WIDTH = str.maketrans(
@@ -71,6 +78,8 @@ class Clause:
     text: str
     char_start: int
     char_end: int
+    ocr: bool = False
+    aside: str = ""
 
 
 @dataclass
@@ -93,6 +102,15 @@ class _Node:
     lines: int = 1
     end: int = 0
     ancestors: list[_Node] = field(default_factory=list)
+    table: bool = False  # opened by a table row
+    of: _Node | None = None  # the clause this one goes on with (same path)
+    ocr: bool = False
+    asides: set[str] = field(default_factory=set)
+
+    def add(self, block: Block) -> None:
+        """Note what a block of this node was read from."""
+        self.ocr = self.ocr or block.ocr
+        self.asides.add(block.aside)
 
 
 def _to_int(num: str) -> int:
@@ -268,7 +286,12 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
     for block, level in zip(blocks, levels, strict=True):
         line = block.text
         level = level or None  # level 0 (a title) is ordinary text
-        parsed = parse_marker(line)
+        labelled = parse_marker(block.label) if block.label else None
+        if labelled is not None:
+            parsed: tuple[_Marker, int] | None = (labelled[0], 0)
+        else:
+            parsed = parse_marker(line)
+        forced = level is not None or block.table_row or labelled is not None
         if parsed is None and level is not None:
             marker = _Marker(f"h{level}", 0, line.strip()[:30])
             parsed = (marker, len(line) - len(line.lstrip()))
@@ -278,8 +301,10 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         if parsed is not None and stack and _repeats(stack[-1], nodes, parsed[0]):
             # "[遵守事項] 2.1.1(1)(a)" followed by "(a) text": the marker is said twice.
             stack[-1].title = _title(line, parsed[1])
-        elif parsed is not None and _accept(stack, parsed[0], level is not None or block.table_row):
+        elif parsed is not None and _accept(stack, parsed[0], forced):
             marker = parsed[0]
+            while stack and stack[-1].table and not block.table_row:
+                stack.pop()  # the table has ended
             _place(stack, marker, level)
             if stack:
                 stack[-1].children += 1
@@ -290,15 +315,32 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
                 nodes[-1].lines -= 1
                 title = previous.strip()
             node = _Node(marker, start, title, block.page, level, ancestors=list(stack))
+            node.table = block.table_row
             if nodes:
                 nodes[-1].end = start
             nodes.append(node)
             stack.append(node)
+        elif nodes and (block.table_row or nodes[-1].table) and line.strip():
+            # A row without an id is a clause of its own; a paragraph after a table goes on with
+            # the clause the table stands in. Both take the path of the clause around them.
+            while stack and stack[-1].table:
+                stack.pop()
+            if stack:
+                around = stack[-1]
+                marker, ancestors = around.marker, around.ancestors
+            else:
+                marker, ancestors = _Marker("pre", 0, PREAMBLE), []
+            node = _Node(marker, offset, "", block.page, None, ancestors=list(ancestors))
+            node.table, node.of = block.table_row, stack[-1] if stack else None
+            nodes[-1].end = offset
+            nodes.append(node)
         elif nodes:
             nodes[-1].lines += 1
         elif preamble is None and line.strip():
             preamble = _Node(_Marker("pre", 0, PREAMBLE), offset, "", block.page)
             nodes.append(preamble)
+        if nodes and line.strip():
+            nodes[-1].add(block)
         offset += len(line) + 1
         previous_opened = (
             bool(nodes)
@@ -315,7 +357,8 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         stripped = body.strip()
         if not stripped:
             continue
-        has_child = i + 1 < len(nodes) and node in nodes[i + 1].ancestors
+        after = nodes[i + 1] if i + 1 < len(nodes) else None
+        has_child = after is not None and (node in after.ancestors or after.of is node)
         if has_child and node.lines == 1 and "。" not in stripped and len(stripped) <= 60:
             continue  # a bare heading: it lives on as the children's heading
         chain = node.ancestors + [node]
@@ -326,6 +369,10 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         )
         lead = len(body) - len(body.lstrip())
         start = node.start + lead
+        asides = node.asides - {""} if "" not in node.asides else set()
+        aside = next(iter(asides)) if len(asides) == 1 else ""
         for a, b in _pieces(text[start : node.start + len(body.rstrip())], start, max_chars):
-            clauses.append(Clause(len(clauses), path, heading, node.page, text[a:b], a, b))
+            clauses.append(
+                Clause(len(clauses), path, heading, node.page, text[a:b], a, b, node.ocr, aside)
+            )
     return text, clauses

@@ -85,11 +85,11 @@ def test_xlsx_every_sheet_with_merged_cells_resolved(tmp_path: Path):
     texts = [b.text for b in blocks]
     assert texts == [
         "チェックリスト",
-        "設問 | 確認項目 | 回答",
+        "設問\t確認項目\t回答",
         "1-1 選定基準",
-        "1-1-1 | ISMAP に登録されていること | □はい　□いいえ",
+        "1-1-1\tISMAP に登録されていること\t□はい　□いいえ",
         "記入要領",
-        "1-1-1 | 登録簿で確認する",
+        "1-1-1\t登録簿で確認する",
     ]
     assert blocks[0].heading_level == 1 and blocks[4].page == 2
 
