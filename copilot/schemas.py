@@ -85,6 +85,9 @@ class Citation(BaseModel):
     clause_path: str
     page: int | None = None
     quote: str = Field(min_length=1, description="the exact words relied on")
+    note: str = Field(
+        default="", description="how the source was read (OCR, an e-mail's sender and date)"
+    )
 
 
 class Provenance(BaseModel):

@@ -38,11 +38,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
     contract TEXT NOT NULL DEFAULT '', title TEXT NOT NULL, text TEXT NOT NULL,
-    n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL, recipe TEXT NOT NULL DEFAULT '');
+    n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL, recipe TEXT NOT NULL DEFAULT '',
+    meta TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS clauses (
     clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL, path TEXT NOT NULL, heading TEXT NOT NULL, page INTEGER,
-    text TEXT NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL);
+    text TEXT NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+    ocr INTEGER NOT NULL DEFAULT 0, aside TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS embed_cache (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """
@@ -61,6 +63,12 @@ class DocumentRecord:
     n_clauses: int
     ingested_at: str
     recipe: str = ""  # how it was split (splitter version, max clause size): a change re-splits
+    meta: str = "{}"  # JSON: e-mail headers, and "attached_to" (the mail's id) for an attachment
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The document's metadata (see ``meta``)."""
+        return json.loads(self.meta or "{}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,14 @@ class ClauseRecord:
     kind: str
     contract: str
     title: str
+    ocr: bool = False  # read by OCR: the original must be checked
+    aside: str = ""  # "quoted" (earlier mail) or "form" (boxes to tick): found, never cited
+    meta: str = "{}"  # the document's metadata (see DocumentRecord.meta)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The document's metadata: e-mail sender, recipients, date and subject."""
+        return json.loads(self.meta or "{}")
 
 
 def index_text(heading: str, text: str) -> str:
@@ -107,6 +123,12 @@ class ClauseIndex:
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}
         if "recipe" not in columns:  # manifests written before the recipe was recorded
             self.db.execute("ALTER TABLE documents ADD COLUMN recipe TEXT NOT NULL DEFAULT ''")
+        if "meta" not in columns:  # ... and before documents carried metadata
+            self.db.execute("ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'")
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(clauses)")}
+        if "ocr" not in columns:  # ... and before clauses were marked by how they were read
+            self.db.execute("ALTER TABLE clauses ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
+            self.db.execute("ALTER TABLE clauses ADD COLUMN aside TEXT NOT NULL DEFAULT ''")
         self._client: Any = None
         self._collection: Any = None
         self._bm25: tuple[int, Any, list[str], dict[str, np.ndarray]] | None = None
@@ -236,8 +258,8 @@ class ClauseIndex:
     def documents(self) -> list[DocumentRecord]:
         """All documents, ordered by id."""
         rows = self.db.execute(
-            "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at, recipe "
-            "FROM documents ORDER BY doc_id"
+            "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at, recipe, "
+            "meta FROM documents ORDER BY doc_id"
         ).fetchall()
         return [DocumentRecord(*r) for r in rows]
 
@@ -287,7 +309,7 @@ class ClauseIndex:
                 self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
                 self.db.execute(
                     "INSERT INTO documents (doc_id, source, sha256, kind, contract, title, text, "
-                    "n_clauses, ingested_at, recipe) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "n_clauses, ingested_at, recipe, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         doc.doc_id,
                         doc.source,
@@ -299,10 +321,11 @@ class ClauseIndex:
                         len(clauses),
                         doc.ingested_at,
                         doc.recipe,
+                        doc.meta,
                     ),
                 )
                 self.db.executemany(
-                    "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             cid,
@@ -314,6 +337,8 @@ class ClauseIndex:
                             c.text,
                             c.char_start,
                             c.char_end,
+                            int(c.ocr),
+                            c.aside,
                         )
                         for cid, c in zip(ids, clauses, strict=True)
                     ],
@@ -332,7 +357,10 @@ class ClauseIndex:
         tighten(self.root)  # Chroma writes its files with the process umask and takes no mode
 
     def remove_document(self, doc_id: str) -> None:
-        """Remove a document from both indexes."""
+        """Remove a document from both indexes, and the attachments of a mail with it."""
+        for doc in self.documents():
+            if doc.headers.get("attached_to") == doc_id:
+                self.remove_document(doc.doc_id)
         old_ids = self._clause_ids(doc_id)
         with self.db:
             self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc_id,))
@@ -355,7 +383,8 @@ class ClauseIndex:
 
     _CLAUSE_SQL = (
         "SELECT c.clause_id, c.doc_id, c.ordinal, c.path, c.heading, c.page, c.text, c.char_start, "
-        "c.char_end, d.kind, d.contract, d.title FROM clauses c JOIN documents d USING (doc_id)"
+        "c.char_end, d.kind, d.contract, d.title, c.ocr, c.aside, d.meta "
+        "FROM clauses c JOIN documents d USING (doc_id)"
     )
 
     def clauses(self, ids: list[str]) -> dict[str, ClauseRecord]:
@@ -365,13 +394,13 @@ class ClauseIndex:
             chunk = ids[s : s + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(f"{self._CLAUSE_SQL} WHERE c.clause_id IN ({marks})", chunk):
-                out[row[0]] = ClauseRecord(*row)
+                out[row[0]] = _clause(row)
         return out
 
     def document_clauses(self, doc_id: str) -> list[ClauseRecord]:
         """A document's clauses in order."""
         rows = self.db.execute(f"{self._CLAUSE_SQL} WHERE c.doc_id=? ORDER BY c.ordinal", (doc_id,))
-        return [ClauseRecord(*r) for r in rows]
+        return [_clause(r) for r in rows]
 
     def count_clauses(self) -> int:
         """Number of clauses in the manifest."""
@@ -459,6 +488,11 @@ class ClauseIndex:
         scores = np.where(mask, scores, -1.0)
         order = np.argsort(-scores, kind="stable")[:n]
         return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _clause(row: tuple[Any, ...]) -> ClauseRecord:
+    *head, ocr, aside, meta = row
+    return ClauseRecord(*head, ocr=bool(ocr), aside=aside, meta=meta)
 
 
 @contextmanager

@@ -1,8 +1,16 @@
-"""Ingest files and folders: pick kind and contract, skip unchanged files, report failures."""
+"""Ingest files and folders: pick kind and contract, skip unchanged files, report failures.
+
+An e-mail's attachments are documents of their own, with ids under the mail's id
+(``hearings/<division>/回答.eml/別紙.xlsx``) and the mail's id in their metadata; they are read
+with the mail, updated with it and removed with it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +18,18 @@ from pathlib import Path
 from ingest.clauses import SPLITTER_VERSION, split_clauses
 from ingest.errors import UserError
 from ingest.index import ClauseIndex, DocumentRecord, now_iso
-from ingest.readers import READERS, read_file
+from ingest.readers import READERS, Attachment, read_document
 
-KINDS = ("policy", "guideline", "contract", "checklist", "ledger", "self_check", "other")
+KINDS = (
+    "policy",
+    "guideline",
+    "contract",
+    "checklist",
+    "ledger",
+    "self_check",
+    "correspondence",
+    "other",
+)
 # Folder names (anywhere under the ingested path) that set a document's kind.
 FOLDER_KINDS = {
     "policy": "policy",
@@ -22,6 +39,7 @@ FOLDER_KINDS = {
     "checklists": "checklist",
     "ledger": "ledger",
     "self_check": "self_check",
+    "hearings": "correspondence",  # hearings/<division>/: the divisions' replies by e-mail
 }
 
 Notify = Callable[[str], None]
@@ -31,6 +49,8 @@ def kind_folder(kind: str, contract: str = "") -> Path:
     """The folder (relative) whose name gives ``kind`` and ``contract`` by the convention above."""
     if kind == "contract":
         return Path("contracts") / contract if contract else Path("contracts")
+    if kind == "correspondence":
+        return Path("hearings") / contract if contract else Path("hearings")
     names = {v: k for k, v in reversed(list(FOLDER_KINDS.items()))}  # guideline: "guideline"
     return Path(names.get(kind, "other"))
 
@@ -76,13 +96,17 @@ def _files(path: Path) -> list[Path]:
 
 
 def classify(relative: Path, kind: str | None, contract: str | None) -> tuple[str, str]:
-    """Kind and contract id from the flags, else from the folder convention, else 'other'."""
+    """Kind and contract id from the flags, else from the folder convention, else 'other'.
+
+    For correspondence the second value is the division (``hearings/<division>/``): the pipeline
+    keeps it in the document's metadata, not as a contract.
+    """
     parts = relative.parts[:-1]
     found_kind, found_contract = None, ""
     for i, part in enumerate(parts):
         if part in FOLDER_KINDS:
             found_kind = FOLDER_KINDS[part]
-            if part == "contracts" and i + 1 < len(parts):
+            if part in ("contracts", "hearings") and i + 1 < len(parts):
                 found_contract = parts[i + 1]
             break
     return kind or found_kind or "other", contract or found_contract
@@ -146,39 +170,32 @@ def ingest_paths(
     known = {d.doc_id: d for d in index.documents()}
     results: list[FileResult] = []
     total = len(jobs)
+    recipe = f"splitter={SPLITTER_VERSION};max_chars={max_chars}"
     for n, (f, doc_id) in enumerate(jobs, start=1):
         rel = Path(doc_id)
         if f.suffix.lower() not in READERS:
-            results.append(
-                FileResult(
-                    str(f),
-                    doc_id,
-                    "failed",
-                    0,
-                    f"対応していない形式です（{f.suffix or '拡張子なし'}）。",
-                    f"unsupported file type ({f.suffix or 'no suffix'}).",
-                )
-            )
+            results.append(_unsupported(str(f), doc_id, f.suffix))
             say(f"[{n}/{total}] 失敗 {doc_id}: 対応していない形式 / unsupported type")
             continue
         doc_kind, doc_contract = classify(rel, kind, contract)
+        division = doc_contract if doc_kind == "correspondence" else ""
+        if division:
+            doc_contract = ""  # the division is in the id and in the metadata
         doc_title = title if (title and total == 1) else f.stem
         digest = sha256_file(f)
         old = known.get(doc_id)
-        recipe = f"splitter={SPLITTER_VERSION};max_chars={max_chars}"
         wanted = (digest, doc_kind, doc_contract, doc_title, recipe)
         if old and (old.sha256, old.kind, old.contract, old.title, old.recipe) == wanted:
             results.append(FileResult(str(f), doc_id, "unchanged", old.n_clauses))
             say(f"[{n}/{total}] 変更なし {doc_id}")
             continue
+        say(f"[{n}/{total}] 読み取り中 {doc_id}")
         try:
-            text, clauses = split_clauses(read_file(f), max_chars=max_chars)
+            reading = read_document(f, say)
+            if division:
+                reading.meta["division"] = division
+            text, clauses = split_clauses(reading.blocks, max_chars=max_chars)
             say(f"[{n}/{total}] 取り込み中 {doc_id}（{len(clauses)} 条項）")
-
-            def embedded(done: int, all_: int) -> None:
-                if all_ and done < all_:
-                    say(f"    埋め込み {done}/{all_}")
-
             record = DocumentRecord(
                 doc_id,
                 str(f),
@@ -189,17 +206,21 @@ def ingest_paths(
                 len(clauses),
                 now_iso(),
                 recipe,
+                json.dumps(reading.meta, ensure_ascii=False, sort_keys=True),
             )
-            index.put_document(record, text, clauses, batch=batch, progress=embedded)
+            index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
         except UserError as exc:
             results.append(FileResult(str(f), doc_id, "failed", 0, exc.ja, exc.en))
             say(f"[{n}/{total}] 失敗 {exc.ja}")
             continue
         results.append(FileResult(str(f), doc_id, "updated" if old else "added", len(clauses)))
+        results.extend(_attachments(index, record, reading.attachments, batch, say))
     if prune:
         roots = [p.resolve() for p in paths if p.is_dir()]
         seen = {doc_id for _, doc_id in jobs}
         for doc in index.documents():
+            if doc.headers.get("attached_to"):
+                continue  # goes with its mail
             src = Path(doc.source)
             under = any(src.is_relative_to(r) for r in roots)
             if under and doc.doc_id not in seen and not src.exists():
@@ -208,3 +229,86 @@ def ingest_paths(
                 say(f"削除 {doc.doc_id}（ファイルがなくなりました）")
     index.refresh_sparse()
     return IngestReport(results)
+
+
+def _unsupported(source: str, doc_id: str, suffix: str) -> FileResult:
+    return FileResult(
+        source,
+        doc_id,
+        "failed",
+        0,
+        f"対応していない形式です（{suffix or '拡張子なし'}）。"
+        f"対応する形式（{', '.join(sorted(READERS))}）で保存し直してください。",
+        f"unsupported file type ({suffix or 'no suffix'}); save it as one of "
+        f"{', '.join(sorted(READERS))}.",
+    )
+
+
+def _embedding(say: Notify) -> Callable[[int, int], None]:
+    def embedded(done: int, all_: int) -> None:
+        if all_ and done < all_:
+            say(f"    埋め込み {done}/{all_}")
+
+    return embedded
+
+
+def _attachments(
+    index: ClauseIndex,
+    mail: DocumentRecord,
+    attachments: list[Attachment],
+    batch: int,
+    say: Notify,
+) -> list[FileResult]:
+    """Ingest a mail's attachments as documents linked to it; drop those it no longer has."""
+    results: list[FileResult] = []
+    ids: set[str] = set()
+    folder = Path(tempfile.mkdtemp(prefix="copilot-mail-"))  # mode 0700: the attachments' text
+    try:
+        for k, att in enumerate(attachments, start=1):
+            name = Path(att.name).name or f"添付{k}"
+            doc_id = f"{mail.doc_id}/{name}"
+            while doc_id in ids:  # two attachments of one name
+                doc_id = f"{mail.doc_id}/{k}_{name}"
+            ids.add(doc_id)
+            source = f"{mail.source}#{name}"
+            if Path(name).suffix.lower() not in READERS:
+                results.append(_unsupported(source, doc_id, Path(name).suffix))
+                say(f"    添付 {name}: 対応していない形式のため読み飛ばしました")
+                continue
+            path = folder / f"{k}{Path(name).suffix.lower()}"
+            path.write_bytes(att.data)
+            old = index.document(doc_id)
+            try:
+                reading = read_document(path, say)
+                text, clauses = split_clauses(reading.blocks)
+                say(f"    添付 {name}（{len(clauses)} 条項）")
+                meta = {**reading.meta, "attached_to": mail.doc_id}
+                record = DocumentRecord(
+                    doc_id,
+                    source,
+                    hashlib.sha256(att.data).hexdigest(),
+                    mail.kind,
+                    mail.contract,
+                    Path(name).stem,
+                    len(clauses),
+                    mail.ingested_at,
+                    mail.recipe,
+                    json.dumps(meta, ensure_ascii=False, sort_keys=True),
+                )
+                index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
+                nested = _attachments(index, record, reading.attachments, batch, say)
+            except UserError as exc:
+                ja = exc.ja.replace(str(path), source)
+                en = exc.en.replace(str(path), source)
+                results.append(FileResult(source, doc_id, "failed", 0, ja, en))
+                say(f"    添付 {name}: 失敗 {ja}")
+                continue
+            results.append(FileResult(source, doc_id, "updated" if old else "added", len(clauses)))
+            results.extend(nested)  # a mail forwarded as an attachment brings its own
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    for doc in index.documents():
+        if doc.headers.get("attached_to") == mail.doc_id and doc.doc_id not in ids:
+            index.remove_document(doc.doc_id)
+            results.append(FileResult(doc.source, doc.doc_id, "removed"))
+    return results

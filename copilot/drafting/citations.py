@@ -3,7 +3,9 @@
 A citation is accepted only when its clause is one of the clauses the drafter was given and its
 quote occurs in that clause's stored text (after NFKC and whitespace normalisation). The
 document, clause path and page are always taken from the store, never from the drafter, so a
-citation shown to the auditor cannot point at the wrong place.
+citation shown to the auditor cannot point at the wrong place. A clause set aside when it was
+read (earlier mail quoted in a reply, a form's boxes to tick) is never accepted, and every
+citation carries the store's note on how its words were read (OCR, an e-mail's sender and date).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from copilot.schemas import ANSWER_OF, Answer, ChecklistJudgement, Citation, Finding
 from ingest.index import ClauseRecord
 from ingest.normalise import squash
+from ingest.readers import QUOTED
 
 # Words a contract never needs but a text that tries to steer a model uses.
 _INSTRUCTION_MARKERS = (
@@ -39,6 +42,26 @@ def looks_like_instruction(text: str) -> bool:
     return any(m.lower() in low for m in _INSTRUCTION_MARKERS)
 
 
+OCR_NOTE = "OCR による読み取り。原本で確認してください"
+_MAIL_FIELDS = (("from", "差出人"), ("to", "宛先"), ("date", "日時"), ("subject", "件名"))
+
+
+def source_note(clause: ClauseRecord) -> str:
+    """What an auditor must know of where a clause's words come from, shown with its citation.
+
+    An OCR'd clause must be checked against the original; a mail's words are the sender's on a
+    date; an attachment is known by the mail it came with.
+    """
+    notes = [OCR_NOTE] if clause.ocr else []
+    headers = clause.headers
+    mail = "・".join(f"{ja}: {headers[k]}" for k, ja in _MAIL_FIELDS if headers.get(k))
+    if mail:
+        notes.append(f"メール（{mail}）")
+    if headers.get("attached_to"):
+        notes.append(f"メール {headers['attached_to']} の添付ファイル")
+    return "。".join(notes)
+
+
 def cite(clause: ClauseRecord, quote: str) -> Citation:
     """A citation of words from a stored clause; document, path and page come from the store."""
     return Citation(
@@ -47,13 +70,19 @@ def cite(clause: ClauseRecord, quote: str) -> Citation:
         clause_path=clause.path,
         page=clause.page,
         quote=quote,
+        note=source_note(clause),
     )
 
 
 def bind(citation: Citation, clause: ClauseRecord) -> Citation:
-    """The citation with its document, path and page taken from the stored clause."""
+    """The citation with its document, path, page and note taken from the stored clause."""
     return citation.model_copy(
-        update={"document": clause.doc_id, "clause_path": clause.path, "page": clause.page}
+        update={
+            "document": clause.doc_id,
+            "clause_path": clause.path,
+            "page": clause.page,
+            "note": source_note(clause),
+        }
     )
 
 
@@ -62,6 +91,10 @@ def citation_error(citation: Citation, allowed: Mapping[str, ClauseRecord]) -> s
     clause = allowed.get(citation.clause_id)
     if clause is None:
         return f"clause_id {citation.clause_id} は与えられた根拠の中にありません"
+    if clause.aside == QUOTED:
+        return f"{citation.clause_id} は返信に引用された以前のメールで、差出人の言葉ではありません"
+    if clause.aside:
+        return f"{citation.clause_id} は様式の選択欄（□要／□不要など）で、要件ではありません"
     if looks_like_instruction(citation.quote):
         return f"{citation.clause_id} の引用は文書中の指示文であり、根拠になりません"
     quote = squash(citation.quote)

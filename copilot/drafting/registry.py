@@ -29,6 +29,11 @@ class Evidence:
     basis: list[ClauseRecord]
     query_vector_hint: str = ""
 
+    def __post_init__(self) -> None:
+        # A clause set aside when read (quoted earlier mail, a form's boxes) is never evidence.
+        object.__setattr__(self, "documents", [c for c in self.documents if not c.aside])
+        object.__setattr__(self, "basis", [c for c in self.basis if not c.aside])
+
     @property
     def allowed(self) -> dict[str, ClauseRecord]:
         """Every clause a citation may point at, by id."""
