@@ -1,0 +1,170 @@
+"""The lines and ruled tables of a PDF page, with where they stand and how they are set.
+
+pdfplumber (on pdfminer.six) gives each character its box, font and size. A page's characters
+are grouped into lines; the characters inside a ruled table are read as the table's rows instead
+(one row, its cells apart), so a table's text is never read a second time as plain lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+_BOLD = re.compile(r"bold|black|heavy|demi|semibold|-W[6-9]\b|W[6-9]$", re.IGNORECASE)
+_SYMBOL_FONT = re.compile(r"wingding|symbol|webding|dingbat", re.IGNORECASE)
+_ENDS_LATIN = re.compile(r"[A-Za-z0-9,]$")
+_STARTS_LATIN = re.compile(r"^[A-Za-z0-9]")
+
+
+@dataclass
+class Line:
+    """One line of a page (or one row of a table, with ``cells``)."""
+
+    text: str
+    page: int  # physical page, 1-based
+    x0: float = 0.0
+    x1: float = 0.0
+    top: float = 0.0
+    bottom: float = 0.0
+    size: float = 0.0  # the size most of its characters are set in
+    bold: bool = False
+    marked: bool = False  # an image or a blank stands before the text (a number drawn apart)
+    cells: list[str] | None = None  # a table row's cells
+    placed: bool = True  # False for lines read by OCR: no geometry
+    level: int | None = None  # heading level, once known (0: the document's title)
+    label: str = ""  # a heading number recovered from the outline, the contents or the order
+    drop: bool = False  # a running line or a line of the table of contents
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def join_wrapped(first: str, second: str) -> str:
+    """Two pieces of text a layout wrapped apart, as a person reads them on one line.
+
+    Japanese text runs on without a space; two Latin words get one.
+    """
+    sep = " " if _ENDS_LATIN.search(first) and _STARTS_LATIN.match(second) else ""
+    return first + sep + second
+
+
+def _style(chars: list[dict[str, Any]]) -> tuple[float, bool]:
+    weights: Counter[float] = Counter()
+    bold = 0
+    counted = 0
+    for c in chars:
+        if c["text"].isspace() or _SYMBOL_FONT.search(c.get("fontname", "")):
+            continue
+        weights[round(float(c["size"]), 1)] += 1
+        bold += bool(_BOLD.search(c.get("fontname", "")))
+        counted += 1
+    if not counted:
+        return 0.0, False
+    return weights.most_common(1)[0][0], bold * 2 > counted
+
+
+def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    cx = (obj["x0"] + obj["x1"]) / 2
+    cy = (obj["top"] + obj["bottom"]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _contains(outer: tuple[float, ...], inner: tuple[float, ...]) -> bool:
+    return (
+        outer[0] - 1 <= inner[0]
+        and outer[1] - 1 <= inner[1]
+        and inner[2] <= outer[2] + 1
+        and inner[3] <= outer[3] + 1
+    )
+
+
+def _cell_text(text: str) -> str:
+    """A cell's lines as one: wrapped lines run on; a line that starts an item keeps a space."""
+    out = ""
+    for raw in text.splitlines():
+        piece = raw.strip()
+        if not piece:
+            continue
+        if not out:
+            out = piece
+        elif piece[0] in "・･-－ー•◦▪■□●○◆◇※➢>" or out.endswith(("。", "：", ":")):
+            out = out + " " + piece
+        else:
+            out = join_wrapped(out, piece)
+    return out
+
+
+def _tables(page: Any) -> list[tuple[tuple[float, ...], list[Line]]]:
+    """The ruled tables of a page with two columns or more: their boxes and their rows."""
+    found = page.find_tables()
+    boxes = [tuple(t.bbox) for t in found]
+    out: list[tuple[tuple[float, ...], list[Line]]] = []
+    for i, table in enumerate(found):
+        if any(j != i and _contains(boxes[j], boxes[i]) and boxes[j] != boxes[i] for j in range(len(found))):
+            continue  # a box drawn inside another table's cell
+        rows: list[Line] = []
+        widest = 0
+        for row, cells in zip(table.rows, table.extract(), strict=False):
+            texts = [_cell_text(c) for c in cells if c]
+            texts = [t for t in texts if t]
+            if not texts:
+                continue
+            widest = max(widest, len(texts))
+            x0, top, x1, bottom = row.bbox
+            rows.append(
+                Line(
+                    "\t".join(texts), page.page_number, x0, x1, top, bottom, cells=texts
+                )
+            )
+        if widest >= 2:  # a framed paragraph (one column) is read as lines
+            out.append((tuple(table.bbox), rows))
+    return out
+
+
+def page_lines(page: Any) -> list[Line]:
+    """A page's lines and table rows, top to bottom.
+
+    Raises:
+        Exception: whatever pdfplumber raises on a malformed page (the caller reports it).
+
+    """
+    tables = _tables(page)
+    boxes = [box for box, _ in tables]
+    plain = page.filter(
+        lambda o: o.get("object_type") != "char" or not any(_inside(o, b) for b in boxes)
+    )
+    images = [im for im in page.images if not any(_inside(im, b) for b in boxes)]
+    lines: list[Line] = []
+    for got in plain.extract_text_lines(keep_blank_chars=True, return_chars=True, strip=False):
+        chars = got["chars"]
+        text = got["text"].strip()
+        if not text:
+            continue
+        visible = [c for c in chars if not c["text"].isspace()]
+        x0 = min(c["x0"] for c in visible)
+        size, bold = _style(chars)
+        leading_blank = bool(chars) and chars[0]["text"].isspace()
+        image_before = any(
+            im["x1"] <= x0 + 2
+            and im["x0"] >= x0 - 80
+            and im["top"] < got["bottom"]
+            and im["bottom"] > got["top"]
+            for im in images
+        )
+        lines.append(
+            Line(
+                text,
+                page.page_number,
+                x0,
+                max(c["x1"] for c in visible),
+                got["top"],
+                got["bottom"],
+                size,
+                bold,
+                marked=leading_blank or image_before,
+            )
+        )
+    for _, rows in tables:
+        lines.extend(rows)
+    lines.sort(key=lambda ln: (round(ln.top, 0), ln.x0))
+    return lines
