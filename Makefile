@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test system-deps demo test lint lock clean
+.PHONY: install install-test system-deps test-system-deps demo test lint lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,30 +30,39 @@ install-test: $(TESTSTAMP)
 
 # The main job: ingest the sample corpus, answer a sample search, and start the UI on
 # http://127.0.0.1:7860/ (this machine only; Ctrl+C stops it).
-demo: install
+demo: install system-deps
 	$(BIN)/copilot ingest corpus_public
 	$(BIN)/copilot search "クラウド事業者が業務を下請けに出すときは市の承認が要るか" --top-k 3
 	$(BIN)/copilot status
 	$(BIN)/copilot serve
 
-# Debian packages the tests use when they can be had: LibreOffice converts an exported .docx and
-# .xlsx to PDF (that test skips without it), and a Japanese font renders them; Chromium runs the
-# browser tests of the UI (Playwright drives Debian's build; they skip without it). Installed only as
-# root with apt-get; elsewhere this says what to install and goes on.
+# Debian packages the readers need: Tesseract with its Japanese models reads scanned PDF pages;
+# LibreOffice converts .doc/.xls/.ppt/.rtf/.odt/.ods/.odp before they are read (and an exported
+# .docx/.xlsx to PDF in a test); a Japanese font renders them. Installed only as root with
+# apt-get; elsewhere this names what to install and goes on (those readers then say the same).
+RUNTIME_DEBS := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert libreoffice-writer \
+	libreoffice-calc libreoffice-impress fonts-ipaexfont
+# Chromium runs the browser tests of the UI (Playwright drives Debian's build; they skip without).
+TEST_DEBS := chromium chromium-driver
+
+define debs
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "note: install these Debian packages: $$missing"; fi
+endef
+
 system-deps:
-	@if command -v soffice >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends libreoffice-writer libreoffice-calc fonts-ipaexfont >/dev/null; \
-	else echo "note: install libreoffice-writer libreoffice-calc fonts-ipaexfont for the PDF test"; fi
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends chromium chromium-driver >/dev/null; \
-	else echo "note: install chromium chromium-driver for the browser tests (they skip without)"; fi
+	$(call debs,$(RUNTIME_DEBS))
+
+test-system-deps: system-deps
+	$(call debs,$(TEST_DEBS))
 
 # The whole test suite, as CI runs it.
-test: install-test system-deps
+test: install-test test-system-deps
 	$(BIN)/python -m pytest
 
 lint: install-test
