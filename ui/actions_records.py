@@ -26,6 +26,7 @@ def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
 
 
 CONTRACT_ID = re.compile(r"[^/\\\s.][^/\\\s]{0,63}")  # one folder name, no path
+DIVISION = re.compile(r"[^/\\.][^/\\]{0,63}")  # hearings/<division>/: one folder name
 
 
 def _forget(cache: Path, files: list[str]) -> None:
@@ -69,8 +70,14 @@ def ingest_uploads(
                 "契約書類には契約番号（例 C-2026-001。空白や / を含まない）を入れてください。",
                 "a contract document needs a contract id (e.g. C-2026-001, no spaces or /).",
             )
+        if kind == "correspondence" and contract and not DIVISION.fullmatch(contract):
+            raise UserError(
+                "ヒアリング回答の課名に / や先頭の . は使えません。",
+                "a division name may not contain / or start with a dot.",
+            )
         root = Path(deps.settings.data_dir) / "uploads"
-        folder = root / kind_folder(kind, contract if kind == "contract" else "")
+        named = kind in ("contract", "correspondence")  # the folder names the contract or division
+        folder = root / kind_folder(kind, contract if named else "")
         folder.mkdir(parents=True, exist_ok=True)
         kept = []
         for f in files:
