@@ -326,7 +326,9 @@ def tab_documents(page: Page) -> None:
                 value="",
                 elem_id="ingest-kind",
             )
-            contract = gr.Textbox(label="契約番号（契約書類のとき）")
+            contract = gr.Textbox(
+                label="契約番号（契約書類のとき）・課名（ヒアリング回答 correspondence のとき）"
+            )
         ingest_btn = gr.Button("取り込む", variant="primary")
         ingest_msg = gr.Markdown(elem_id="ingest-msg")
         with gr.Group(visible=False) as remove_box:  # the lead's only
