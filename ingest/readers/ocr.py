@@ -41,10 +41,14 @@ from pathlib import Path
 
 from ingest.errors import UnreadableFileError
 from ingest.readers.blocks import Notify, corrupt
+from ingest.readers.pdf_layout import join_wrapped
 
 DPI = 300
 PSM = 4
 PAGE_TIMEOUT_S = 600
+# A short all-kanji line (a title such as 「業務委託契約書」 in Mincho at 10.5 pt) is dropped by
+# Tesseract's noise-row filter; with the filter off it is read (see the module's docstring).
+_TUNING = ("-c", "textord_noise_rejrows=0")
 PACKAGES = "tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert"
 
 _CJK = (
@@ -96,20 +100,42 @@ def tesseract(path: Path) -> tuple[str, set[str]]:
 
 
 @dataclass
+class _Line:
+    text: str
+    par: tuple[int, int, int]  # Tesseract's page, block and paragraph
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+@dataclass
 class _Read:
-    lines: list[str]
+    lines: list[_Line]
     confidence: float  # mean word confidence, 0-100 (-1 when nothing was read)
 
     @property
     def chars(self) -> int:
-        return sum(len(x) for x in self.lines)
+        return sum(len(x.text) for x in self.lines)
 
 
 def _run(exe: str, image: Path, lang: str, psm: int) -> _Read:
     """Read one page image; lines in reading order, from Tesseract's TSV (words and boxes)."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     done = subprocess.run(
-        [exe, str(image), "stdout", "-l", lang, "--psm", str(psm), "tsv"],
+        [
+            exe,
+            str(image),
+            "stdout",
+            "-l",
+            lang,
+            "--psm",
+            str(psm),
+            "--dpi",
+            str(DPI),
+            *_TUNING,
+            "tsv",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -118,18 +144,84 @@ def _run(exe: str, image: Path, lang: str, psm: int) -> _Read:
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip()[-300:] or f"tesseract exit {done.returncode}")
-    lines: dict[tuple[int, int, int, int], list[str]] = {}
+    boxes: dict[tuple[int, ...], tuple[int, int, int, int]] = {}
+    words: dict[tuple[int, ...], list[tuple[str, int, int]]] = {}
     confs: list[float] = []
     for row in done.stdout.splitlines()[1:]:
         cols = row.split("\t")
-        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
-            continue  # level 5 rows are words; the others are pages, blocks, paragraphs, lines
-        key = (int(cols[1]), int(cols[2]), int(cols[3]), int(cols[4]))
-        lines.setdefault(key, []).append(cols[11])
-        confs.append(float(cols[10]))
-    texts = [join_cjk(" ".join(words)) for words in lines.values()]
-    texts = [t for t in texts if t]
-    return _Read(texts, sum(confs) / len(confs) if confs else -1.0)
+        if len(cols) < 12:
+            continue
+        key = tuple(int(c) for c in cols[1:5])
+        left, top, width, height = (int(c) for c in cols[6:10])
+        if cols[0] == "4":  # a line: its box
+            boxes[key] = (left, top, left + width, top + height)
+        elif cols[0] == "5" and cols[11].strip():  # a word
+            words.setdefault(key, []).append((cols[11], left, left + width))
+            confs.append(float(cols[10]))
+    lines = []
+    for key, got in words.items():
+        box = boxes.get(key, (0, 0, 0, 0))
+        text = _line_text(got, box[3] - box[1])
+        if text:
+            lines.append(_Line(text, key[:3], *box))
+    return _Read(lines, sum(confs) / len(confs) if confs else -1.0)
+
+
+_LEADING_NUMBER = re.compile(r"[0-9０-９]{1,3}|[（(][0-9０-９]{1,3}[）)]")
+
+
+def _line_text(words: list[tuple[str, int, int]], height: int) -> str:
+    """A line's words joined: no space next to Japanese, but one after a paragraph number.
+
+    「２　乙は」 keeps its space when the image shows a gap (0.4 em or more) after the number, so
+    the clause splitter still sees the number as the paragraph's own («2 乙は» not «2乙は»);
+    「2026年」 has no such gap and stays whole.
+    """
+    texts = [w[0] for w in words]
+    if (
+        len(words) > 1
+        and _LEADING_NUMBER.fullmatch(texts[0])
+        and words[1][1] - words[0][2] >= 0.4 * max(height, 1)
+    ):
+        return f"{texts[0]} {join_cjk(' '.join(texts[1:]))}"
+    return join_cjk(" ".join(texts))
+
+
+_SENTENCE_END = ("。", "．", "：", ":", "」", "』", "）", ")", "！", "？", "!", "?")
+_ITEM = re.compile(
+    r"^(?:第[0-9０-９一二三四五六七八九十百]+[編章節条款項]|[0-9０-９]{1,3}(?:[.．)）]|\s)|"
+    r"[（(][0-9０-９a-zA-Zア-ン一二三四五六七八九十]{1,3}[）)]|[ア-ン][\s.．、]|"
+    r"[\u2460-\u2473・･•※□■○●◆◇\-－])"
+)
+
+
+def _unwrap(lines: list[_Line]) -> list[str]:
+    """Join the lines a paragraph was wrapped into, as ``pdf.read_pdf`` does for a text layer.
+
+    A line runs on into the next when both are in the same Tesseract paragraph, it reaches the
+    right edge of the page's text without ending a sentence, the next starts no item (第2条,
+    ２, （１）, ア, ・) and is not indented more than 2.5 em further (a hanging indent is). A quote
+    then finds a sentence whole.
+    """
+    if not lines:
+        return []
+    right = max(x.right for x in lines)
+    out = [lines[0].text]
+    for a, b in zip(lines, lines[1:], strict=False):
+        em = max(a.bottom - a.top, 1)
+        runs_on = (
+            a.par == b.par
+            and a.right >= right - 1.5 * em
+            and not a.text.endswith(_SENTENCE_END)
+            and not _ITEM.match(b.text)
+            and b.left <= a.left + 2.5 * em
+            and 0 <= b.top - a.bottom <= em
+        )
+        if runs_on:
+            out[-1] = join_wrapped(out[-1], b.text)
+        else:
+            out.append(b.text)
+    return out
 
 
 def _looks_vertical(read: _Read) -> bool:
@@ -144,8 +236,8 @@ def _read_page(exe: str, langs: set[str], image: Path, psm: int) -> list[str]:
     if "jpn_vert" in langs and _looks_vertical(read):
         vertical = _run(exe, image, "jpn_vert", 5)
         if vertical.confidence > read.confidence and vertical.chars:
-            read = vertical
-    return read.lines
+            return [x.text for x in vertical.lines]  # a column a line
+    return _unwrap(read.lines)
 
 
 def _render(path: Path, pages: list[int], folder: Path) -> Iterator[tuple[int, Path]]:
