@@ -10,13 +10,14 @@ while earlier ones are read, and each image is removed once read.
 Page segmentation: ``--psm 4`` (one column of text of varying sizes). Measured against 3
 (automatic, the default), 6 (one uniform block) and 11 (sparse text) on contracts drawn at
 300 dpi and on scanned copies of the sample contract and specification (``eval/ocr_accuracy.py``),
-4 read as well as or better than 3 and 6 on every page (0.990-0.997 on the scanned copies, 0.971
-to 1.0 on the drawn contracts) and keeps a table's row on one line, where 3 may read a table
-column by column; 11 breaks sentences apart and lost up to 3 points.
+4 read as well as or better than 3 and 6 on nearly every page (0.990-0.997 on the scanned
+copies, against 0.989-0.995 for 3 and 6) and keeps a table's row on one line, where 3 may read
+a table column by column; 11 breaks sentences apart and lost up to 3 points.
 
 Tesseract's Japanese output puts spaces between characters; a space with a CJK character (kana,
 kanji, full-width punctuation) on either side is removed, a space between Latin words or digits
-is kept.
+is kept, and so is the gap after a paragraph number at the start of a line (「2 乙は」). The
+lines a paragraph was wrapped into are joined (``_unwrap``), as for a text layer.
 
 Vertical writing (縦書き): read with ``jpn``, a vertical page gives nothing or scattered
 characters of low confidence. When the ``jpn`` reading is empty or poor (under 6 characters a
@@ -47,7 +48,9 @@ DPI = 300
 PSM = 4
 PAGE_TIMEOUT_S = 600
 # A short all-kanji line (a title such as 「業務委託契約書」 in Mincho at 10.5 pt) is dropped by
-# Tesseract's noise-row filter; with the filter off it is read (see the module's docstring).
+# Tesseract's noise-row filter; with the filter off it is read, and a blank page with specks
+# still reads as nothing. ``--dpi 300`` was tried too: no better on drawn pages, 0.1 point worse
+# on the scanned copies, so Tesseract estimates the resolution itself.
 _TUNING = ("-c", "textord_noise_rejrows=0")
 PACKAGES = "tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert"
 
@@ -131,8 +134,6 @@ def _run(exe: str, image: Path, lang: str, psm: int) -> _Read:
             lang,
             "--psm",
             str(psm),
-            "--dpi",
-            str(DPI),
             *_TUNING,
             "tsv",
         ],
