@@ -67,6 +67,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Paragraph-level numbering: below any 第N章/条 and any dotted section number.
+_ITEM_KINDS = frozenset(
+    ("num", "num.", "num)", "(num)", "kana", "(kana)", "circled", "(latin)", "(LATIN)", "latin)")
+) | {"kanji"}
+
+
 @dataclass(frozen=True)
 class Clause:
     """One retrievable unit: a numbered item (or a sentence-bounded piece of a long one)."""
@@ -215,6 +221,11 @@ def _place(stack: list[_Node], marker: _Marker, heading_level: int | None) -> No
         ):
             stack.pop()
         return
+    if marker.kind[3:] in ("条", "章", "節", "款", "編", "部") and marker.kind.startswith("dai"):
+        # An article (第N条) never sits inside a paragraph item: 「1 件名」 … 「4 支払方法」 on a
+        # contract's cover page are items of their own, and 第1条 follows them, not item 4.
+        while stack and stack[-1].marker.kind in _ITEM_KINDS and stack[-1].heading_level is None:
+            stack.pop()
     if marker.kind == "dotted":
         for i in range(len(stack) - 1, -1, -1):
             comps = stack[i].marker.components

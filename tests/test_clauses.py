@@ -297,3 +297,18 @@ def test_every_numbered_spreadsheet_row_is_its_own_clause():
     ]
     _, clauses = split_clauses(ledger)
     assert [c.path for c in clauses] == ["前文", "R8-001", "R8-002"]
+
+
+def test_an_article_after_the_cover_items_is_not_inside_the_last_item():
+    blocks = [
+        Block("業務委託契約書"),
+        Block("1 件名 記録管理サービス利用業務"),
+        Block("2 履行期間 令和8年4月1日から令和11年3月31日まで"),
+        Block("第1条（総則）"),
+        Block("受注者は、仕様書に従い履行しなければならない。"),
+        Block("2 受注者は、業務の一部を委託するときは承認を得なければならない。"),
+        Block("第2条（秘密の保持）"),
+        Block("受注者は、知り得た秘密を他に漏らしてはならない。"),
+    ]
+    _, clauses = split_clauses(blocks)
+    assert [c.path for c in clauses] == ["前文", "1", "2", "第1条", "第1条 > 2", "第2条"]
