@@ -26,10 +26,7 @@ OCR_PAGES = 8
 
 def _ocr_scan(folder: Path) -> tuple[Path | None, str]:
     """An image-only contract of ``OCR_PAGES`` pages, or None and why it cannot be read here."""
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))  # tests/ (the scan helpers) is not installed
-    from tests import scans
+    from eval import scans
 
     why = scans.have_tesseract()
     if why:

@@ -30,10 +30,8 @@ CONTRACT_DIR = ROOT / "corpus_public" / "contracts" / "C-2026-002"
 
 
 def _scans():  # type: ignore[no-untyped-def]
-    """The scan helpers of the tests (tests/scans.py), which draw the pages."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # run as a script from a checkout: tests/ is not installed
-    from tests import scans
+    """The scan helpers (eval/scans.py), which draw the pages."""
+    from eval import scans
 
     return scans
 

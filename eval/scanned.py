@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,70 +29,31 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKLIST = ROOT / "corpus_public" / "checklists" / "外部サービス利用時チェックリスト.xlsx"
 
 
-def to_pdf(source: Path, out_dir: Path) -> Path:
-    """A Word or Excel file printed to PDF by LibreOffice (a PDF is returned as it is).
+def _pages(pdf: Path) -> int:
+    from pypdf import PdfReader
 
-    Raises:
-        RuntimeError: LibreOffice failed.
-
-    """
-    if source.suffix.lower() == ".pdf":
-        return source
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        subprocess.run(
-            [
-                "soffice",
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out_dir),
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    made = out_dir / f"{source.stem}.pdf"
-    if not made.is_file():
-        raise RuntimeError(f"LibreOffice made no PDF of {source}")
-    return made
-
-
-def rasterise(pdf: Path, out: Path, dpi: int = 300) -> int:
-    """Write an image-only copy of a PDF (every page a grey-scale picture); returns the pages."""
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(pdf))
-    try:
-        images = [
-            page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L") for page in document
-        ]
-    finally:
-        document.close()
-    images[0].save(str(out), "PDF", resolution=float(dpi), save_all=True, append_images=images[1:])
-    return len(images)
+    return len(PdfReader(str(pdf)).pages)
 
 
 def make_scans(contract_dir: Path, out_dir: Path, dpi: int) -> int:
     """Scanned copies of every document of a contract folder; returns the pages made."""
+    from eval.scans import docx_to_pdf, rasterise_pdf
+
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="scan-"))
     pages = 0
     try:
         for source in sorted(contract_dir.iterdir()):
-            pdf = to_pdf(source, work)
+            pdf = source if source.suffix.lower() == ".pdf" else docx_to_pdf(source, work)
+            if pdf is None:
+                raise RuntimeError(f"LibreOffice made no PDF of {source}")
             name = (
                 source.name
                 if source.suffix.lower() == ".pdf"
                 else f"{source.stem}_{source.suffix[1:]}.pdf"
             )
-            pages += rasterise(pdf, out_dir / name, dpi)
+            rasterise_pdf(pdf, out_dir / name, dpi)
+            pages += _pages(out_dir / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return pages

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from eval import scans
 from ingest.clauses import split_clauses
 from ingest.errors import UnreadableFileError
 from ingest.readers import read_file
 from ingest.readers.ocr import join_cjk
-from tests import scans
 
 WHY_NOT = scans.have_tesseract()
 needs_ocr = pytest.mark.skipif(WHY_NOT is not None, reason=WHY_NOT or "")
