@@ -43,7 +43,7 @@ _PAGE_NUMBER = re.compile(
     r"^[\s\-－—–ー‐]*(?:p\.?\s*)?\d+(?:\s*/\s*\d+)?[\s\-－—–ー‐]*$", re.IGNORECASE
 )
 _PRIVATE_BULLET = re.compile(r"(^|(?<=[\s\u3000\t]))[\ue000-\uf8ff][\s\u3000]*")
-_PRIVATE = re.compile(r"[\ue000-\uf8ff]")
+_PRIVATE = re.compile(r"[\ue000-\uf8ff\x00-\x08\x0b-\x1f]")  # and control characters
 _ENDS = ("。", "．", "：", ":", "」", "』", "）", ")", "】", "〕", "］", "]", "！", "？", "!", "?")
 _ITEM_START = re.compile(
     r"^[\s\u3000]*(?:[・･•◦▪■□●○◆◇◎※➢➤►▶→\-－‐*＊]|"
@@ -80,7 +80,7 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
 
 
 def clean_text(text: str) -> str:
-    """Private-use characters out: a bullet becomes 「・」, any other is dropped."""
+    """Private-use characters out: a bullet becomes 「・」, any other is dropped (so are controls)."""
     return _PRIVATE.sub("", _PRIVATE_BULLET.sub(lambda m: m.group(1) + "・", text)).strip()
 
 

@@ -100,7 +100,8 @@ def _tables(page: Any) -> list[tuple[tuple[float, ...], list[Line]]]:
     boxes = [tuple(t.bbox) for t in found]
     out: list[tuple[tuple[float, ...], list[Line]]] = []
     for i, table in enumerate(found):
-        if any(j != i and _contains(boxes[j], boxes[i]) and boxes[j] != boxes[i] for j in range(len(found))):
+        inside = (j for j in range(len(found)) if j != i and boxes[j] != boxes[i])
+        if any(_contains(boxes[j], boxes[i]) for j in inside):
             continue  # a box drawn inside another table's cell
         rows: list[Line] = []
         widest = 0

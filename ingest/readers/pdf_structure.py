@@ -26,7 +26,9 @@ from typing import Any
 
 from ingest.readers.pdf_layout import Line
 
-_LEADER = re.compile(r"(?:\.{4,}|…{2,}|‥{2,}|・{3,}|·{4,}|･{3,}|-{5,}|_{5,})\s*[\-–]?\s*(\d{1,4})[\-–]?\s*$")
+_LEADER = re.compile(
+    r"(?:\.{4,}|…{2,}|‥{2,}|・{3,}|·{4,}|･{3,}|-{5,}|_{5,})\s*[\-–]?\s*(\d{1,4})[\-–]?\s*$"
+)
 _BARE_ENTRY = re.compile(r"^(.{2,80}?)[\s\u3000]{2,}(\d{1,4})$")
 _CONTENTS = re.compile(r"^(?:目[\s\u3000]*次|もくじ|contents|table of contents)$", re.IGNORECASE)
 _NUMBER = re.compile(
@@ -198,7 +200,8 @@ def mark_headings(
             e = by_title.get(norm(rest))
             if e is None:
                 continue
-            if ln.level is None and norm(ln.text) in (norm(e["title"]), norm(e["number"] + e["title"])):
+            whole = (norm(e["title"]), norm(e["number"] + e["title"]))
+            if ln.level is None and norm(ln.text) in whole:
                 ln.level = e["level"]
             if ln.level and e["number"] and not own:
                 ln.label = e["number"].rstrip(".．")
