@@ -6,7 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from ingest.readers.blocks import Block, Notify, check_ooxml, corrupt, quiet
+from ingest.readers.blocks import CELL, FORM, Block, Notify, check_ooxml, corrupt, quiet
 from ingest.readers.sheets import row_cells
 
 _HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
@@ -17,6 +17,7 @@ _KANA_IROHA = (
     "イロハニホヘトチリヌルヲワカヨタレソツネナラムウヰノオクヤマケフコエテアサキユメミシヱヒモセス"
 )
 _KANJI_DIGITS = "〇一二三四五六七八九"
+_BOX = re.compile("[□☐■☑☒▢]")
 
 
 def _kanji_number(n: int) -> str:
@@ -143,9 +144,40 @@ def _heading_level(paragraph: object) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def read_docx(path: Path, say: Notify = quiet) -> list[Block]:
-    """Word: paragraphs (heading styles and automatic numbering rendered) and tables row by row.
+def _row_texts(row: object) -> list[str]:
+    """A table row's cells as a person sees them, each once, its paragraphs joined by a space.
 
+    python-docx repeats a cell merged across grid columns; the repeats are the same element.
+    """
+    seen: list[object] = []  # the elements themselves: lxml keeps one proxy while it is held
+    texts: list[str] = []
+    for cell in row.cells:  # type: ignore[attr-defined]
+        if any(cell._tc is tc for tc in seen):
+            continue
+        seen.append(cell._tc)
+        lines = (p.text.strip().replace("\n", " ") for p in cell.paragraphs)
+        texts.append(" ".join(line for line in lines if line))
+    return row_cells(texts)
+
+
+def is_form_choice(text: str) -> bool:
+    """A form's boxes to tick (「□要　□不要」「☐有・☐無」): a choice for whoever fills it in.
+
+    Two or more boxes, or one box before a short word and little else, make a choice; a sentence
+    that merely mentions a box is not one.
+    """
+    boxes = _BOX.findall(text)
+    if len(boxes) >= 2:
+        return True
+    return len(boxes) == 1 and len(_BOX.sub("", text).strip()) <= 12
+
+
+def read_docx(path: Path, say: Notify = quiet) -> list[Block]:
+    """Word: paragraphs (heading styles and automatic numbering apart as the label) and tables.
+
+    The text of a block is what Word shows of the paragraph itself; the list number Word draws in
+    front of it is the block's ``label`` (it gives the clause path and is never quoted). A table
+    row is one block whose cells are joined by ``CELL``. A form's boxes to tick are set aside.
     Pages are counted from explicit and last-rendered page breaks when the file has them.
     """
     check_ooxml(path, "Word ファイル", "Word file")
@@ -168,22 +200,28 @@ def read_docx(path: Path, say: Notify = quiet) -> list[Block]:
     page = 1
     blocks: list[Block] = []
     for item in document.iter_inner_content():
+        at = page if has_pages else None
         if isinstance(item, Table):
             for row in item.rows:
-                cells = row_cells([c.text.strip().replace("\n", " ") for c in row.cells])
+                cells = _row_texts(row)
                 if cells:
-                    blocks.append(
-                        Block(" | ".join(cells), page=page if has_pages else None, table_row=True)
-                    )
+                    text = CELL.join(cells)
+                    aside = FORM if is_form_choice(text) else ""
+                    blocks.append(Block(text, page=at, table_row=True, aside=aside))
+            page += len(item._tbl.xpath(".//w:lastRenderedPageBreak"))
             continue
         # Word records where a rendered page began; an explicit break ends the page after it.
         page += len(item._p.xpath(".//w:lastRenderedPageBreak"))
         label = numbering.label(item)
         text = item.text.strip()
-        if label and text:
-            text = f"{label}\u3000{text}" if label != "・" else f"・{text}"
         blocks.append(
-            Block(text, page=page if has_pages else None, heading_level=_heading_level(item))
+            Block(
+                text,
+                page=page if has_pages else None,
+                heading_level=_heading_level(item),
+                label=label if text else "",
+                aside=FORM if is_form_choice(text) else "",
+            )
         )
         page += len(item._p.xpath('.//w:br[@w:type="page"]'))
     return blocks
