@@ -26,6 +26,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from policy and guidelines, with citations."""
     from copilot.audit.ask import ask
     from copilot.drafting.drafters import make_drafter
+    from copilot.exports.styling import noted
     from copilot.review.recording import save_answer
 
     user = drafting_user(args)
@@ -38,7 +39,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(answer.text)
     for n, c in enumerate(answer.citations, start=1):
         page = f" p.{c.page}" if c.page else ""
-        print(f"  [{n}] {c.document} {c.clause_path}{page}「{c.quote}」")
+        print(noted(f"  [{n}] {c.document} {c.clause_path}{page}「{c.quote}」", c.note))
     return 0
 
 
@@ -65,6 +66,7 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
     from copilot.audit.checklist_run import run_checklist
     from copilot.audit.checklists import import_checklist
     from copilot.drafting.drafters import make_drafter
+    from copilot.exports.styling import noted
     from copilot.review.recording import save_checklist_run
 
     source = Path(args.checklist)
@@ -95,13 +97,14 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
     for j in run.judgements:
         print(f"{j.item}  {j.verdict}（{j.answer}）  {j.rationale}")
         for c in j.evidence:
-            print(f"      根拠: {c.document} {c.clause_path}「{c.quote}」")
+            print(noted(f"      根拠: {c.document} {c.clause_path}「{c.quote}」", c.note))
     return 0
 
 
 def cmd_ledger_check(args: argparse.Namespace) -> int:
     """Check a contract's entry in the ledger of external services."""
     from copilot.audit.ledger import check_ledger
+    from copilot.exports.styling import noted
 
     with open_services() as s:
         result = check_ledger(s, Path(args.ledger), args.contract)
@@ -115,13 +118,14 @@ def cmd_ledger_check(args: argparse.Namespace) -> int:
             print(f"  {f.item}: 台帳「{f.ledger_value}」→ {f.status}　{f.note}")
             if f.evidence:
                 e = f.evidence
-                print(f"      根拠: {e.document} {e.clause_path}「{e.quote}」")
+                print(noted(f"      根拠: {e.document} {e.clause_path}「{e.quote}」", e.note))
     return 0
 
 
 def cmd_selfcheck_triage(args: argparse.Namespace) -> int:
     """Rank divisions by the risk their self-check answers show."""
     from copilot.audit.selfcheck import triage
+    from copilot.exports.styling import noted
 
     with open_services() as s:
         result = triage(s, [Path(p) for p in args.files])
@@ -133,7 +137,8 @@ def cmd_selfcheck_triage(args: argparse.Namespace) -> int:
         for r in d.reasons:
             print(f"   - No.{r.id} {r.question}")
             if r.basis:
-                print(f"       根拠: {r.basis.document} {r.basis.clause_path}「{r.basis.quote}」")
+                b = r.basis
+                print(noted(f"       根拠: {b.document} {b.clause_path}「{b.quote}」", b.note))
             print(f"       資料依頼: {'、'.join(r.documents)}")
             print(f"       ヒアリング: {r.hearing}")
     return 0
@@ -146,6 +151,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
     from copilot.audit.findings import from_checklist, from_selfcheck
     from copilot.audit.selfcheck import triage
     from copilot.drafting.drafters import make_drafter
+    from copilot.exports.styling import noted
     from copilot.review.recording import save_findings
 
     if bool(args.contract) == bool(args.selfcheck):
@@ -183,7 +189,7 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
             print(f"     想定されるリスク: {f.risk}")
             print(f"     改善提言: {f.recommendation}")
             for c in f.criteria:
-                print(f"     判断基準: {c.document} {c.clause_path}「{c.quote}」")
+                print(noted(f"     判断基準: {c.document} {c.clause_path}「{c.quote}」", c.note))
     return 0
 
 

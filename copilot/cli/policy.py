@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _diff_lines(diff: GuidelineDiff) -> list[str]:
     """The diff as the auditor reads it: a summary, then each change with its policy clauses."""
+    from copilot.exports.styling import noted
     from copilot.policy.diff import marked
 
     lines = [
@@ -51,7 +52,8 @@ def _diff_lines(diff: GuidelineDiff) -> list[str]:
         if not c.policy_clauses:
             lines.append("   見直しが必要な条項: 該当する条項は見つかりませんでした。")
         for r in c.policy_clauses:
-            lines.append(f"   見直しが必要な条項: {r.clause_path}「{r.citation.quote}」")
+            q = r.citation
+            lines.append(noted(f"   見直しが必要な条項: {r.clause_path}「{q.quote}」", q.note))
     return lines
 
 
@@ -149,6 +151,7 @@ def _add_gap(psub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
 def cmd_advise(args: argparse.Namespace) -> int:
     """Draft revision advice for the policy clauses that signed-off findings rest on."""
     from copilot.cli.common import drafting_user, open_services, print_json, save
+    from copilot.exports.styling import noted
     from copilot.policy.advice import draft_advice
     from copilot.review.recording import save_policy_advice
     from copilot.review.store import open_store
@@ -163,7 +166,7 @@ def cmd_advise(args: argparse.Namespace) -> int:
         return 0
     for n, a in enumerate(advice, start=1):
         print(f"{n}. {a.clause.document} {a.clause.clause_path}")
-        print(f"   現行の定め: 「{a.clause.quote}」")
+        print(noted(f"   現行の定め: 「{a.clause.quote}」", a.clause.note))
         for line in a.what_happened.splitlines():
             print(f"   発見事項: {line}")
         print(f"   助言: {a.advice}")

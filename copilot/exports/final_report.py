@@ -21,6 +21,7 @@ from copilot.exports.styling import (
     SHITEKI,
     heading,
     new_document,
+    noted,
     para,
     save_docx,
     table,
@@ -68,7 +69,13 @@ class Citations:
     def rows(self) -> list[list[str]]:
         """The appendix: No., 文書, 条項パス, 頁, 引用."""
         return [
-            [str(k), c.document, c.clause_path, str(c.page) if c.page else "", c.quote]
+            [
+                str(k),
+                c.document,
+                c.clause_path,
+                str(c.page) if c.page else "",
+                noted(c.quote, c.note),
+            ]
             for k, c in enumerate(self.cited, start=1)
         ]
 

@@ -18,6 +18,7 @@ from copilot.exports.styling import (
     heading,
     labelled,
     new_document,
+    noted,
     para,
     save_docx,
     table,
@@ -34,7 +35,7 @@ from copilot.schemas import (
 def _basis_rows(f: Finding) -> list[list[str]]:
     rows = [("判断基準", c) for c in f.criteria] + [("確認した証跡", c) for c in f.evidence]
     return [
-        [kind, c.document, c.clause_path, str(c.page) if c.page else "", c.quote]
+        [kind, c.document, c.clause_path, str(c.page) if c.page else "", noted(c.quote, c.note)]
         for kind, c in rows
     ]
 

@@ -26,6 +26,7 @@ from copilot.exports.styling import (
     header_row,
     heading,
     new_document,
+    noted,
     para,
     print_one_page_wide,
     put,
@@ -268,7 +269,10 @@ def export_diff(diff: GuidelineDiff, path: Path) -> Path:
     for change in diff.changes:
         r += 1
         clauses = "\n".join(c.clause_path for c in change.policy_clauses)
-        quotes = "\n".join(f"{c.clause_path}「{c.citation.quote}」" for c in change.policy_clauses)
+        quotes = "\n".join(
+            noted(f"{c.clause_path}「{c.citation.quote}」", c.citation.note)
+            for c in change.policy_clauses
+        )
         values = (
             change.kind,
             change.old_path,

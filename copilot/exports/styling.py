@@ -4,7 +4,7 @@ Word: an A4 document in the Japanese fonts with page numbers and core properties
 (`new_document`), headings, paragraphs and grid tables; Excel: column heads, wrapped cells that
 raise their row, workbook properties and printing one A3 page wide. Both are saved through a
 temporary file (`save_docx`, `save_xlsx`), so no half-written file is left. Also the text helpers
-(`clean`, `wareki`, `cite_text`), the page header of a document holding unsigned parts
+(`clean`, `wareki`, `cite_text`, `noted`), the page header of a document holding unsigned parts
 (`DRAFT_HEADER`; the 【下書き】 mark itself is ``copilot.schemas.DRAFT``) and the wording the
 audit documents share (`SHITEKI`, `IKEN`, `METHODS`).
 """
@@ -80,10 +80,19 @@ def wareki(day: date) -> str:
     return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
 
 
+def noted(text: str, note: str) -> str:
+    """A citation's shown text with its note after it (… ※OCR による読み取り…), or the text alone.
+
+    Every face (CLI, Word, Excel, UI) shows a citation's note this way; the UI escapes both parts
+    before joining them.
+    """
+    return f"{text} ※{note}" if note else text
+
+
 def cite_text(c: Citation) -> str:
-    """A citation on one line: 「quote」（document 第35 > 2 p.3）."""
+    """A citation on one line: 「quote」（document 第35 > 2 p.3）, then its note if it has one."""
     where = " ".join(x for x in (c.document, c.clause_path, f"p.{c.page}" if c.page else "") if x)
-    return f"「{c.quote}」（{where}）" if where else f"「{c.quote}」"
+    return noted(f"「{c.quote}」（{where}）" if where else f"「{c.quote}」", c.note)
 
 
 def check_suffix(path: Path, *allowed: str) -> None:
