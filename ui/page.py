@@ -18,6 +18,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.errors import UserError
+from copilot.exports.styling import noted
 from copilot.review.drafts import Draft
 from copilot.schemas import Answer
 from copilot.services import ClauseRecord
@@ -116,16 +117,19 @@ def answer_md(answer: Answer) -> str:
     for n, c in enumerate(answer.citations, start=1):
         page = f" p.{literal(c.page)}" if c.page else ""
         where = f"{literal(c.document)} {literal(c.clause_path)}{page}"
-        lines.append(f"[{n}] {where}「{literal(c.quote)}」")
+        lines.append(noted(f"[{n}] {where}「{literal(c.quote)}」", literal(c.note)))
     return "\n\n".join(lines)
 
 
-def _source_html(rec: ClauseRecord, quote: str) -> str:
-    """A stored clause with its document, path and page, the quoted words marked."""
+def _source_html(rec: ClauseRecord, quote: str, note: str = "") -> str:
+    """A stored clause with its document, path and page (and the citation's note), quote marked."""
     page = f"{html.escape(str(rec.page))} ページ" if rec.page else "（ページなし）"
+    where = (
+        f"<b>文書</b>: {html.escape(rec.title or rec.doc_id)}"
+        f"　<b>条項</b>: {html.escape(rec.path)}　<b>ページ</b>: {page}"
+    )
     return (
-        f"<div class='source'><p><b>文書</b>: {html.escape(rec.title or rec.doc_id)}"
-        f"　<b>条項</b>: {html.escape(rec.path)}　<b>ページ</b>: {page}</p>"
+        f"<div class='source'><p>{noted(where, html.escape(note))}</p>"
         f"<p class='clause'>{_highlight(rec.text, quote)}</p></div>"
     )
 
@@ -145,14 +149,18 @@ def citations_html(draft: Draft, found: dict[str, ClauseRecord], fields: dict[st
         parts.append(f"<h4>{html.escape(label)}（{len(cites)} 件）</h4>")
         for n, c in enumerate(cites, start=1):
             rec = found.get(c["clause_id"])
+            note = c.get("note", "")
             if rec is None:
-                parts.append(
-                    f"<div class='source'><p>[{n}] {html.escape(c['document'])} "
+                where = (
+                    f"[{n}] {html.escape(c['document'])} "
                     f"{html.escape(c['clause_path'])}「{html.escape(c['quote'])}」"
+                )
+                parts.append(
+                    f"<div class='source'><p>{noted(where, html.escape(note))}"
                     "（この条項は索引にありません）</p></div>"
                 )
             else:
-                parts.append(f"<p>[{n}]</p>{_source_html(rec, c['quote'])}")
+                parts.append(f"<p>[{n}]</p>{_source_html(rec, c['quote'], note)}")
     return "".join(parts) or "<p>引用はありません。</p>"
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from copilot.exports.styling import noted
 from copilot.schemas import VERDICTS
 from ui import actions, actions_audit
 from ui.page import (
@@ -52,7 +53,8 @@ def _judgement_row(draft_id: int | str, p: dict[str, Any], status: str) -> list[
         p.get("verdict", ""),
         p.get("answer", ""),
         " / ".join(
-            f"{c['document']} {c['clause_path']}「{c['quote']}」" for c in p.get("evidence", [])
+            noted(f"{c['document']} {c['clause_path']}「{c['quote']}」", c.get("note", ""))
+            for c in p.get("evidence", [])
         ),
         p.get("advice", ""),
         p.get("proposed_wording", ""),
@@ -83,7 +85,8 @@ def tab_ask(page: Page) -> None:
         if index is None or index >= len(citations):
             return ""
         c = citations[index]
-        return _source_html(actions_audit.clause(deps, c["clause_id"]), c["quote"])
+        rec = actions_audit.clause(deps, c["clause_id"])
+        return _source_html(rec, c["quote"], c.get("note", ""))
 
     with gr.Tab("質問", id="ask"):
         question = gr.Textbox(label="質問", placeholder="例: クラウドの下請けに市の承認は要るか")
@@ -319,10 +322,14 @@ def tab_selfcheck(page: Page) -> None:
         for d in result.divisions:
             lines.append(f"### {d.rank}. {literal(d.division)}（リスク点 {literal(d.score)}）")
             for r in d.reasons:
+                b = r.basis
                 basis = (
-                    f"　根拠: {literal(r.basis.document)} {literal(r.basis.clause_path)}"
-                    f"「{literal(r.basis.quote)}」"
-                    if r.basis
+                    noted(
+                        f"　根拠: {literal(b.document)} {literal(b.clause_path)}"
+                        f"「{literal(b.quote)}」",
+                        literal(b.note),
+                    )
+                    if b
                     else ""
                 )
                 lines.append(
@@ -364,7 +371,10 @@ def tab_ledger(page: Page) -> None:
                 f.item,
                 f.ledger_value,
                 f.status,
-                f"{f.evidence.document} {f.evidence.clause_path}「{f.evidence.quote}」"
+                noted(
+                    f"{f.evidence.document} {f.evidence.clause_path}「{f.evidence.quote}」",
+                    f.evidence.note,
+                )
                 if f.evidence
                 else "",
                 f.note,

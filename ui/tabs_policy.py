@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.exports.policy import DIFF_HEADERS
+from copilot.exports.styling import noted
 from copilot.policy.diff import marked
 from copilot.review.drafts import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
@@ -61,7 +62,7 @@ def _gap_row(draft_id: int | str, p: dict[str, Any], status: str) -> list[Any]:
         p.get("requirement_text", ""),
         p.get("coverage", ""),
         " / ".join(c["clause_path"] for c in cites),
-        " / ".join(f"{c['clause_path']}「{c['quote']}」" for c in cites),
+        " / ".join(noted(f"{c['clause_path']}「{c['quote']}」", c.get("note", "")) for c in cites),
         p.get("advice", ""),
         status,
     ]
@@ -89,7 +90,10 @@ def _change_row(c: GuidelineChange) -> list[Any]:
         c.new_path,
         marked(c.segments),
         " / ".join(r.clause_path for r in c.policy_clauses) or "（該当する条項なし）",
-        " / ".join(f"{r.clause_path}「{r.citation.quote}」" for r in c.policy_clauses),
+        " / ".join(
+            noted(f"{r.clause_path}「{r.citation.quote}」", r.citation.note)
+            for r in c.policy_clauses
+        ),
     ]
 
 
