@@ -22,6 +22,7 @@ from ingest.readers.blocks import (
     Reading,
     quiet,
 )
+from ingest.readers.mail import read_eml, read_msg
 from ingest.readers.pdf import read_pdf, strip_running_lines
 from ingest.readers.sheets import read_sheet_rows, read_xlsx, row_cells
 from ingest.readers.text import read_text
@@ -37,7 +38,9 @@ __all__ = [
     "Reading",
     "format_number",
     "read_document",
+    "read_eml",
     "read_file",
+    "read_msg",
     "read_sheet_rows",
     "row_cells",
     "strip_running_lines",
@@ -50,6 +53,8 @@ READERS: dict[str, Reader] = {
     ".pdf": read_pdf,
     ".txt": read_text,
     ".md": read_text,
+    ".eml": read_eml,
+    ".msg": read_msg,
 }
 
 
