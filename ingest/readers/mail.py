@@ -38,6 +38,7 @@ _REPLY_HEADER = re.compile(
     r"|on[ \t].*wrote[ \t]*[:：]"
     r"|(?:.*@.*|.*\d{4}[年/\-]\d{1,2}[月/\-]\d{1,2}.*)wrote[ \t]*[:：]"
     r"|.*書きました[ \t]*[:：]"
+    r"|\d{4}年\d{1,2}月\d{1,2}日.*<[^<>@\s]+@[^<>\s]+>[ \t]*[:：]"  # Gmail in Japanese
     r")[ \t\u3000]*$",
     re.IGNORECASE,
 )
