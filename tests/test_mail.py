@@ -240,6 +240,36 @@ def test_an_encoded_word_attachment_name_is_decoded(tmp_path: Path):
     assert (att.name, att.data) == ("別紙_持出し手順.docx", data)
 
 
+def test_a_forwarded_mail_comes_as_an_eml_attachment(tmp_path: Path):
+    earlier = EmailMessage()
+    earlier["From"] = "kansa@city.example.jp"
+    earlier["Subject"] = "照会：情報資産の持出し"
+    earlier.set_content("\n".join(EARLIER))
+    msg = EmailMessage()
+    msg["From"] = SENDER_ADDR
+    msg["Subject"] = "Fwd: 照会"
+    msg.set_content("前回の照会を転送します。")
+    msg.add_attachment(earlier)  # message/rfc822, without a file name
+    path = tmp_path / "転送.eml"
+    path.write_bytes(bytes(msg))
+    (att,) = read_document(path).attachments
+    assert att.name == "照会：情報資産の持出し.eml"
+    inner = tmp_path / "inner.eml"
+    inner.write_bytes(att.data)
+    assert [b.text for b in read_document(inner).blocks] == ["照会：情報資産の持出し", *EARLIER]
+
+
+def test_a_blank_plain_part_gives_way_to_the_html_one(tmp_path: Path):
+    msg = EmailMessage()
+    msg["From"] = SENDER_ADDR
+    msg.set_content("\n")
+    msg.add_alternative("<p>" + "</p><p>".join(OWN) + "</p>", subtype="html")
+    path = tmp_path / "回答.eml"
+    path.write_bytes(bytes(msg))
+    reading = read_document(path)
+    assert [b.text for b in reading.blocks] == OWN and not reading.attachments
+
+
 def test_an_html_only_shift_jis_mail_is_read_as_text(tmp_path: Path):
     html = (
         "<html><head><style>p {color: red}</style><script>var x = 1;</script></head><body>"

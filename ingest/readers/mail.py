@@ -20,7 +20,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ingest.errors import UnreadableFileError
 from ingest.readers.blocks import QUOTED, Attachment, Block, Notify, Reading, corrupt, quiet
@@ -305,13 +305,14 @@ def _part_text(part: Message) -> str:
 
 
 def _body_text(msg: EmailMessage) -> tuple[str, Message | None]:
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return "", None
-    text = _part_text(part)
-    if part.get_content_subtype() == "html":
-        text = html_text(text)
-    return text, part
+    """The plain body, else the HTML one as text (also where the plain part is left blank)."""
+    plain = msg.get_body(preferencelist=("plain",))
+    if plain is not None and _part_text(plain).strip():
+        return _part_text(plain), plain
+    html = msg.get_body(preferencelist=("html",))
+    if html is not None:
+        return html_text(_part_text(html)), html
+    return "", plain
 
 
 def _eml_attachments(msg: Message, body: Message | None, say: Notify) -> list[Attachment]:
@@ -324,9 +325,8 @@ def _eml_attachments(msg: Message, body: Message | None, say: Notify) -> list[At
             inner = part.get_payload()
             inner = inner[0] if isinstance(inner, list) and inner else inner
             if isinstance(inner, Message):
-                name = (
-                    part.get_filename() or f"{_one_line(inner.get('subject')) or '添付メール'}.eml"
-                )
+                name = _one_line(part.get_filename() or inner.get("subject")) or "添付メール"
+                name = name if name.lower().endswith(".eml") else f"{name}.eml"
                 found.append(Attachment(name, inner.as_bytes(policy=policy.default)))
             return
         if part.is_multipart():
@@ -359,8 +359,7 @@ def read_eml(path: Path, say: Notify = quiet) -> Reading:
 
     """
     with path.open("rb") as fh:
-        msg = BytesParser(policy=policy.default).parse(fh)
-    assert isinstance(msg, EmailMessage)
+        msg = cast(EmailMessage, BytesParser(policy=policy.default).parse(fh))
     if not any(msg.get(name) for name in _HEADER_NAMES):
         raise UnreadableFileError(
             str(path),
@@ -383,7 +382,7 @@ def read_eml(path: Path, say: Notify = quiet) -> Reading:
         )
         attachments = _eml_attachments(msg, body_part, say)
     except (ValueError, TypeError, LookupError, IndexError) as exc:
-        raise corrupt(path, type(exc).__name__) from exc
+        raise corrupt(path) from exc
     return Reading(body_blocks(subject, body), meta, attachments)
 
 
@@ -410,7 +409,7 @@ def _msg_attachments(msg: Any, say: Notify) -> list[Attachment]:
             getattr(att, "longFilename", None) or getattr(att, "shortFilename", None) or ""
         )
         if getattr(att, "hidden", False):
-            say(f"    本文に埋め込まれた画像 {name or k} は読み飛ばしました")
+            say(f"    本文に埋め込まれた {name or k} は読み飛ばしました")
             continue
         kind = getattr(att, "type", None)
         if kind in (AttachmentType.MSG, AttachmentType.SIGNED_EMBEDDED):
