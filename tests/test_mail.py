@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import struct
 import time
 from collections.abc import Iterator
@@ -111,13 +112,19 @@ def write_utf8_eml(path: Path, attachment_name: str, attachment: bytes) -> Path:
 
 
 @pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def tokyo() -> Iterator[None]:
     """Local time is Japan's (a .msg stores UTC; the reader shows the auditor's local time)."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
     time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 # --- .eml -------------------------------------------------------------------------------------
