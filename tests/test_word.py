@@ -83,6 +83,10 @@ def test_a_table_row_is_a_clause_of_cells_and_a_form_row_is_set_aside(tmp_path: 
         ("☐有・☐無", True),
         ("□該当", True),
         ("□ 開発及び保守", True),
+        ("□Internet Explorer（        \u3000\u3000)", True),  # a blank to fill in
+        ("氏名\t□男　□女", True),  # a row with a choice in one cell
+        ("□ パスワードを暗号化すること", False),  # a box as a bullet before a duty
+        ("□月△日に更新した。", False),
         (
             "該当する項目に□を付けたうえで、提出書類の一覧と照合し、受注者の責任で提出すること。",
             False,
@@ -103,6 +107,50 @@ def test_a_merged_cell_is_read_once(tmp_path: Path):
     d.save(str(path))
 
     assert [b.text for b in read_document(path).blocks] == ["区分\t内容"]
+
+
+def test_a_cell_merged_down_rows_is_read_in_its_first_row_only(tmp_path: Path):
+    d = docx.Document()
+    table = d.add_table(rows=3, cols=2)
+    table.cell(0, 0).merge(table.cell(1, 0)).text = "認証"
+    table.cell(0, 1).text = "パスワードは8文字以上とする。"
+    table.cell(1, 1).text = "ロックアウトを設ける。"
+    table.cell(2, 0).text = "ログ"
+    table.cell(2, 1).text = "3年保管する。"
+    path = tmp_path / "縦結合.docx"
+    d.save(str(path))
+
+    blocks = read_document(path).blocks
+
+    assert [b.text for b in blocks] == [
+        "認証\tパスワードは8文字以上とする。",
+        "ロックアウトを設ける。",
+        "ログ\t3年保管する。",
+    ]
+    _, clauses = split_clauses(blocks)
+    assert sum("認証" in c.text for c in clauses) == 1
+
+
+def test_a_table_in_a_cell_gives_its_own_rows_once(tmp_path: Path):
+    d = docx.Document()
+    outer = d.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "提出物"
+    outer.cell(0, 1).text = "次のとおり。"
+    inner = outer.cell(0, 1).add_table(rows=2, cols=2)
+    for r, (name, when) in enumerate([("設計書", "契約後1か月"), ("検査報告書", "納品時")]):
+        inner.cell(r, 0).text = name
+        inner.cell(r, 1).text = when
+    path = tmp_path / "入れ子.docx"
+    d.save(str(path))
+
+    blocks = read_document(path).blocks
+
+    assert [b.text for b in blocks] == [
+        "提出物\t次のとおり。",
+        "設計書\t契約後1か月",
+        "検査報告書\t納品時",
+    ]
+    assert all(b.table_row for b in blocks)
 
 
 def _squeezed(text: str) -> str:
@@ -152,3 +200,18 @@ def test_the_real_model_spec_keeps_rows_apart_and_sets_its_check_sheet_aside():
             assert "\n" not in clause.text.strip(), clause.path
     paths = [c.path for c in clauses if not c.aside]
     assert len(set(paths)) > len(paths) // 2  # numbered items give distinct paths
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason=f"real document absent: {SPEC}")
+def test_the_real_model_spec_reads_each_cell_once_however_merged():
+    from docx.oxml.ns import qn
+
+    body = docx.Document(str(SPEC)).element.body
+    assert body.xpath(".//w:vMerge") and body.xpath(".//w:gridSpan")  # the template merges
+    cells = [
+        tc
+        for tc in body.iter(qn("w:tc"))
+        if tc.vMerge != "continue" and "".join(tc.xpath("./w:p//w:t/text()")).strip()
+    ]
+    rows = [b for b in read_document(SPEC).blocks if b.table_row]
+    assert sum(len(b.text.split(CELL)) for b in rows) == len(cells)

@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 from ingest.readers.blocks import CELL, FORM, Block, Notify, check_ooxml, corrupt, quiet
-from ingest.readers.sheets import row_cells
 
 _HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
 _KANA_AIUEO = (
@@ -18,6 +17,15 @@ _KANA_IROHA = (
 )
 _KANJI_DIGITS = "〇一二三四五六七八九"
 _BOX = re.compile("[□☐■☑☒▢]")
+_SENTENCE = (
+    "こと",
+    "ます",
+    "する",
+    "しない",
+    "です",
+    "である",
+)  # a duty or a statement, not a choice
+_BLANK = re.compile(r"[（(][）)]|[「［\[][」］\]]|_+")  # an empty blank, once spaces are gone
 
 
 def _kanji_number(n: int) -> str:
@@ -144,32 +152,51 @@ def _heading_level(paragraph: object) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _row_texts(row: object) -> list[str]:
-    """A table row's cells as a person sees them, each once, its paragraphs joined by a space.
+def _table_rows(table: object) -> list[list[str]]:
+    """A table's rows as a person sees them: each cell once, then the rows of tables in cells.
 
-    python-docx repeats a cell merged across grid columns; the repeats are the same element.
+    A cell merged across columns (gridSpan) is one cell; one merged down rows (vMerge) is read in
+    its first row only, not repeated below. A cell's paragraphs are joined by a space; a table
+    inside a cell gives rows of its own after the row that holds it.
     """
-    seen: list[object] = []  # the elements themselves: lxml keeps one proxy while it is held
-    texts: list[str] = []
-    for cell in row.cells:  # type: ignore[attr-defined]
-        if any(cell._tc is tc for tc in seen):
-            continue
-        seen.append(cell._tc)
-        lines = (p.text.strip().replace("\n", " ") for p in cell.paragraphs)
-        texts.append(" ".join(line for line in lines if line))
-    return row_cells(texts)
+    from docx.table import _Cell
+
+    rows: list[list[str]] = []
+    for row in table.rows:  # type: ignore[attr-defined]
+        texts: list[str] = []
+        inner: list[object] = []
+        for tc in row._tr.tc_lst:
+            if tc.vMerge == "continue":
+                continue
+            cell = _Cell(tc, table)  # type: ignore[arg-type]
+            # a tab in a cell is not the end of the cell: it is read as a space
+            lines = (p.text.strip().replace("\n", " ").replace(CELL, " ") for p in cell.paragraphs)
+            text = " ".join(line for line in lines if line)
+            if text:
+                texts.append(text)
+            inner.extend(cell.tables)
+        if texts:
+            rows.append(texts)
+        for nested in inner:
+            rows.extend(_table_rows(nested))
+    return rows
 
 
 def is_form_choice(text: str) -> bool:
     """A form's boxes to tick (「□要　□不要」「☐有・☐無」): a choice for whoever fills it in.
 
-    Two or more boxes, or one box before a short word and little else, make a choice; a sentence
-    that merely mentions a box is not one.
+    Two or more boxes, or one box before a short word and little else (a blank to fill in, such
+    as 「（　　）」, counts for nothing), make a choice; a sentence that merely mentions a box, or
+    one a box stands before as a bullet (「□ 報告すること」), is not one. A table row is a choice
+    when any of its cells is.
     """
+    if CELL in text:
+        return any(is_form_choice(cell) for cell in text.split(CELL))
     boxes = _BOX.findall(text)
     if len(boxes) >= 2:
         return True
-    return len(boxes) == 1 and len(_BOX.sub("", text).strip()) <= 12
+    rest = _BLANK.sub("", re.sub(r"[\s\u3000]+", "", _BOX.sub("", text)))
+    return len(boxes) == 1 and len(rest) <= 20 and "。" not in rest and not rest.endswith(_SENTENCE)
 
 
 def read_docx(path: Path, say: Notify = quiet) -> list[Block]:
@@ -202,12 +229,10 @@ def read_docx(path: Path, say: Notify = quiet) -> list[Block]:
     for item in document.iter_inner_content():
         at = page if has_pages else None
         if isinstance(item, Table):
-            for row in item.rows:
-                cells = _row_texts(row)
-                if cells:
-                    text = CELL.join(cells)
-                    aside = FORM if is_form_choice(text) else ""
-                    blocks.append(Block(text, page=at, table_row=True, aside=aside))
+            for cells in _table_rows(item):
+                text = CELL.join(cells)
+                aside = FORM if is_form_choice(text) else ""
+                blocks.append(Block(text, page=at, table_row=True, aside=aside))
             page += len(item._tbl.xpath(".//w:lastRenderedPageBreak"))
             continue
         # Word records where a rendered page began; an explicit break ends the page after it.
