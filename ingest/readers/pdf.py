@@ -26,15 +26,17 @@ What a person reads, not what the text layer holds:
 from __future__ import annotations
 
 import re
+import statistics
 from pathlib import Path
 
 from ingest.errors import UnreadableFileError
 from ingest.readers.blocks import Block, Notify, corrupt, quiet
 from ingest.readers.ocr import ocr_pages
-from ingest.readers.pdf_layout import Line, join_wrapped, page_lines
+from ingest.readers.pdf_layout import ITEM_START, Line, join_wrapped, page_lines
 from ingest.readers.pdf_structure import (
     mark_contents,
     mark_headings,
+    mark_lead_ins,
     outline_entries,
     printed_pages,
 )
@@ -44,13 +46,9 @@ _PAGE_NUMBER = re.compile(
 )
 _PRIVATE_BULLET = re.compile(r"(^|(?<=[\s\u3000\t]))[\ue000-\uf8ff][\s\u3000]*")
 _PRIVATE = re.compile(r"[\ue000-\uf8ff\x00-\x08\x0b-\x1f]")  # and control characters
-_ENDS = ("。", "．", "：", ":", "」", "』", "）", ")", "】", "〕", "］", "]", "！", "？", "!", "?")
-_ITEM_START = re.compile(
-    r"^[\s\u3000]*(?:[・･•◦▪■□●○◆◇◎※➢➤►▶→\-－‐*＊]|"
-    r"[（(][0-9０-９a-zA-Zア-ン一二三四五六七八九十]{1,3}[）)]|"
-    r"[0-9０-９]{1,3}(?:[.．][0-9０-９]+)*[.．)）]?[\s\u3000]|"
-    r"[ア-ン][\s\u3000.、]|[A-Za-z][)）]|[\u2460-\u2473]|第[0-9０-９一二三四五六七八九十]+[章節条款項])"
-)
+_ENDS = ("。", "．", "：", ":", "！", "？", "!", "?")
+# A closing bracket ends a line that stops short; at the right edge it is only where the wrap fell.
+_CLOSERS = ("」", "』", "）", ")", "】", "〕", "］", "]")
 
 
 def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
@@ -80,7 +78,7 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
 
 
 def clean_text(text: str) -> str:
-    """Private-use characters out: a bullet becomes 「・」, any other is dropped (so are controls)."""
+    """Private-use characters out: a bullet becomes 「・」, any other (and a control) is dropped."""
     return _PRIVATE.sub("", _PRIVATE_BULLET.sub(lambda m: m.group(1) + "・", text)).strip()
 
 
@@ -110,27 +108,53 @@ def _read_pages(path: Path) -> tuple[object, list[list[Line]]]:
 
 
 def _edges(pages: list[list[Line]]) -> dict[int, tuple[float, float]]:
-    """The left and right edges of each page's text."""
+    """The left and right edges of each page's text.
+
+    The right edge is where full lines typically end, not the longest line's end: a proportional
+    font and line-breaking rules leave lines of one paragraph ragged by up to an em or so.
+    """
     edges: dict[int, tuple[float, float]] = {}
     for lines in pages:
         placed = [ln for ln in lines if ln.placed and ln.cells is None and not ln.drop]
-        if placed:
-            edges[placed[0].page] = (min(ln.x0 for ln in placed), max(ln.x1 for ln in placed))
+        if not placed:
+            continue
+        widest = max(ln.x1 for ln in placed)
+        em = max(statistics.median(ln.size for ln in placed), 1.0)
+        full = [ln.x1 for ln in placed if ln.x1 >= widest - 3 * em]
+        edges[placed[0].page] = (min(ln.x0 for ln in placed), statistics.median(full))
     return edges
 
 
-def _runs_on(a: Line, b: Line, edges: dict[int, tuple[float, float]]) -> bool:
-    """Whether line ``b`` continues the paragraph that line ``a`` was wrapped from."""
+def _runs_on(
+    a: Line, b: Line, edges: dict[int, tuple[float, float]], before: Line | None = None
+) -> bool:
+    """Whether line ``b`` continues the paragraph that line ``a`` was wrapped from.
+
+    ``before`` is the line above ``a``: when it is a short line without a full stop at the same
+    indent, ``a`` is taken as the next entry of a list of such lines unless it is filled to within
+    an em of the edge (Japanese wraps at any character, so a wrapped line is nearly full).
+    """
     if not (a.placed and b.placed) or a.cells is not None or b.cells is not None:
         return False
     if a.level is not None or b.level is not None or b.label or a.label:
         return False
-    if a.text.endswith(_ENDS) or _ITEM_START.match(b.text) or abs(a.size - b.size) > 0.6:
+    if a.text.endswith(_ENDS) or ITEM_START.match(b.text) or abs(a.size - b.size) > 0.6:
         return False
     left, right = edges.get(a.page, (a.x0, a.x1))
     em = max(a.size, 1.0)
-    if a.x1 < right - 1.5 * em:
+    if a.x1 < right - 2 * em or (a.text.endswith(_CLOSERS) and a.x1 < right - 0.5 * em):
         return False  # the line stops short of the edge: it ends there
+    if (
+        before is not None
+        and before.placed
+        and before.cells is None
+        and before.page == a.page
+        and abs(before.x0 - a.x0) < 0.5 * em
+        and before.x1 < right - 2 * em
+        and not before.text.endswith(_ENDS)
+        and a.x1 < right - em
+    ):
+        return False  # one more entry of a list of unpunctuated lines
     if a.x0 - left > 0.35 * (right - left) or b.x0 > a.x0 + 2.5 * em:
         return False  # set to the right (a date, a signature) or indented apart
     if a.page == b.page:
@@ -167,15 +191,18 @@ def read_pdf(path: Path, say: Notify = quiet) -> list[Block]:
             ln.drop = ln.drop or not ln.text
     flat = [ln for lines in pages for ln in lines if not ln.drop]
     mark_headings(flat, outline_entries(reader), contents, len(pages))
+    mark_lead_ins(flat)
     edges = _edges(pages)
     blocks: list[Block] = []
     current: Line | None = None
+    before: Line | None = None
     text = ""
     for ln in flat:
-        if current is not None and _runs_on(current, ln, edges):
+        if current is not None and _runs_on(current, ln, edges, before):
             text = join_wrapped(text, ln.text)
-            current = ln
+            before, current = current, ln
             continue
+        before = current
         if current is not None:
             blocks.append(_block(current, text, printed))
         current, text = ln, ln.text

@@ -12,10 +12,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.readers.blocks import CELL
+
 _BOLD = re.compile(r"bold|black|heavy|demi|semibold|-W[6-9]\b|W[6-9]$", re.IGNORECASE)
 _SYMBOL_FONT = re.compile(r"wingding|symbol|webding|dingbat", re.IGNORECASE)
 _ENDS_LATIN = re.compile(r"[A-Za-z0-9,]$")
 _STARTS_LATIN = re.compile(r"^[A-Za-z0-9]")
+# A line that starts an item of its own: a bullet, (1), 1., ア, ①, 第N条 …
+ITEM_START = re.compile(
+    r"^[\s\u3000]*(?:[・･•◦▪■□●○◆◇◎※➢➤►▶→\-－‐*＊]|"
+    r"[（(][0-9０-９a-zA-Zア-ン一二三四五六七八九十]{1,3}[）)]|"
+    r"[0-9０-９]{1,3}(?:[.．][0-9０-９]+)*[.．)）]?[\s\u3000]|"
+    r"[ア-ン][\s\u3000.、]|[A-Za-z][)）]|[\u2460-\u2473]|第[0-9０-９一二三四五六七八九十]+[章節条款項])"
+)
 
 
 @dataclass
@@ -94,6 +103,41 @@ def _cell_text(text: str) -> str:
     return out
 
 
+def _rows(table: Any) -> list[tuple[tuple[float, ...], list[tuple[tuple[float, ...], str]]]]:
+    """A table's rows, each with its cells' boxes and texts (empty cells left out).
+
+    A ruled box drawn inside one row's height (a cell split by a shading line, its wrapped text
+    cut in two) is no row of its own: its text goes on in the cell of the row above it.
+    """
+    rows: list[tuple[tuple[float, ...], list[tuple[tuple[float, ...], str]]]] = []
+    for row, texts in zip(table.rows, table.extract(), strict=False):
+        cells = [
+            (tuple(box), _cell_text(text))
+            for box, text in zip(row.cells, texts, strict=False)
+            if box is not None and text
+        ]
+        cells = [(box, text) for box, text in cells if text]
+        box = tuple(row.bbox)
+        if rows and rows[-1][0][1] - 1 <= box[1] and box[3] <= rows[-1][0][3] + 1:
+            above = rows[-1][1]
+            for cbox, text in cells:
+                at = next(
+                    (
+                        i
+                        for i, (b, _) in enumerate(above)
+                        if b[0] - 1 <= cbox[0] and cbox[2] <= b[2] + 1
+                    ),
+                    None,
+                )
+                if at is None:
+                    above.append((cbox, text))
+                else:
+                    above[at] = (above[at][0], join_wrapped(above[at][1], text))
+            continue
+        rows.append((box, cells))
+    return rows
+
+
 def _tables(page: Any) -> list[tuple[tuple[float, ...], list[Line]]]:
     """The ruled tables of a page with two columns or more: their boxes and their rows."""
     found = page.find_tables()
@@ -105,18 +149,12 @@ def _tables(page: Any) -> list[tuple[tuple[float, ...], list[Line]]]:
             continue  # a box drawn inside another table's cell
         rows: list[Line] = []
         widest = 0
-        for row, cells in zip(table.rows, table.extract(), strict=False):
-            texts = [_cell_text(c) for c in cells if c]
-            texts = [t for t in texts if t]
+        for (x0, top, x1, bottom), cells in _rows(table):
+            texts = [text for _, text in sorted(cells, key=lambda c: c[0][0])]
             if not texts:
                 continue
             widest = max(widest, len(texts))
-            x0, top, x1, bottom = row.bbox
-            rows.append(
-                Line(
-                    "\t".join(texts), page.page_number, x0, x1, top, bottom, cells=texts
-                )
-            )
+            rows.append(Line(CELL.join(texts), page.page_number, x0, x1, top, bottom, cells=texts))
         if widest >= 2:  # a framed paragraph (one column) is read as lines
             out.append((tuple(table.bbox), rows))
     return out

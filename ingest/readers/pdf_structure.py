@@ -24,7 +24,7 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-from ingest.readers.pdf_layout import Line
+from ingest.readers.pdf_layout import ITEM_START, Line
 
 _LEADER = re.compile(
     r"(?:\.{4,}|…{2,}|‥{2,}|・{3,}|·{4,}|･{3,}|-{5,}|_{5,})\s*[\-–]?\s*(\d{1,4})[\-–]?\s*$"
@@ -129,9 +129,7 @@ def outline_entries(reader: Any) -> list[dict[str, Any]]:
 
 def _candidates(lines: list[Line]) -> list[Line]:
     return [
-        ln
-        for ln in lines
-        if ln.placed and ln.cells is None and not ln.drop and ln.text.strip()
+        ln for ln in lines if ln.placed and ln.cells is None and not ln.drop and ln.text.strip()
     ]
 
 
@@ -234,6 +232,38 @@ def _number_in_order(lines: list[Line]) -> None:
             numbers[lv] = tuple(p for p in re.split(r"[.．\-]", number) if p)
 
 
+_LEAD_IN_ENDS = ("。", "．", "、", "，", ",")
+
+
+def mark_lead_ins(lines: list[Line]) -> None:
+    """Make a list's lead-in a heading one level below the heading it stands under.
+
+    A lead-in is a short line in the body's type, set apart from the paragraph above by a blank
+    line's space and followed closely by a numbered or bulleted item (「期待する効果」 above
+    (1)…(3)). Read as text it would end the clause before it; as a heading it heads the items.
+    """
+    level = 0
+    placed = [ln for ln in lines if ln.placed and ln.cells is None]
+    for above, ln, below in zip(placed, placed[1:], placed[2:], strict=False):
+        if above.level is not None and not above.extra.get("lead_in"):
+            level = above.level
+        if (
+            ln.level is not None
+            or ln.label
+            or below.level is not None
+            or not (above.page == ln.page == below.page)
+            or len(norm(ln.text)) > 30
+            or ln.text.rstrip().endswith(_LEAD_IN_ENDS)
+            or ITEM_START.match(ln.text)
+            or not ITEM_START.match(below.text)
+        ):
+            continue
+        gap_above, gap_below = ln.top - above.bottom, below.top - ln.bottom
+        if gap_above >= max(ln.size, 1.0) and gap_above > 2 * max(gap_below, 0.5):
+            ln.level = level + 1
+            ln.extra["lead_in"] = True
+
+
 # ---------------------------------------------------------------- printed pages
 
 
@@ -246,9 +276,7 @@ def printed_pages(reader: Any, pages: list[list[Line]]) -> dict[int, int]:
     except Exception:  # noqa: BLE001 - broken labels: fall back to the folios
         labels = []
     if labels:
-        return {
-            i + 1: int(lab) if lab.isdigit() else i + 1 for i, lab in enumerate(labels[:count])
-        }
+        return {i + 1: int(lab) if lab.isdigit() else i + 1 for i, lab in enumerate(labels[:count])}
     folios: dict[int, int] = {}
     for number, lines in enumerate(pages, start=1):
         placed = [ln for ln in lines if ln.placed and ln.cells is None]
