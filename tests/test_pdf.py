@@ -246,6 +246,9 @@ def test_word_wrapped_across_lines_is_joined(tmp_path: Path):
         # a closing bracket at the right edge is where the line wrapped, not an end
         ("受託者は、情報の暗号化に用いる鍵を適切に管理し、その手順書（暗号鍵の更新を含む）", 60, 0),
         ("を定期的に見直すこと。", 60, 0),
+        # three ems short: the bracketed Latin word that follows would not have fitted there
+        ("クラウドサービスは、原則として登録簿に掲載されたサービスから選定し、併せて", 60, 0),
+        ("「ISMAP管理基準」の統制目標を満たすこと。", 60, 0),
         ("利用者の氏名", 75, 0),
         ("利用したクラウドサービスの名称と契約の番号及び利用した期間と利用の主な目的", 75, 0),
         ("保存した情報の分類", 75, 0),
@@ -264,8 +267,9 @@ def test_word_wrapped_across_lines_is_joined(tmp_path: Path):
         lines[0][0] + lines[1][0],
         lines[2][0] + lines[3][0] + lines[4][0],
         lines[5][0] + lines[6][0],
+        lines[7][0] + lines[8][0],
         # an entry of a list of lines without full stops stays an entry, however long it runs
-        *(line for line, _, _ in lines[7:]),
+        *(line for line, _, _ in lines[9:]),
     ]
     assert any("アクセス制御及び暗号化" in cl.text for cl in clauses)
 

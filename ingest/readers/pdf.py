@@ -142,12 +142,17 @@ def _runs_on(
         return False
     left, right = edges.get(a.page, (a.x0, a.x1))
     em = max(a.size, 1.0)
-    if a.x1 < right - 2 * em or (a.text.endswith(_CLOSERS) and a.x1 < right - 0.5 * em):
-        return False  # the line stops short of the edge: it ends there
+    # A line stops short of the edge where it ends, unless the next line's first word (or, in
+    # Japanese, character) would not have fitted there; line-breaking rules allow an em more.
+    room = max(2 * em, b.lead + 0.5 * em)
+    if right - a.x1 > room or (a.text.endswith(_CLOSERS) and a.x1 < right - 0.5 * em):
+        return False
     if (
         before is not None
         and before.placed
         and before.cells is None
+        and before.level is None
+        and abs(before.size - a.size) <= 0.6
         and before.page == a.page
         and abs(before.x0 - a.x0) < 0.5 * em
         and before.x1 < right - 2 * em

@@ -18,6 +18,8 @@ _BOLD = re.compile(r"bold|black|heavy|demi|semibold|-W[6-9]\b|W[6-9]$", re.IGNOR
 _SYMBOL_FONT = re.compile(r"wingding|symbol|webding|dingbat", re.IGNORECASE)
 _ENDS_LATIN = re.compile(r"[A-Za-z0-9,]$")
 _STARTS_LATIN = re.compile(r"^[A-Za-z0-9]")
+_OPENERS = "「『（(［[【〔〈《\"'“‘"
+_WORD_CHAR = re.compile(r"[A-Za-z0-9@._/:%&+\-]")
 # A line that starts an item of its own: a bullet, (1), 1., ア, ①, 第N条 …
 ITEM_START = re.compile(
     r"^[\s\u3000]*(?:[・･•◦▪■□●○◆◇◎※➢➤►▶→\-－‐*＊]|"
@@ -40,6 +42,7 @@ class Line:
     size: float = 0.0  # the size most of its characters are set in
     bold: bool = False
     marked: bool = False  # an image or a blank stands before the text (a number drawn apart)
+    lead: float = 0.0  # the width of its first unbreakable piece (a kanji, a Latin word)
     cells: list[str] | None = None  # a table row's cells
     placed: bool = True  # False for lines read by OCR: no geometry
     level: int | None = None  # heading level, once known (0: the document's title)
@@ -138,6 +141,20 @@ def _rows(table: Any) -> list[tuple[tuple[float, ...], list[tuple[tuple[float, .
     return rows
 
 
+def _lead(visible: list[dict[str, Any]]) -> float:
+    """The width of a line's first unbreakable piece: a character, or a bracketed Latin word.
+
+    The line above was wrapped before this piece when the piece did not fit at its end.
+    """
+    end = 0
+    while end < len(visible) - 1 and visible[end]["text"] in _OPENERS:
+        end += 1
+    if _WORD_CHAR.match(visible[end]["text"]):
+        while end + 1 < len(visible) and _WORD_CHAR.match(visible[end + 1]["text"]):
+            end += 1
+    return float(visible[end]["x1"] - visible[0]["x0"])
+
+
 def _tables(page: Any) -> list[tuple[tuple[float, ...], list[Line]]]:
     """The ruled tables of a page with two columns or more: their boxes and their rows."""
     found = page.find_tables()
@@ -201,6 +218,7 @@ def page_lines(page: Any) -> list[Line]:
                 size,
                 bold,
                 marked=leading_blank or image_before,
+                lead=_lead(visible),
             )
         )
     for _, rows in tables:

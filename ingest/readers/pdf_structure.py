@@ -243,12 +243,14 @@ def mark_lead_ins(lines: list[Line]) -> None:
     (1)…(3)). Read as text it would end the clause before it; as a heading it heads the items.
     """
     level = 0
-    placed = [ln for ln in lines if ln.placed and ln.cells is None]
+    placed = [ln for ln in lines if ln.placed]
     for above, ln, below in zip(placed, placed[1:], placed[2:], strict=False):
         if above.level is not None and not above.extra.get("lead_in"):
             level = above.level
         if (
-            ln.level is not None
+            ln.cells is not None
+            or below.cells is not None
+            or ln.level is not None
             or ln.label
             or below.level is not None
             or not (above.page == ln.page == below.page)
