@@ -22,9 +22,11 @@ from ingest.readers.blocks import (
     Reading,
     quiet,
 )
+from ingest.readers.convert import TARGETS, read_converted, to_current
 from ingest.readers.mail import read_eml, read_msg
 from ingest.readers.pdf import read_pdf, strip_running_lines
 from ingest.readers.sheets import read_sheet_rows, read_xlsx, row_cells
+from ingest.readers.slides import read_pptx
 from ingest.readers.text import read_text
 from ingest.readers.word import format_number, read_docx
 
@@ -41,9 +43,11 @@ __all__ = [
     "read_eml",
     "read_file",
     "read_msg",
+    "read_pptx",
     "read_sheet_rows",
     "row_cells",
     "strip_running_lines",
+    "to_current",
 ]
 
 READERS: dict[str, Reader] = {
@@ -55,6 +59,8 @@ READERS: dict[str, Reader] = {
     ".md": read_text,
     ".eml": read_eml,
     ".msg": read_msg,
+    ".pptx": read_pptx,
+    **dict.fromkeys(TARGETS, read_converted),
 }
 
 

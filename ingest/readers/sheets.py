@@ -1,4 +1,4 @@
-"""Excel workbooks: rows of cells, merged ranges resolved."""
+"""Excel workbooks (and .xls/.ods through LibreOffice): rows of cells, merged ranges resolved."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 
 from ingest.readers.blocks import CELL, Block, Notify, check_ooxml, corrupt, quiet
+from ingest.readers.convert import to_current
 
 
 def _cell_text(value: object) -> str:
@@ -26,13 +27,18 @@ def row_cells(row: list[str]) -> list[str]:
     return out
 
 
-def read_sheet_rows(path: Path) -> list[tuple[str, list[list[str]]]]:
+def read_sheet_rows(path: Path, say: Notify = quiet) -> list[tuple[str, list[list[str]]]]:
     """Every sheet's rows as text cells, merged ranges filled with their top-left value.
 
+    An old Excel (.xls) or OpenDocument (.ods) workbook is read through its LibreOffice copy.
+
     Raises:
-        UnreadableFileError: encrypted or corrupt workbook.
+        UnreadableFileError: encrypted or corrupt workbook, or one LibreOffice cannot convert.
 
     """
+    if path.suffix.lower() in (".xls", ".ods"):
+        with to_current(path, say) as converted:
+            return read_sheet_rows(converted)
     check_ooxml(path, "Excel ファイル", "Excel file")
     from openpyxl import load_workbook
 
@@ -59,7 +65,7 @@ def read_sheet_rows(path: Path) -> list[tuple[str, list[list[str]]]]:
 def read_xlsx(path: Path, say: Notify = quiet) -> list[Block]:
     """Excel: every sheet (its name as a heading), row by row, merged cells resolved."""
     blocks = []
-    for number, (title, grid) in enumerate(read_sheet_rows(path), start=1):
+    for number, (title, grid) in enumerate(read_sheet_rows(path, say), start=1):
         rows = [row_cells(r) for r in grid]
         rows = [r for r in rows if r]
         if not rows:
