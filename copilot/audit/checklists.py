@@ -19,6 +19,7 @@ from copilot.errors import UserError
 from copilot.schemas import Checklist, ChecklistItem
 from ingest.readers import read_sheet_rows
 
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 _DASHES = r"\-‐‑‒–—―ー−－"  # for character classes
 _ID = (
     rf"(?:[A-Za-zＡ-Ｚａ-ｚ]{{1,2}}[{_DASHES}]?)?\d{{1,3}}(?:\s*[{_DASHES}.．]\s*\d{{1,3}}){{0,4}}"
@@ -67,7 +68,8 @@ def import_checklist(path: Path) -> Checklist:
     """Read a city's checklist workbook into a `Checklist`, whatever its exact layout.
 
     Args:
-        path: the Excel workbook (.xlsx or .xlsm) as the city handed it over.
+        path: the workbook as the city handed it over: .xlsx or .xlsm, or an old Excel .xls or
+            an OpenDocument .ods (read through a LibreOffice copy).
 
     Returns:
         The items of the sheet with the most item rows, in sheet order, each with its group
@@ -85,12 +87,13 @@ def import_checklist(path: Path) -> Checklist:
             f"{where}: ファイルが見つかりません。パスを確認してください。",
             f"{where}: file not found; check the path.",
         )
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if path.suffix.lower() not in WORKBOOKS:
         raise UserError(
-            f"{where}: チェックリストは Excel ブック（.xlsx）で指定してください。"
+            f"{where}: チェックリストは Excel ブック（.xlsx、.xlsm、.xls）か .ods で"
+            "指定してください。"
             "Excel で開き「Excel ブック（*.xlsx）」として保存し直してください。",
-            f"{where}: the checklist must be an Excel workbook (.xlsx); open it in Excel and "
-            "save it as 'Excel Workbook (*.xlsx)'.",
+            f"{where}: the checklist must be an Excel workbook (.xlsx, .xlsm, .xls) or an .ods; "
+            "open it in Excel and save it as 'Excel Workbook (*.xlsx)'.",
         )
     sheets = [_read_sheet(name, grid) for name, grid in _read_rows(path)]
     ranked = sorted(

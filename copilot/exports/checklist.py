@@ -38,7 +38,8 @@ from copilot.schemas import (
     ReviewInfo,
     shows,
 )
-from ingest.readers import read_sheet_rows
+from ingest.readers import read_sheet_rows, to_current
+from ingest.readers.convert import TARGETS
 
 _TICK = re.compile(r"[□☐■☑☒](\s*)(はい|いいえ)")
 _REASON = re.compile(r"いいえの場合|理由|代替措置")
@@ -234,8 +235,8 @@ def export_checklist(
 
     Raises:
         UserError: the checklist cannot be read (see ``import_checklist``), the output would
-            overwrite it or does not end in .xlsx (.xlsm for an .xlsm checklist), or a judgement
-            names an item the checklist lacks.
+            overwrite it or does not end in .xlsx (.xlsm for an .xlsm checklist; an .xls or .ods
+            checklist gives an .xlsx), or a judgement names an item the checklist lacks.
         ValueError: a judgement is about another contract.
 
     """
@@ -251,10 +252,17 @@ def export_checklist(
     by_id = _by_id(items, judgements)
     shown = {k: (j, r) for k, (j, r) in by_id.items() if shows(r, include_drafts)}
     sheet = items[0].sheet
-    grid = dict(read_sheet_rows(checklist_path))[sheet]
-    xlsm = checklist_path.suffix.lower() == ".xlsm" and path.suffix.lower() == ".xlsm"
-    with checklist_path.open("rb") as fh:
-        wb = load_workbook(fh, keep_vba=xlsm)
+    if checklist_path.suffix.lower() in TARGETS:
+        # an old .xls or an .ods: its LibreOffice .xlsx copy is the workbook written into
+        with to_current(checklist_path) as current:
+            grid = dict(read_sheet_rows(current))[sheet]
+            with current.open("rb") as fh:
+                wb = load_workbook(fh)
+    else:
+        grid = dict(read_sheet_rows(checklist_path))[sheet]
+        xlsm = checklist_path.suffix.lower() == ".xlsm" and path.suffix.lower() == ".xlsm"
+        with checklist_path.open("rb") as fh:
+            wb = load_workbook(fh, keep_vba=xlsm)
     ws = wb[sheet]
     lay = _layout(ws, grid, items)
     _add_columns(ws, lay, items)
