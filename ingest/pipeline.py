@@ -18,7 +18,7 @@ from pathlib import Path
 from ingest.clauses import SPLITTER_VERSION, split_clauses
 from ingest.errors import UserError
 from ingest.index import ClauseIndex, DocumentRecord, now_iso
-from ingest.readers import READERS, Attachment, read_document
+from ingest.readers import READERS, READERS_VERSION, Attachment, read_document
 
 KINDS = (
     "policy",
@@ -170,7 +170,7 @@ def ingest_paths(
     known = {d.doc_id: d for d in index.documents()}
     results: list[FileResult] = []
     total = len(jobs)
-    recipe = f"splitter={SPLITTER_VERSION};max_chars={max_chars}"
+    recipe = f"splitter={SPLITTER_VERSION};readers={READERS_VERSION};max_chars={max_chars}"
     for n, (f, doc_id) in enumerate(jobs, start=1):
         rel = Path(doc_id)
         if f.suffix.lower() not in READERS:

@@ -35,6 +35,7 @@ __all__ = [
     "FORM",
     "QUOTED",
     "READERS",
+    "READERS_VERSION",
     "Attachment",
     "Block",
     "Reading",
@@ -49,6 +50,9 @@ __all__ = [
     "strip_running_lines",
     "to_current",
 ]
+
+# Raised when a reader reads the same file into other blocks: stored files are then read again.
+READERS_VERSION = 2
 
 READERS: dict[str, Reader] = {
     ".docx": read_docx,
