@@ -2,7 +2,7 @@
 
 Prints clauses per second for a first ingest, the time of a no-change re-ingest and its ratio to
 the first, query latency p50/p95 over 100 queries, and peak memory; then OCR pages per second:
-the ingest of an image-only contract of ``OCR_PAGES`` pages drawn at 300 dpi (tests/scans.py),
+the ingest of an image-only contract of ``OCR_PAGES`` pages drawn at 300 dpi (eval/scans.py),
 read by Tesseract, from file to stored clauses ("skipped: ..." where Tesseract or its Japanese
 model is not installed). Usage:
 
