@@ -124,8 +124,8 @@ def checklist_file(source: str) -> Path:
     path = Path(source or "")
     if not source or not path.is_file():
         raise UserError(
-            "チェックリストを選んでください（文書管理で取り込んだ .xlsx）。",
-            "choose a checklist (an .xlsx ingested under 文書管理).",
+            "チェックリストを選んでください（文書管理で取り込んだ .xlsx・.xls・.ods）。",
+            "choose a checklist (an .xlsx, .xls or .ods ingested under 文書管理).",
         )
     return path
 
