@@ -169,6 +169,7 @@ def default_checklist(s: Services) -> Path:
         if doc.kind == "checklist" and Path(doc.source).is_file():
             return Path(doc.source)
     raise UserError(
-        "チェックリストが取り込まれていません。--checklist FILE（.xlsx・.xls・.ods）で指定してください。",
+        "チェックリストが取り込まれていません。"
+        "--checklist FILE（.xlsx・.xls・.ods）で指定してください。",
         "no checklist is ingested; give one with --checklist FILE (.xlsx, .xls or .ods).",
     )
