@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         "and the drafters' term matching.",
     )
     evidence_full: float = Field(
-        0.34,
+        0.36,
         ge=0,
         le=1,
         description="Evidence drafter: the verdict model's probability of 反映あり needed for it.",
