@@ -174,9 +174,11 @@ def test_empty_pdf_and_empty_file(tmp_path: Path):
 
 
 def test_unsupported_type(tmp_path: Path):
-    ppt = tmp_path / "説明資料.pptx"
-    ppt.write_bytes(b"whatever")
-    assert "対応していない形式" in _reason(ppt)
+    jtd = tmp_path / "報告書.jtd"  # 一太郎: no reader, no converter here
+    jtd.write_bytes(b"whatever")
+    reason = _reason(jtd)
+    assert "対応していない形式" in reason
+    assert ".docx" in reason and ".eml" in reason  # the message names what can be read
 
 
 def test_randomly_damaged_workbooks_always_give_the_clear_error(tmp_path: Path):

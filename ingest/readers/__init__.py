@@ -22,7 +22,7 @@ from ingest.readers.blocks import (
     Reading,
     quiet,
 )
-from ingest.readers.convert import TARGETS, read_converted, to_current
+from ingest.readers.convert import TARGETS, to_current
 from ingest.readers.mail import read_eml, read_msg
 from ingest.readers.pdf import read_pdf, strip_running_lines
 from ingest.readers.sheets import read_sheet_rows, read_xlsx, row_cells
@@ -50,6 +50,14 @@ __all__ = [
     "strip_running_lines",
     "to_current",
 ]
+
+
+def read_converted(path: Path, notify: Notify = quiet) -> list[Block]:
+    """Read an old Office or OpenDocument file through its converted copy (see ``convert``)."""
+    current = {"docx": read_docx, "xlsx": read_xlsx, "pptx": read_pptx}
+    with to_current(path, notify) as converted:
+        return current[TARGETS[path.suffix.lower()][0]](converted, notify)
+
 
 # Raised when a reader reads the same file into other blocks: stored files are then read again.
 READERS_VERSION = 2

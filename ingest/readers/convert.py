@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.errors import UnreadableFileError
-from ingest.readers.blocks import _CFB_MAGIC, Block, Notify, quiet
+from ingest.readers.blocks import _CFB_MAGIC, Notify, quiet
 
 TIMEOUT_S = 180
 # suffix -> (current suffix, LibreOffice's export filter, the application to save it again in)
@@ -114,18 +114,6 @@ def to_current(path: Path, notify: Notify = quiet, timeout_s: int = TIMEOUT_S) -
             ) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def read_converted(path: Path, notify: Notify = quiet) -> list[Block]:
-    """Read an old Office or OpenDocument file through its converted copy."""
-    from ingest.readers.sheets import read_xlsx
-    from ingest.readers.slides import read_pptx
-    from ingest.readers.word import read_docx
-
-    readers = {"docx": read_docx, "xlsx": read_xlsx, "pptx": read_pptx}
-    target = TARGETS[path.suffix.lower()][0]
-    with to_current(path, notify) as converted:
-        return readers[target](converted, notify)
 
 
 def _run(args: list[str], path: Path, target: str, app: str, timeout_s: int) -> None:
