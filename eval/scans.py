@@ -165,29 +165,48 @@ def rasterise_pdf(src: Path, dst: Path, dpi: int = DPI) -> Path:
     return save_images(dst, [im.convert("L") for im in images], dpi)
 
 
-def docx_to_pdf(docx: Path, outdir: Path) -> Path | None:
-    """The PDF LibreOffice makes of a .docx, or None when soffice is not installed."""
-    exe = shutil.which("soffice")
-    if exe is None:
-        return None
-    profile = outdir / "lo-profile"
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def office_save(source: Path, suffix: str, export: str, folder: Path) -> Path:
+    """Have LibreOffice save ``source`` as ``suffix`` into ``folder``, as an office user would.
+
+    ``export`` names the filter ("" for the format's default); LibreOffice runs with a profile of
+    its own, removed afterwards.
+
+    Raises:
+        FileNotFoundError: LibreOffice is not installed or wrote nothing.
+
+    """
+    if SOFFICE is None:
+        raise FileNotFoundError("LibreOffice (soffice) is not installed")
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = folder / "lo-profile"
     subprocess.run(
         [
-            exe,
+            SOFFICE,
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless",
             "--convert-to",
-            "pdf",
+            f"{suffix}:{export}" if export else suffix,
             "--outdir",
-            str(outdir),
-            str(docx),
+            str(folder),
+            str(source),
         ],
-        capture_output=True,
         check=True,
+        capture_output=True,
         timeout=180,
     )
-    out = outdir / (docx.stem + ".pdf")
-    return out if out.is_file() else None
+    shutil.rmtree(profile, ignore_errors=True)
+    out = folder / f"{source.stem}.{suffix}"
+    if not out.is_file():
+        raise FileNotFoundError(f"LibreOffice did not write {out.name}")
+    return out
+
+
+def docx_to_pdf(docx: Path, outdir: Path) -> Path | None:
+    """The PDF LibreOffice makes of a .docx, or None when soffice is not installed."""
+    return None if SOFFICE is None else office_save(docx, "pdf", "", outdir)
 
 
 def _squash(text: str) -> str:

@@ -11,7 +11,6 @@ import hashlib
 import os
 import shutil
 import struct
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -27,40 +26,16 @@ from copilot.exports.checklist import export_checklist
 from copilot.schemas import ChecklistJudgement, ReviewInfo
 from copilot.services import build_services
 from copilot.settings import load_settings
+from eval.scans import SOFFICE, office_save
 from ingest.clauses import split_clauses
 from ingest.errors import UnreadableFileError
 from ingest.readers import READERS, read_document, read_file, read_sheet_rows, to_current
 from tests.conftest import CORPUS
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 REAL = Path(__file__).parents[1].parent / "shared" / "real_documents"
 MODEL_SPEC = REAL / "lasdec-webapp" / "特記仕様書（雛形・脚注なし）-1.0版.docx"
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"
-
-
-def office_save(source: Path, suffix: str, export: str, folder: Path) -> Path:
-    """Have LibreOffice save ``source`` in another format, as an office suite user would."""
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            str(SOFFICE),
-            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            f"{suffix}:{export}",
-            "--outdir",
-            str(folder),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    out = folder / f"{source.stem}.{suffix}"
-    assert out.is_file(), f"LibreOffice did not write {out.name}"
-    shutil.rmtree(folder / "profile")
-    return out
 
 
 def write_rules(path: Path) -> Path:

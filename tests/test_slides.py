@@ -5,8 +5,6 @@ Decks are written by python-pptx; the .ppt and .odp are saved from them by Libre
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,12 +14,12 @@ from pptx.opc.package import Part
 from pptx.opc.packuri import PackURI
 from pptx.util import Inches
 
+from eval.scans import SOFFICE, office_save
 from ingest.clauses import split_clauses
 from ingest.errors import UnreadableFileError
 from ingest.readers import CELL, FORM, read_document, read_file
 from ingest.readers.slides import NOTES
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 DGM = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -218,22 +216,7 @@ def test_a_corrupt_or_protected_deck_names_the_file(tmp_path: Path, deck: Path):
 def test_a_deck_saved_by_libreoffice_reads_the_same(
     deck: Path, tmp_path: Path, suffix: str, export: str
 ):
-    subprocess.run(
-        [
-            str(SOFFICE),
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            f"{suffix}:{export}",
-            "--outdir",
-            str(tmp_path),
-            str(deck),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    old = tmp_path / f"研修.{suffix}"
+    old = office_save(deck, suffix, export, tmp_path)
     said: list[str] = []
     assert read_document(old, said.append).blocks == read_file(deck)
     assert said == [f"LibreOffice で変換しています: 研修.{suffix}"]
