@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ingest.errors import UnreadableFileError
 
@@ -25,6 +26,7 @@ QUOTED = "quoted"  # earlier mail quoted in a reply
 FORM = "form"  # a form's choice to tick (□要／□不要), not a requirement
 
 Notify = Callable[[str], None]
+T = TypeVar("T")
 
 
 def quiet(_message: str) -> None:
@@ -83,6 +85,23 @@ def check_ooxml(path: Path, kind_ja: str, kind_en: str) -> None:
         )
     if not zipfile.is_zipfile(path):
         raise corrupt(path)
+
+
+def open_package(path: Path, opener: Callable[[str], T]) -> T:
+    """Open an Office package with its library, any parse failure reported as ``corrupt``.
+
+    Raises:
+        UnreadableFileError: the package's parts cannot be parsed.
+
+    """
+    try:
+        return opener(str(path))
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise corrupt(path, type(exc).__name__) from exc
+    except Exception as exc:  # python-docx/-pptx raise PackageNotFoundError and lxml errors
+        if type(exc).__name__ in ("PackageNotFoundError", "XMLSyntaxError"):
+            raise corrupt(path, type(exc).__name__) from exc
+        raise
 
 
 def corrupt(path: Path, detail: str = "") -> UnreadableFileError:

@@ -12,11 +12,18 @@ dates and slide numbers repeated on every slide are left out.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.readers.blocks import CELL, FORM, Block, Notify, check_ooxml, corrupt, quiet
+from ingest.readers.blocks import (
+    CELL,
+    FORM,
+    Block,
+    Notify,
+    check_ooxml,
+    open_package,
+    quiet,
+)
 from ingest.readers.word import format_number, is_form_choice
 
 NOTES = "（ノート）"
@@ -45,15 +52,7 @@ def read_pptx(path: Path, say: Notify = quiet) -> list[Block]:
     check_ooxml(path, "PowerPoint ファイル", "PowerPoint file")
     from pptx import Presentation
 
-    try:
-        presentation = Presentation(str(path))
-        slides = list(presentation.slides)
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise corrupt(path, type(exc).__name__) from exc
-    except Exception as exc:  # python-pptx raises PackageNotFoundError and lxml errors
-        if type(exc).__name__ in ("PackageNotFoundError", "XMLSyntaxError"):
-            raise corrupt(path, type(exc).__name__) from exc
-        raise
+    slides = open_package(path, lambda name: list(Presentation(name).slides))
     blocks: list[Block] = []
     for number, slide in enumerate(slides, start=1):
         blocks.extend(_slide(slide, number))

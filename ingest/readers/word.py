@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
-from ingest.readers.blocks import CELL, FORM, Block, Notify, check_ooxml, corrupt, quiet
+from ingest.readers.blocks import CELL, FORM, Block, Notify, check_ooxml, open_package, quiet
 
 _HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
 _KANA_AIUEO = (
@@ -211,14 +210,7 @@ def read_docx(path: Path, say: Notify = quiet) -> list[Block]:
     import docx
     from docx.table import Table
 
-    try:
-        document = docx.Document(str(path))
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise corrupt(path, type(exc).__name__) from exc
-    except Exception as exc:  # python-docx raises PackageNotFoundError and lxml errors
-        if type(exc).__name__ in ("PackageNotFoundError", "XMLSyntaxError"):
-            raise corrupt(path, type(exc).__name__) from exc
-        raise
+    document = open_package(path, docx.Document)
     numbering = _Numbering(document)
     body = document.element.body
     has_pages = bool(
