@@ -1,12 +1,15 @@
 """Ingest benchmark on the public corpus (../shared/public_corpus), run by hand, not in CI.
 
-Prints clauses per second for a first ingest, the time of a no-change re-ingest and its ratio to
-the first, query latency p50/p95 over 100 queries, and peak memory; then OCR pages per second:
-the ingest of an image-only contract of ``OCR_PAGES`` pages drawn at 300 dpi (eval/scans.py),
-read by Tesseract, from file to stored clauses ("skipped: ..." where Tesseract or its Japanese
-model is not installed). Usage:
+Prints clauses per second for a first ingest with one embedding worker and with one per core
+(``COPILOT_EMBED_WORKERS``), each into a fresh data folder in the same run, and the speed-up of
+the second over the first; then, over the index the workers built, the time of a no-change
+re-ingest and its ratio to the first, query latency p50/p95 over 100 queries, and this process's
+peak memory; then OCR pages per second: the ingest of an image-only contract of ``OCR_PAGES``
+pages drawn at 300 dpi (eval/scans.py), read by Tesseract, from file to stored clauses
+("skipped: ..." where Tesseract or its Japanese model is not installed).
+``--workers-only`` stops after the two first ingests. Usage:
 
-    .venv/bin/python eval/bench_ingest.py [--corpus DIR] [--json]
+    .venv/bin/python eval/bench_ingest.py [--corpus DIR] [--workers N] [--workers-only] [--json]
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(__file__).resolve().parents[1].parent / "shared" / "public_corpus"
     parser.add_argument("--corpus", type=Path, default=default)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="embedding workers to compare with one (0: cores)"
+    )
+    parser.add_argument(
+        "--workers-only", action="store_true", help="only the two first ingests and the speed-up"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
@@ -51,18 +60,45 @@ def main(argv: list[str] | None = None) -> int:
 
     from copilot.services import build_services
     from copilot.settings import load_settings
+    from ingest.embed_pool import worker_count
 
+    workers = worker_count(args.workers)
+    result: dict[str, object] = {
+        "files": [f.name for f in files],
+        "bytes": sum(f.stat().st_size for f in files),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs" / "guideline"
         docs.mkdir(parents=True)
         for f in files:
             (docs / f.name).write_bytes(f.read_bytes())
-        services = build_services(load_settings(data_dir=Path(tmp) / "data"))
+        alone = build_services(load_settings(data_dir=Path(tmp) / "data-1", embed_workers=1))
+        try:
+            started = time.perf_counter()
+            alone.ingest([docs.parent])
+            first_alone = time.perf_counter() - started
+            clauses = alone.index.count_clauses()
+        finally:
+            alone.close()
+        services = build_services(load_settings(data_dir=Path(tmp) / "data", embed_workers=workers))
         try:
             started = time.perf_counter()
             services.ingest([docs.parent])
             first = time.perf_counter() - started
-            clauses = services.index.count_clauses()
+            assert services.index.count_clauses() == clauses
+            result.update(
+                {
+                    "clauses": clauses,
+                    "first_ingest_1_worker_s": round(first_alone, 1),
+                    "clauses_per_s_1_worker": round(clauses / first_alone, 2),
+                    "workers": workers,
+                    "first_ingest_s": round(first, 1),
+                    "clauses_per_s": round(clauses / first, 2),
+                    "speedup_vs_1_worker": round(first_alone / first, 2),
+                }
+            )
+            if args.workers_only:
+                return _print(result, args.json)
 
             started = time.perf_counter()
             report = services.ingest([docs.parent])
@@ -91,18 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             services.close()
     latencies.sort()
-    result = {
-        "files": [f.name for f in files],
-        "bytes": sum(f.stat().st_size for f in files),
-        "clauses": clauses,
-        "first_ingest_s": round(first, 1),
-        "clauses_per_s": round(clauses / first, 2),
-        "no_change_reingest_s": round(again, 3),
-        "reingest_over_first_ratio": round(again / first, 5),
-        "query_p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "query_p95_ms": round(latencies[int(0.95 * len(latencies)) - 1] * 1000, 1),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+    result.update(
+        {
+            "no_change_reingest_s": round(again, 3),
+            "reingest_over_first_ratio": round(again / first, 5),
+            "query_p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "query_p95_ms": round(latencies[int(0.95 * len(latencies)) - 1] * 1000, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    )
     if scan is None:
         result["ocr_pages_per_s"] = why
     else:
@@ -114,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
                 "ocr_pages_per_s": round(OCR_PAGES / ocr_s, 2),
             }
         )
-    if args.json:
+    return _print(result, args.json)
+
+
+def _print(result: dict[str, object], as_json: bool) -> int:
+    if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         for k, v in result.items():
