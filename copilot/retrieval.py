@@ -1,21 +1,27 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (character n-grams) fused by weighted RRF.
+"""Hybrid retrieval: dense (Chroma) and BM25 (character n-grams) at two grain sizes, fused by RRF.
 
-Long clauses are stored as sentence-bounded pieces; only the best piece of a clause is returned,
-so the top k hold k different clauses.
+Clauses (sentence-bounded pieces of numbered items) and items (an item's text with its headings,
+the items under it and its explanation: ``ingest.units``) are each ranked by dense and by BM25
+similarity. The four rankings are fused per item by weighted reciprocal-rank fusion, and each item
+found returns its best clause of its own words: an explanation (【解説】) helps find its item but is
+never a hit, and the top k hold k different items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from copilot.drafting.thesaurus import Thesaurus
 from copilot.errors import IndexMissingError, UserError
 from copilot.schemas import Hit
-from ingest.index import ClauseIndex, Where
+from ingest.index import ClauseIndex, ClauseRecord, Where
 from ingest.normalise import squash
 from ingest.pipeline import KINDS
+from ingest.readers import COMMENTARY
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -26,10 +32,20 @@ class Fusion:
     sparse_weight: float = 1.0
     k: int = 30
     candidates: int = 50
+    item_dense_weight: float = 1.0
+    item_sparse_weight: float = 1.0
 
 
-def filters(kind: str | list[str] | None = None, contract: str | None = None) -> Where:
+ALL_BODIES = "*"  # a search over every body's documents, the audited one's and the others'
+
+
+def filters(
+    kind: str | list[str] | None = None, contract: str | None = None, body: str = ""
+) -> Where:
     """The metadata filter for a search; ``kind`` may name one kind or several.
+
+    ``body`` holds the search to one body's documents: "" (the default) is the audited body,
+    another name a body named at ingest (``_団体.txt``), ``ALL_BODIES`` every body.
 
     Raises:
         UserError: unknown kind.
@@ -46,12 +62,14 @@ def filters(kind: str | list[str] | None = None, contract: str | None = None) ->
         where["kind"] = kind
     if contract:
         where["contract"] = contract
+    if body != ALL_BODIES:
+        where["body"] = body
     return where
 
 
-def fuse(ranked: list[tuple[list[str], float]], k: int) -> dict[str, float]:
+def fuse(ranked: Sequence[tuple[Sequence[K], float]], k: int) -> dict[K, float]:
     """Weighted RRF: each list adds weight / (k + rank) to the ids it holds."""
-    scores: dict[str, float] = {}
+    scores: dict[K, float] = {}
     for ids, weight in ranked:
         if weight <= 0:
             continue
@@ -79,53 +97,124 @@ def search(
     where = where or {}
     if not index.count_clauses():
         raise IndexMissingError()
-    if "contract" in where and not any(d.contract == where["contract"] for d in index.documents()):
-        known = sorted({d.contract for d in index.documents() if d.contract})
+    documents = index.documents()
+    if "contract" in where and not any(d.contract == where["contract"] for d in documents):
+        known = sorted({d.contract for d in documents if d.contract})
         raise UserError(
             f"契約 {where['contract']} の文書は取り込まれていません（取り込み済み: "
             f"{', '.join(known) or 'なし'}）。`copilot status` で確認してください。",
             f"no documents of contract {where['contract']} are ingested (known: "
             f"{', '.join(known) or 'none'}); check `copilot status`.",
         )
-    sparse_query = thesaurus.expand(query) if thesaurus else query
-    dense = [cid for cid, _ in index.dense(query, fusion.candidates, where)]
-    sparse = [cid for cid, _ in index.sparse(sparse_query, fusion.candidates, where)]
-    scores = fuse([(dense, fusion.dense_weight), (sparse, fusion.sparse_weight)], fusion.k)
-    ordered = sorted(scores, key=lambda c: (-scores[c], c))
-    records = index.clauses(ordered)
-    hits: list[Hit] = []
-    seen: set[tuple[str, str]] = set()
-    seen_text: set[str] = set()
-    for cid in ordered:
-        rec = records.get(cid)
-        if rec is None:  # a vector whose document was replaced a moment ago
-            continue
-        if (rec.doc_id, rec.path) in seen:  # another piece of a clause already returned
-            continue
-        words = squash(rec.text)
-        if words in seen_text:  # the same words in another file (a .docx and its .pdf)
-            continue
-        seen.add((rec.doc_id, rec.path))
-        seen_text.add(words)
-        hits.append(
-            Hit(
-                rank=len(hits) + 1,
-                score=round(scores[cid], 6),
-                clause_id=cid,
-                document=rec.doc_id,
-                document_title=rec.title,
-                kind=rec.kind,
-                contract=rec.contract,
-                clause_path=rec.path,
-                page=rec.page,
-                text=rec.text,
-                char_start=rec.char_start,
-                char_end=rec.char_end,
-            )
+    bodies = {d.body for d in documents}
+    if where.get("body") and where["body"] not in bodies:
+        others = sorted(b for b in bodies if b)
+        raise UserError(
+            f"団体 {where['body']} の文書は取り込まれていません（他団体の文書: "
+            f"{', '.join(others) or 'なし'}）。`copilot status` で確認してください。",
+            f"no documents of the body {where['body']} are ingested (other bodies: "
+            f"{', '.join(others) or 'none'}); check `copilot status`.",
         )
-        if len(hits) == top_k:
-            break
+    if bodies <= {""}:
+        where = {k: v for k, v in where.items() if k != "body"}  # one body: nothing to hold apart
+    return rank(index, candidates(index, query, where, fusion.candidates, thesaurus), fusion, top_k)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The four rankings of one query: clauses and items, each by dense and by BM25 similarity."""
+
+    clause_dense: list[str]
+    clause_sparse: list[str]
+    item_dense: list[str]
+    item_sparse: list[str]
+    records: dict[str, ClauseRecord]  # the clauses ranked
+    items: dict[str, tuple[str, str]]  # (doc_id, path) of the items ranked
+
+
+def candidates(
+    index: ClauseIndex, query: str, where: Where, n: int, thesaurus: Thesaurus | None = None
+) -> Candidates:
+    """The top ``n`` of each ranking (BM25 reads the query expanded by the thesaurus)."""
+    sparse_query = thesaurus.expand(query) if thesaurus else query
+    clause_dense = [c for c, _ in index.dense(query, n, where)]
+    clause_sparse = [c for c, _ in index.sparse(sparse_query, n, where)]
+    item_dense = [i for i, _ in index.dense(query, n, where, unit=index.ITEMS)]
+    item_sparse = [i for i, _ in index.sparse(sparse_query, n, where, unit=index.ITEMS)]
+    return Candidates(
+        clause_dense,
+        clause_sparse,
+        item_dense,
+        item_sparse,
+        index.clauses(list({*clause_dense, *clause_sparse})),
+        index.items(list({*item_dense, *item_sparse})),
+    )
+
+
+def rank(index: ClauseIndex, found: Candidates, fusion: Fusion, top_k: int) -> list[Hit]:
+    """Fuse the rankings per item and return each item's best clause of its own words."""
+    records = found.records
+    clause_lists = [
+        (found.clause_dense, fusion.dense_weight),
+        (found.clause_sparse, fusion.sparse_weight),
+    ]
+    ranked = [
+        ([(records[c].doc_id, records[c].path) for c in ids if c in records], weight)
+        for ids, weight in clause_lists
+    ] + [
+        ([found.items[i] for i in ids if i in found.items], weight)
+        for ids, weight in (
+            (found.item_dense, fusion.item_dense_weight),
+            (found.item_sparse, fusion.item_sparse_weight),
+        )
+    ]
+    scores = fuse([(list(dict.fromkeys(keys)), weight) for keys, weight in ranked], fusion.k)
+    by_clause = fuse(clause_lists, fusion.k)  # which clause of an item answers best
+    best: dict[tuple[str, str], ClauseRecord] = {}
+    for cid in sorted(by_clause, key=lambda c: (-by_clause[c], c)):
+        rec = records.get(cid)
+        if rec is not None and rec.aside != COMMENTARY:
+            best.setdefault((rec.doc_id, rec.path), rec)
+    ordered = sorted(scores, key=lambda key: (-scores[key], key))
+    hits: list[Hit] = []
+    seen_text: set[str] = set()
+    for start in range(0, len(ordered), top_k):
+        batch = ordered[start : start + top_k]
+        missing = [key for key in batch if key not in best]
+        for key, clauses in index.item_clauses(missing).items():
+            own = [c for c in clauses if c.aside != COMMENTARY]
+            if own:  # an item found only by its explanation or its item text: its first words
+                best[key] = own[0]
+        for key in batch:
+            rec = best.get(key)
+            if rec is None:  # a vector whose document was replaced a moment ago
+                continue
+            words = squash(rec.text)
+            if words in seen_text:  # the same words in another file (a .docx and its .pdf)
+                continue
+            seen_text.add(words)
+            hits.append(_hit(rec, len(hits) + 1, scores[key]))
+            if len(hits) == top_k:
+                return hits
     return hits
+
+
+def _hit(rec: ClauseRecord, rank: int, score: float) -> Hit:
+    return Hit(
+        rank=rank,
+        score=round(score, 6),
+        clause_id=rec.clause_id,
+        document=rec.doc_id,
+        document_title=rec.title,
+        kind=rec.kind,
+        contract=rec.contract,
+        clause_path=rec.path,
+        page=rec.page,
+        text=rec.text,
+        char_start=rec.char_start,
+        char_end=rec.char_end,
+        body=rec.body,
+    )
 
 
 def llama_retriever(search_fn: Callable[[str], list[Hit]]) -> Any:

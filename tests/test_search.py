@@ -23,6 +23,7 @@ HIT_KEYS = {
     "text",
     "char_start",
     "char_end",
+    "body",
 }
 
 

@@ -10,14 +10,18 @@ from copilot.services import Services
 BASIS_KINDS = ["policy", "guideline"]
 
 
-def ask(services: Services, question: str, drafter: Drafter, top_k: int = 6) -> Answer:
+def ask(
+    services: Services, question: str, drafter: Drafter, top_k: int = 6, body: str = ""
+) -> Answer:
     """Retrieve policy and guideline clauses, draft an answer, and pass it through the gate.
+
+    The basis is the audited body's documents unless ``body`` names another (see ``filters``).
 
     Raises:
         IndexMissingError: nothing ingested yet.
 
     """
-    hits = services.search(question, top_k, BASIS_KINDS)
+    hits = services.search(question, top_k, BASIS_KINDS, body=body)
     found = services.index.clauses([h.clause_id for h in hits])
     evidence = Evidence(
         documents=[], basis=[found[h.clause_id] for h in hits if h.clause_id in found]

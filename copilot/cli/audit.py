@@ -19,6 +19,7 @@ from copilot.cli.common import (
     save,
     save_parent,
 )
+from copilot.cli.index import body_flags, search_body
 from copilot.errors import UserError
 
 
@@ -31,7 +32,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     user = drafting_user(args)
     with open_services() as s:
-        answer = ask(s, args.question, make_drafter(drafter_name(args), s.settings))
+        answer = ask(
+            s, args.question, make_drafter(drafter_name(args), s.settings), body=search_body(args)
+        )
     save(user, lambda store, u, s: save_answer(store, u, s, answer))
     if args.json:
         print_json(answer.model_dump())
@@ -200,6 +203,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("question")
     p.add_argument("--drafter", choices=["evidence", "llm"])
+    body_flags(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
 

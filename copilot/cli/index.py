@@ -11,6 +11,7 @@ from pathlib import Path
 
 from copilot.cli.common import err, open_services, print_json
 from copilot.errors import UserError
+from copilot.retrieval import ALL_BODIES
 from copilot.schemas import Hit
 from copilot.services import purge
 from copilot.settings import load_settings
@@ -28,6 +29,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             title=args.title,
             prune=args.prune,
             notify=err,
+            body=args.body,
         )
     for r in report.failed:
         err(f"失敗: {r.error_ja}\nfailed: {r.error_en}")
@@ -46,6 +48,7 @@ def _hit_lines(hits: list[Hit]) -> str:
     for h in hits:
         page = f" p.{h.page}" if h.page else ""
         contract = f" [{h.contract}]" if h.contract else ""
+        contract += f" 〔{h.body}〕" if h.body else ""
         lines.append(
             f"{h.rank}. {h.document_title}{contract} {h.clause_path}{page} ({h.score:.4f})"
         )
@@ -61,8 +64,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             "give either a query or --batch FILE.jsonl, not both.",
         )
     with open_services() as s:
+        body = search_body(args)
         if args.query:
-            hits = s.search(args.query, args.top_k, args.kind, args.contract)
+            hits = s.search(args.query, args.top_k, args.kind, args.contract, body)
             if args.json:
                 print_json({"query": args.query, "hits": [h.model_dump() for h in hits]})
             else:
@@ -84,6 +88,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 item.get("top_k") or args.top_k,
                 flt.get("kind") or args.kind,
                 flt.get("contract") or args.contract,
+                body,
             )
             if args.json:
                 out = {"id": item.get("id"), "hits": [h.model_dump() for h in hits]}
@@ -91,6 +96,20 @@ def cmd_search(args: argparse.Namespace) -> int:
             else:
                 print(f"# {item.get('id')}: {query}\n{_hit_lines(hits)}\n", flush=True)
     return 0
+
+
+def search_body(args: argparse.Namespace) -> str:
+    """The body a search is held to: --body NAME, --all-bodies, or the audited body ("")."""
+    if args.all_bodies:
+        return ALL_BODIES
+    return args.body or ""
+
+
+def body_flags(p: argparse.ArgumentParser) -> None:
+    """--body / --all-bodies: search another body's documents (a sample kept for comparison)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--body", help="another public body's documents only (see _団体.txt)")
+    group.add_argument("--all-bodies", action="store_true", help="every body's documents")
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -131,7 +150,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"文書 {len(status.documents)} 件 / 条項 {status.clauses} 件")
     for d in status.documents:
         contract = d.contract or "-"
-        print(f"  {d.kind:<10} {contract:<12} {d.clauses:>5}  {d.ingested_at}  {d.document}")
+        body = f"  〔{d.body}〕" if d.body else ""
+        print(f"  {d.kind:<10} {contract:<12} {d.clauses:>5}  {d.ingested_at}  {d.document}{body}")
     return 0
 
 
@@ -166,6 +186,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--contract", help="contract id (e.g. C-2026-001)")
     p.add_argument("--title", help="document title (one file only)")
     p.add_argument("--prune", action="store_true", help="remove documents whose file vanished")
+    p.add_argument(
+        "--body", help="the public body the documents belong to, when not the audited one"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ingest)
 
@@ -175,6 +198,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--kind", choices=KINDS)
     p.add_argument("--contract")
     p.add_argument("--top-k", type=int, default=None)
+    body_flags(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 

@@ -43,7 +43,7 @@ from copilot.retrieval import search
 from copilot.schemas import Citation, PolicyGap
 from copilot.services import Services
 from copilot.settings import Settings
-from ingest.clauses import PREAMBLE, parse_marker
+from ingest.clauses import EXPLANATION, PREAMBLE, parse_marker
 from ingest.index import ClauseIndex, ClauseRecord, index_text
 from ingest.normalise import squash
 
@@ -53,8 +53,6 @@ VERSION = "policy-gap-1"
 _OBLIGATION = re.compile(
     r"(こと|なければならない|てはならない|ものとする|ものとします|努める|努めること)[。．）)」]*$"
 )
-# 【解説】, [解説], （解説）, 解説：: explanation from here to the end of the item.
-_EXPLANATION = re.compile(r"^\s*(?:【解説】|\[解説\]|［解説］|（解説）|\(解説\)|解説[:：])")
 # A line that only labels the item: 「[遵守事項] 2.1.1(1)(a)」「【基本対策事項】2.1.1(1)-1」.
 _LABEL_LINE = re.compile(
     r"^\s*(?:\[[^\]]{1,12}\]|［[^］]{1,12}］|【[^】]{1,12}】)[\s0-9A-Za-z.()（）\-]*$"
@@ -99,7 +97,7 @@ def _own_lines(text: str) -> tuple[list[str], bool]:
     """The lines of a clause piece that state the item, and whether an explanation began."""
     lines = []
     for line in text.split("\n"):
-        if _EXPLANATION.match(line):
+        if EXPLANATION.match(line):
             return lines, True
         if _LABEL_LINE.match(line) or not line.strip():
             continue

@@ -13,6 +13,7 @@ from pathlib import Path
 from ingest.errors import UnreadableFileError
 from ingest.readers.blocks import (
     CELL,
+    COMMENTARY,
     FORM,
     QUOTED,
     Attachment,
@@ -32,6 +33,7 @@ from ingest.readers.word import format_number, read_docx
 
 __all__ = [
     "CELL",
+    "COMMENTARY",
     "FORM",
     "QUOTED",
     "READERS",

@@ -24,6 +24,7 @@ _CFB_MAGIC = (
 # Why a block is not the document's own words of obligation (it may be found, never cited):
 QUOTED = "quoted"  # earlier mail quoted in a reply
 FORM = "form"  # a form's choice to tick (□要／□不要), not a requirement
+COMMENTARY = "commentary"  # an item's explanation (【解説】…): it helps find the item, never a hit
 
 Notify = Callable[[str], None]
 T = TypeVar("T")

@@ -162,11 +162,15 @@ def terms_headings(lines: list[str]) -> dict[int, int]:
 def read_text(path: Path, say: Notify = quiet) -> list[Block]:
     """Plain text and Markdown: one block per line; '#' headings carry their level.
 
+    A .txt file with at least three '#' heading lines is read as Markdown.
+
     In a file of several sets of terms, the line naming each set is a heading of level 1.
     """
     blocks = []
-    markdown = path.suffix.lower() == ".md"
     lines = _decode(path).splitlines()
+    # A .txt written the Markdown way (text extracted from a structured source) has its '#' headings
+    # read too; a stray line or two that begins with '#' in a plain file does not make it Markdown.
+    markdown = path.suffix.lower() == ".md" or sum(1 for x in lines if _MD_HEADING.match(x)) >= 3
     for line in lines:
         m = _MD_HEADING.match(line) if markdown else None
         if m:
