@@ -275,20 +275,21 @@ def _unsupported(source: str, doc_id: str, suffix: str) -> FileResult:
 def _embedding(say: Notify, every_s: float = 1.0) -> Callable[[int, int], None]:
     """Progress of one document's embedding with clauses/s and the time left, once per ``every_s``.
 
-    The rate counts only the clauses embedded since the first report (cached ones cost nothing).
+    The first finished batch is always reported, so a short job shows its rate too. The rate
+    counts only the clauses embedded since the first report (cached ones cost nothing).
     """
     first: tuple[float, int] | None = None  # when the first report came, and its count
-    last = 0.0
+    last: float | None = None  # when the last rate was shown
 
     def embedded(done: int, all_: int) -> None:
         nonlocal first, last
         now = time.monotonic()
         if first is None:
-            first, last = (now, done), now
+            first = (now, done)
             if all_ and done < all_:
                 say(f"    埋め込み {done}/{all_}")
             return
-        if not all_ or done >= all_ or now - last < every_s:
+        if not all_ or done >= all_ or (last is not None and now - last < every_s):
             return
         last = now
         rate = (done - first[1]) / max(now - first[0], 1e-6)
