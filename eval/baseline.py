@@ -51,7 +51,15 @@ class Baseline:
         docs = [
             Document(
                 text=index.document_text(d.doc_id),
-                metadata={"doc_id": d.doc_id, "kind": d.kind, "contract": d.contract},
+                metadata={
+                    "doc_id": d.doc_id,
+                    "kind": d.kind,
+                    "contract": d.contract,
+                    "body": d.body,
+                },
+                # the body only filters, as in our pipeline; the embedded text is as it was
+                excluded_embed_metadata_keys=["body"],
+                excluded_llm_metadata_keys=["body"],
             )
             for d in index.documents()
         ]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -136,6 +138,14 @@ def _start_worker(spec: EmbedderSpec) -> None:
     # instead of breaking the pool without a message.
     global _SPEC
     _SPEC = spec
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the ingest that started it is gone (killed, not shut down)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _embed(texts: list[str]) -> np.ndarray | _Failure:

@@ -258,3 +258,54 @@ def test_sentence_transformer_spec_keeps_the_model_and_prefixes(tmp_path: Path):
         8,
     )
     assert built.threads == 1 and parent.threads == 0  # one torch thread per worker
+
+
+class SlowEmbedder(HashEmbedder):
+    """A hashing embedder that takes half a second per batch, so a job is still running."""
+
+    def spec(self) -> EmbedderSpec:
+        return EmbedderSpec(SlowEmbedder, {"log": self.log})
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        import time
+
+        time.sleep(0.5)
+        return super().embed_documents(texts)
+
+
+def test_workers_end_when_the_ingest_that_started_them_is_killed(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "0.log"
+    script = (
+        "from pathlib import Path\n"
+        "from ingest.index import ClauseIndex\n"
+        "from tests.test_embed_pool import SlowEmbedder, clause_texts\n"
+        f"index = ClauseIndex(Path({str(tmp_path / 'index')!r}), SlowEmbedder(Path({str(log)!r})),"
+        " embed_workers=2)\n"
+        "index.embed(clause_texts(200), batch=2)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root)
+    try:
+        deadline = time.monotonic() + 60
+        pids: set[int] = set()
+        while len(pids) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pids = {c["pid"] for c in SlowEmbedder(log).calls()} - {parent.pid}
+        assert len(pids) == 2, "the workers never started"
+        parent.send_signal(signal.SIGKILL)  # no shutdown runs: the workers must notice themselves
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+            time.sleep(0.2)
+        alive = [p for p in pids if Path(f"/proc/{p}").exists()]
+        for p in alive:
+            os.kill(p, signal.SIGKILL)
+        assert alive == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
