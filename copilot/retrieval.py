@@ -32,8 +32,8 @@ class Fusion:
     sparse_weight: float = 1.0
     k: int = 30
     candidates: int = 50
-    item_dense_weight: float = 1.0
-    item_sparse_weight: float = 1.0
+    item_dense_weight: float = 0.5
+    item_sparse_weight: float = 0.5
 
 
 ALL_BODIES = "*"  # a search over every body's documents, the audited one's and the others'
