@@ -115,8 +115,8 @@ def search(
             f"no documents of the body {where['body']} are ingested (other bodies: "
             f"{', '.join(others) or 'none'}); check `copilot status`.",
         )
-    if bodies <= {""}:
-        where = {k: v for k, v in where.items() if k != "body"}  # one body: nothing to hold apart
+    if bodies <= {""}:  # one body: the filter would select everything, at the cost of a pre-filter
+        where = {k: v for k, v in where.items() if k != "body"}
     return rank(index, candidates(index, query, where, fusion.candidates, thesaurus), fusion, top_k)
 
 

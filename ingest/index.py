@@ -337,11 +337,6 @@ class ClauseIndex:
         row = self.db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return row[0] if row else ""
 
-    def _clause_ids(self, doc_id: str) -> list[str]:
-        return [
-            r[0] for r in self.db.execute("SELECT clause_id FROM clauses WHERE doc_id=?", (doc_id,))
-        ]
-
     def put_document(
         self,
         doc: DocumentRecord,
@@ -364,17 +359,12 @@ class ClauseIndex:
         key = hashlib.sha1(doc.doc_id.encode()).hexdigest()[:8]
         ids = [f"{key}-{doc.sha256[:8]}-{c.ordinal:04d}" for c in clauses]
         item_ids = [f"{key}-{doc.sha256[:8]}-i{n:04d}" for n in range(len(items))]
-        old_ids, old_items = self._clause_ids(doc.doc_id), self._item_ids(doc.doc_id)
+        old_ids, old_items = self._ids("clauses", doc.doc_id), self._ids("items", doc.doc_id)
         meta = {"doc_id": doc.doc_id, "kind": doc.kind, "contract": doc.contract, "body": doc.body}
         col, item_col = self.collection(), self.items_collection()
-        writes = [
-            (col, ids, vectors[: len(ids)], [i for i in ids if i not in set(old_ids)]),
-            (
-                item_col,
-                item_ids,
-                vectors[len(ids) :],
-                [i for i in item_ids if i not in set(old_items)],
-            ),
+        writes = [  # each collection, its new ids and vectors, and the ids it did not hold before
+            (col, ids, vectors[: len(ids)], sorted(set(ids) - set(old_ids))),
+            (item_col, item_ids, vectors[len(ids) :], sorted(set(item_ids) - set(old_items))),
         ]
         try:
             for target, unit_ids, unit_vectors, _ in writes:
@@ -440,14 +430,16 @@ class ClauseIndex:
                         pass
             raise
         for target, unit_ids, old in ((col, ids, old_ids), (item_col, item_ids, old_items)):
-            stale = [i for i in old if i not in set(unit_ids)]
+            stale = sorted(set(old) - set(unit_ids))
             if stale:
                 target.delete(ids=stale)
         tighten(self.root)  # Chroma writes its files with the process umask and takes no mode
 
-    def _item_ids(self, doc_id: str) -> list[str]:
+    def _ids(self, table: str, doc_id: str) -> list[str]:
+        """The ids a document holds in ``clauses`` or ``items``."""
+        column = {"clauses": "clause_id", "items": "item_id"}[table]
         return [
-            r[0] for r in self.db.execute("SELECT item_id FROM items WHERE doc_id=?", (doc_id,))
+            r[0] for r in self.db.execute(f"SELECT {column} FROM {table} WHERE doc_id=?", (doc_id,))
         ]
 
     def _delete_rows(self, doc_id: str) -> None:
@@ -459,7 +451,7 @@ class ClauseIndex:
         for doc in self.documents():
             if doc.headers.get("attached_to") == doc_id:
                 self.remove_document(doc.doc_id)
-        old_ids, old_items = self._clause_ids(doc_id), self._item_ids(doc_id)
+        old_ids, old_items = self._ids("clauses", doc_id), self._ids("items", doc_id)
         with self.db:
             self._delete_rows(doc_id)
             self._bump(None)
