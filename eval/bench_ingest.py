@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -60,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from copilot.services import build_services
     from copilot.settings import load_settings
+    from eval.metrics import latency_ms
     from ingest.embed_pool import worker_count
 
     workers = worker_count(args.workers)
@@ -126,13 +126,13 @@ def main(argv: list[str] | None = None) -> int:
                 ocr_clauses = services.index.count_clauses() - clauses
         finally:
             services.close()
-    latencies.sort()
+    p50_ms, p95_ms = latency_ms(latencies)
     result.update(
         {
             "no_change_reingest_s": round(again, 3),
             "reingest_over_first_ratio": round(again / first, 5),
-            "query_p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "query_p95_ms": round(latencies[int(0.95 * len(latencies)) - 1] * 1000, 1),
+            "query_p50_ms": p50_ms,
+            "query_p95_ms": p95_ms,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     )

@@ -16,6 +16,14 @@ def matches(text: str, needles: Sequence[str]) -> bool:
     return any(squash(n) in t for n in needles)
 
 
+def latency_ms(seconds: Sequence[float]) -> tuple[float, float]:
+    """p50 and p95 of measured durations, in milliseconds (one decimal)."""
+    ordered = sorted(seconds)
+    p50 = ordered[len(ordered) // 2]
+    p95 = ordered[max(0, int(0.95 * len(ordered)) - 1)]
+    return round(1000 * p50, 1), round(1000 * p95, 1)
+
+
 def first_match(texts: Sequence[str], needles: Sequence[str]) -> int | None:
     """1-based rank of the first text that contains a needle, or None."""
     for rank, text in enumerate(texts, start=1):

@@ -17,7 +17,7 @@ from copilot.retrieval import filters
 from copilot.services import Services
 from eval.baseline import Baseline
 from eval.golden import PUBLIC_CORPUS, REAL_GOLDEN, RetrievalCase, load_retrieval
-from eval.metrics import first_match, score
+from eval.metrics import first_match, latency_ms, score
 
 SearchFn = Callable[[RetrievalCase], list[str]]
 
@@ -41,9 +41,7 @@ def _report(
         out[kind] = score(sub).as_dict()
     out["seconds_per_query"] = round(sum(times) / max(len(cases), 1), 4)
     if times:
-        ordered = sorted(times)
-        out["p50_ms"] = round(1000 * ordered[len(ordered) // 2], 1)
-        out["p95_ms"] = round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)
+        out["p50_ms"], out["p95_ms"] = latency_ms(times)
     return out, ranks
 
 
