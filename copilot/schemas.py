@@ -147,6 +147,13 @@ class ChecklistJudgement(BaseModel):
     advice: str = ""
     proposed_wording: str = ""
     alternative_measure: str = ""
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="確信度: the probability that the lean is right"
+    )
+    leaning: Verdict | None = Field(
+        default=None, description="the verdict the drafter leans to (also when it says 要確認)"
+    )
+    confidence_reason: str = Field(default="", description="why it is this sure")
     provenance: Provenance | None = None
 
 

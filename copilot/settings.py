@@ -78,18 +78,12 @@ class Settings(BaseSettings):
         description="Extra synonym groups (same format as thesaurus.tsv): query expansion "
         "and the drafters' term matching.",
     )
-    evidence_full: float = Field(
-        0.36,
+    evidence_review_below: float = Field(
+        0.5,
         ge=0,
         le=1,
-        description="Evidence drafter: the verdict model's probability of 反映あり needed for it.",
-    )
-    evidence_partial: float = Field(
-        0.42,
-        ge=0,
-        le=1,
-        description="Evidence drafter: the verdict model's probability of 一部反映 or better "
-        "needed for it (below: 反映なし).",
+        description="Evidence drafter: a judgement less sure than this (the verdict model's "
+        "probability of the verdict it leans to) is 要確認.",
     )
     gap_full: float = Field(
         0.30, ge=0, le=1, description="Policy gap analysis: support needed for 網羅."

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copilot.audit.checklist_run import judge_item
 from copilot.audit.checklists import import_checklist
 from copilot.drafting.registry import Drafter
-from copilot.drafting.verdicts import Logistic, VerdictModel, decide
+from copilot.drafting.verdict_fit import Case, fit_model, held_out
+from copilot.drafting.verdicts import decide
 from copilot.errors import UserError
 from copilot.services import Services
-from eval.metrics import macro_f1, matches, quotes_valid
+from eval.metrics import macro_f1, matches, quotes_valid, selective
 
 GOLDEN_VERDICT = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
 LABELS = ("反映あり", "一部反映", "反映なし")
@@ -69,7 +69,13 @@ def evaluate_checklist(
     drafter: Drafter,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, object]:
-    """Verdict accuracy, macro-F1, evidence recall, citation validity, 要確認 rate, time/item."""
+    """Verdict accuracy, macro-F1, evidence recall, citation validity, 要確認 rate, time/item.
+
+    ``verdict_accuracy`` counts 要確認 as wrong; ``decided_accuracy`` leaves it out;
+    ``lean_accuracy`` scores the verdict the drafter leaned to on every item. How far the
+    confidence can be trusted: ``accuracy_at_coverage`` (the lean on the most confident 50, 60,
+    70 and 90 % of items), ``ece`` and ``brier`` (``eval.metrics.selective``).
+    """
     say = notify or (lambda _m: None)
     checklist = import_checklist(checklist_path)
     items = {i.id: i for i in checklist.items}
@@ -84,6 +90,7 @@ def evaluate_checklist(
     if prepare is not None:  # drafters that read the index (term rarity, embeddings)
         prepare(services.index)
     pairs: list[tuple[str, str]] = []
+    confident: list[tuple[float, bool]] = []  # (confidence, lean right) of judgements that have one
     found = expected = valid = cited = review = 0
     wrong = []
     started = time.perf_counter()
@@ -93,6 +100,8 @@ def evaluate_checklist(
         want = GOLDEN_VERDICT[g.verdict]
         pairs.append((want, j.verdict))
         review += j.verdict == "要確認"
+        if j.confidence is not None:
+            confident.append((j.confidence, (j.leaning or j.verdict) == want))
         v, t = quotes_valid(services, [*j.evidence, *j.basis])
         valid, cited = valid + v, cited + t
         quotes = [c.quote for c in j.evidence]
@@ -105,12 +114,20 @@ def evaluate_checklist(
             )
     elapsed = time.perf_counter() - started
     n = len(golden)
+    decided = [(g, p) for g, p in pairs if p != "要確認"]
     return {
         "golden": str(golden_path),
         "drafter": drafter.name,
         "model": drafter.model,
         "judgements": n,
         "verdict_accuracy": round(sum(g == p for g, p in pairs) / n, 4),
+        "decided_accuracy": (
+            round(sum(g == p for g, p in decided) / len(decided), 4) if decided else None
+        ),
+        "lean_accuracy": (
+            round(sum(ok for _, ok in confident) / len(confident), 4) if confident else None
+        ),
+        **selective(confident),
         "macro_f1": round(macro_f1(pairs, LABELS), 4),
         "evidence_recall": round(found / expected, 4) if expected else None,
         "citation_validity": round(valid / cited, 4) if cited else 1.0,
@@ -120,119 +137,69 @@ def evaluate_checklist(
     }
 
 
-@dataclass(frozen=True)
-class _Case:
-    contract: str
-    want: str
-    x: tuple[float, ...]
-    hedged: bool
-
-
-LEVEL = {"反映なし": 0, "一部反映": 1, "反映あり": 2}
-CUTS = [round(0.30 + 0.02 * k, 2) for k in range(21)]  # cut-offs tried: 0.30 … 0.70
-L2 = 0.3  # ridge penalty of both logistic fits (on standardised features)
-
-
-def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> Logistic:
-    """Logistic regression by gradient descent on standardised features.
-
-    The weights are returned for the raw features, so the drafter needs no scaling.
-    """
-    mu = x.mean(axis=0)
-    sd = x.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    z = np.c_[(x - mu) / sd, np.ones(len(x))]
-    w = np.zeros(z.shape[1])
-    penalty = np.r_[np.ones(z.shape[1] - 1), 0.0]
-    for _ in range(3000):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        w -= 0.5 * (z.T @ (p - y) + l2 * penalty * w) / len(y)
-    raw = w[:-1] / sd
-    return Logistic(tuple(float(v) for v in raw), float(w[-1] - (w[:-1] * mu / sd).sum()))
-
-
-def fit_model(cases: list[_Case], l2: float = L2, fitted_on: str = "") -> VerdictModel:
-    """The two logistic scores: 一部反映 or better, and 反映あり."""
-    x = np.array([c.x for c in cases], dtype=float)
-    level = np.array([LEVEL[c.want] for c in cases])
-    partial = _fit_logistic(x, (level >= 1).astype(float), l2)
-    full = _fit_logistic(x, (level >= 2).astype(float), l2)
-    return VerdictModel(partial, full, fitted_on)
-
-
-def _hits(model: VerdictModel, cases: list[_Case], low: float, high: float) -> int:
-    return sum(decide(model, c.x, c.hedged, low, high) == c.want for c in cases)
-
-
-def _best_cuts(model: VerdictModel, cases: list[_Case]) -> tuple[int, float, float]:
-    """(hits, partial cut, full cut) with the most hits; ties go to the cuts nearest 0.5."""
-    best = (-1, 0.5, 0.5)
-    for low in CUTS:
-        for high in CUTS:
-            hits = _hits(model, cases, low, high)
-            near = abs(low - 0.5) + abs(high - 0.5) < abs(best[1] - 0.5) + abs(best[2] - 0.5)
-            if hits > best[0] or (hits == best[0] and near):
-                best = (hits, low, high)
-    return best
+def _set_name(path: Path) -> str:
+    """A judgement set's name: its folder (eval/blind2), or the file for the sample golden set."""
+    return path.parent.name if path.name.startswith("_") else path.stem
 
 
 def sweep_thresholds(
     services: Services,
     checklist_path: Path,
-    golden_path: Path,
+    golden_paths: list[Path],
     model_out: Path | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, object]:
-    """The evidence drafter's verdict model and cut-offs, fitted on the golden judgements.
+    """The evidence drafter's verdict model, fitted on one or more judgement sets.
 
-    The drafter's measurements (``copilot.drafting.verdicts.FEATURES``) are taken once per
-    golden case; two logistic regressions are fitted (一部反映 or better; 反映あり), then every
-    pair of cut-offs on their probabilities is scored (a hedged 反映あり counts as 一部反映, as in
-    the drafter). This is how ``copilot/drafting/verdict_model.json`` and the defaults of
-    ``evidence_partial`` and ``evidence_full`` were made. The report also gives
-    leave-one-contract-out accuracy: model and cut-offs fitted on the other contracts, scored on
-    the one left out.
+    The drafter's measurements (``copilot.drafting.verdicts.FEATURES``) are taken once per case;
+    the two logistic scores are fitted on all of them and calibrated on held-out groups
+    (``copilot.drafting.verdict_fit``). The groups are the sets when there are several (each set
+    is another author), else the contracts. The report gives the accuracy of the lean on the cases
+    fitted, and per group the accuracy of a model fitted on the other groups: the estimate of how
+    it does on contracts written by someone else. This is how
+    ``copilot/drafting/verdict_model.json`` was made (the four sets of ``eval/``, all ingested
+    into one data folder).
     """
     from copilot.audit.checklist_run import gather_evidence
     from copilot.drafting.evidence import EvidenceDrafter
 
     say = notify or (lambda _m: None)
     items = {i.id: i for i in import_checklist(checklist_path).items}
-    golden = load_judgements(golden_path)
     drafter = EvidenceDrafter(services.settings)
     drafter.prepare(services.index)
-    cases: list[_Case] = []
-    for n, g in enumerate(golden, start=1):
-        say(f"[{n}/{len(golden)}] {g.contract} {g.item}")
-        sup = drafter.support(items[g.item], gather_evidence(services, items[g.item], g.contract))
-        cases.append(_Case(g.contract, GOLDEN_VERDICT[g.verdict], sup.features(), bool(sup.hedges)))
-    model = fit_model(cases, fitted_on=f"{golden_path.name} ({len(cases)} judgements)")
-    hits, low, high = _best_cuts(model, cases)
+    cases: list[Case] = []
+    by_set = len(golden_paths) > 1
+    for path in golden_paths:
+        golden = load_judgements(path)
+        for n, g in enumerate(golden, start=1):
+            say(f"{_set_name(path)} [{n}/{len(golden)}] {g.contract} {g.item}")
+            sup = drafter.support(
+                items[g.item], gather_evidence(services, items[g.item], g.contract)
+            )
+            group = _set_name(path) if by_set else g.contract
+            cases.append(Case(group, GOLDEN_VERDICT[g.verdict], sup.features(), bool(sup.hedges)))
+    names = ", ".join(_set_name(p) for p in golden_paths)
+    model = fit_model(cases, fitted_on=f"{names} ({len(cases)} judgements)")
     if model_out is not None:
-        recorded = replace(model, accuracy=round(hits / len(cases), 4) if cases else None)
-        model_out.write_text(recorded.to_json(), encoding="utf-8")
-    current = _hits(
-        model, cases, services.settings.evidence_partial, services.settings.evidence_full
-    )
-    # How well a model fitted on the other contracts does on each contract: an estimate of the
-    # accuracy on contracts it was not fitted to (though written by the same hand).
-    held_out = 0
-    for contract in sorted({c.contract for c in cases}):
-        rest = [c for c in cases if c.contract != contract]
-        fold = fit_model(rest)
-        _, fold_low, fold_high = _best_cuts(fold, rest)
-        held_out += _hits(fold, [c for c in cases if c.contract == contract], fold_low, fold_high)
+        model_out.write_text(model.to_json(), encoding="utf-8")
+    per_group: dict[str, list[bool]] = {}
+    for fold, case in held_out(cases):
+        fold = replace(fold, temperature=model.temperature)
+        per_group.setdefault(case.group, []).append(
+            decide(fold, case.x, case.hedged).leaning == case.want
+        )
+    pooled = [hit for hits in per_group.values() for hit in hits]
+    current = sum(decide(drafter.verdict_model, c.x, c.hedged).leaning == c.want for c in cases)
     return {
         "judgements": len(cases),
-        "best_accuracy": round(hits / len(cases), 4) if cases else None,
-        "leave_one_contract_out_accuracy": round(held_out / len(cases), 4) if cases else None,
-        "evidence_partial": low,
-        "evidence_full": high,
+        "groups": "sets" if by_set else "contracts",
+        "accuracy_of_fit": model.accuracy,
+        "held_out_accuracy": round(sum(pooled) / len(pooled), 4) if pooled else None,
+        "held_out_by_group": {g: round(sum(h) / len(h), 4) for g, h in sorted(per_group.items())},
+        "temperature": model.temperature,
         "model": json.loads(model.to_json()),
         "current": {
-            "accuracy_of_this_fit": round(current / len(cases), 4) if cases else None,
-            "evidence_partial": services.settings.evidence_partial,
-            "evidence_full": services.settings.evidence_full,
+            "accuracy": round(current / len(cases), 4) if cases else None,
             "model": drafter.verdict_model.fitted_on,
         },
     }

@@ -108,28 +108,34 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
     from copilot.drafting.drafters import make_drafter
     from eval.checklist import evaluate_checklist, sweep_thresholds
 
+    goldens = [Path(g) for g in args.golden]
     with open_services() as services:
         if args.sweep:
-            report = sweep_thresholds(
-                services,
-                Path(args.checklist),
-                Path(args.golden),
-                model_out=Path(args.model_out) if args.model_out else None,
-                notify=err,
-            )
+            reports = [
+                sweep_thresholds(
+                    services,
+                    Path(args.checklist),
+                    goldens,
+                    model_out=Path(args.model_out) if args.model_out else None,
+                    notify=err,
+                )
+            ]
         else:
             drafter = make_drafter(drafter_name(args), services.settings)
-            report = evaluate_checklist(
-                services, Path(args.checklist), Path(args.golden), drafter, notify=err
-            )
+            reports = [
+                evaluate_checklist(services, Path(args.checklist), g, drafter, notify=err)
+                for g in goldens
+            ]
     if args.json:
-        print_json(report)
-    else:
+        print_json(reports[0] if len(reports) == 1 else {"sets": reports})
+        return 0
+    for report in reports:
         for key, value in report.items():
             if key != "wrong":
-                print(f"{key:>20}: {value}")
+                print(f"{key:>22}: {value}")
         for w in report.get("wrong", []):  # type: ignore[union-attr]
             print(f"  誤り {w['contract']} {w['item']}: 正解 {w['expected']} / 判定 {w['got']}")
+        print()
     return 0
 
 
@@ -185,13 +191,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.set_defaults(func=_cmd_retrieval)
     c = eval_sub.add_parser("checklist", help="チェックリスト判定の評価 / checklist verdicts")
     c.add_argument("--checklist", required=True, help="checklist .xlsx")
-    c.add_argument("--golden", required=True, help="JSON list of golden judgements")
+    c.add_argument(
+        "--golden",
+        required=True,
+        nargs="+",
+        help="JSON lists of golden judgements: each is reported; --sweep fits on all of them",
+    )
     c.add_argument("--drafter", choices=["evidence", "llm"])
     c.add_argument("--json", action="store_true")
     c.add_argument(
         "--sweep",
         action="store_true",
-        help="fit the evidence drafter's verdict model and choose its cut-offs",
+        help="fit the evidence drafter's verdict model (and its calibration) on the sets",
     )
     c.add_argument("--model-out", help="with --sweep: write the fitted model (verdict_model.json)")
     c.set_defaults(func=_cmd_checklist)

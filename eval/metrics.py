@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -94,3 +95,33 @@ def macro_f1(pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> float:
         fn = sum(1 for g, p in pairs if g == label and p != label)
         scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
     return sum(scores) / len(scores)
+
+
+COVERAGES = (0.5, 0.6, 0.7, 0.9)
+
+
+def selective(rows: Sequence[tuple[float, bool]], bins: int = 10) -> dict[str, object]:
+    """How far a confidence can be trusted, from (confidence, lean was right) per judgement.
+
+    ``accuracy_at_coverage``: the accuracy of the most confident 50/60/70/90 % (ties kept in the
+    order given); ``ece``: expected calibration error over ``bins`` equal-width bins; ``brier``:
+    the mean squared gap between the confidence and being right.
+    """
+    if not rows:
+        return {"accuracy_at_coverage": {}, "ece": None, "brier": None}
+    ranked = sorted(rows, key=lambda r: -r[0])
+    n = len(ranked)
+    at = {}
+    for q in COVERAGES:
+        top = ranked[: max(1, math.ceil(q * n))]
+        at[f"{round(q * 100)}%"] = round(sum(ok for _, ok in top) / len(top), 4)
+    ece = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [(c, ok) for c, ok in ranked if lo < c <= hi or (b == 0 and c == 0)]
+        if inside:
+            mean_c = sum(c for c, _ in inside) / len(inside)
+            mean_ok = sum(ok for _, ok in inside) / len(inside)
+            ece += len(inside) / n * abs(mean_c - mean_ok)
+    brier = sum((c - ok) ** 2 for c, ok in ranked) / n
+    return {"accuracy_at_coverage": at, "ece": round(ece, 4), "brier": round(brier, 4)}

@@ -42,6 +42,7 @@ def measure(out: Path, engine: str | None) -> None:
     from copilot.audit.checklist_run import gather_evidence
     from copilot.audit.checklists import import_checklist
     from copilot.drafting.evidence import EvidenceDrafter
+    from copilot.drafting.verdicts import decide
     from copilot.services import build_services
     from copilot.settings import load_settings
     from eval.checklist import load_judgements
@@ -63,7 +64,11 @@ def measure(out: Path, engine: str | None) -> None:
                     "case": f"{g.contract} {g.item}",
                     "features": list(sup.features()),
                     "similarity": [sup.similarity, sup.similarity_item],
-                    "probabilities": list(drafter.verdict_model.probabilities(sup.features())),
+                    "probabilities": list(
+                        decide(
+                            drafter.verdict_model, sup.features(), bool(sup.hedges)
+                        ).probabilities.values()
+                    ),
                     "verdict": j.verdict,
                     "quotes": [c.quote for c in j.evidence],
                     "documents": [c.clause_id for c in evidence.documents],
@@ -93,11 +98,11 @@ def compare(a: list[dict], b: list[dict]) -> dict[str, object]:
     )
     from copilot.settings import Settings
 
-    cuts = (Settings().evidence_partial, Settings().evidence_full)
-    near = sum(
-        any(abs(p - c) <= prob_diff for p, c in zip(x["probabilities"], cuts, strict=True))
-        for x in a
-    )
+    review_below = Settings().evidence_review_below
+    near = 0  # cases whose verdict a change of prob_diff could move: a tie, or the review cut
+    for x in a:
+        first, second = sorted(x["probabilities"], reverse=True)[:2]
+        near += first - second <= 2 * prob_diff or abs(first - review_below) <= prob_diff
     moved = [
         {"case": x["case"], "a": x["verdict"], "b": y["verdict"]}
         for x, y in zip(a, b, strict=True)

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.exports.styling import noted
+from copilot.review.drafts import least_sure_first
 from copilot.schemas import VERDICTS
 from ui import actions, actions_audit
 from ui.page import (
@@ -22,7 +23,18 @@ from ui.page import (
     status_ja,
 )
 
-CHECKLIST_COLUMNS = ["番号", "項目", "判定", "回答", "根拠の引用", "助言", "修正文案", "状態"]
+CHECKLIST_COLUMNS = [
+    "番号",
+    "項目",
+    "判定",
+    "確信度",
+    "回答",
+    "根拠の引用",
+    "助言",
+    "修正文案",
+    "状態",
+]
+ORDERS = ["項目順", "確信度の低い順"]
 
 
 FINDING_COLUMNS = ["番号", "対象課", "評価", "状態", "題目", "発見事項"]
@@ -51,6 +63,7 @@ def _judgement_row(draft_id: int | str, p: dict[str, Any], status: str) -> list[
         draft_id,
         p.get("item", ""),
         p.get("verdict", ""),
+        "" if p.get("confidence") is None else f"{p['confidence']:.2f}",
         p.get("answer", ""),
         " / ".join(
             noted(f"{c['document']} {c['clause_path']}「{c['quote']}」", c.get("note", ""))
@@ -108,6 +121,7 @@ def tab_checklist(page: Page) -> None:
     def on_run(
         contract: str,
         checklist: str,
+        order: str,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
@@ -118,24 +132,30 @@ def tab_checklist(page: Page) -> None:
             deps, login_name(request), contract, checklist, notify
         )
         by_item = {d.key.split("/", 1)[1]: d for d in kept}
-        rows, ids = [], []
-        for j in run.judgements:
-            d = by_item.get(j.item)
-            if d is None:
-                rows.append(_judgement_row("", j.model_dump(mode="json"), ""))
-            else:
-                rows.append(_judgement_row(d.id, d.payload, status_ja(d)))
-                ids.append(d.id)
-        msg = f"{literal(run.contract)}: {len(rows)} 項目を判定し、審査記録に保存しました。"
-        return rows, ids, msg
+        ids = [by_item[j.item].id for j in run.judgements if j.item in by_item]
+        unsaved = [
+            _judgement_row("", j.model_dump(mode="json"), "")
+            for j in run.judgements
+            if j.item not in by_item
+        ]
+        review = sum(j.verdict == "要確認" for j in run.judgements)
+        msg = (
+            f"{literal(run.contract)}: {len(run.judgements)} 項目を判定し、審査記録に保存しました"
+            f"（要確認 {review} 件）。「確信度の低い順」で疑わしい項目から確認できます。"
+        )
+        return [*_rows(ids, order), *unsaved], ids, msg
+
+    def _rows(ids: list[int], order: str) -> list[list[Any]]:
+        drafts = actions.drafts_by_id(deps, ids)
+        if order == ORDERS[1]:
+            drafts = least_sure_first(drafts)
+        return [_judgement_row(d.id, d.payload, status_ja(d)) for d in drafts]
 
     @in_place
-    def on_rows(ids: list[int]) -> Any:
+    def on_rows(ids: list[int], order: str) -> Any:
         if not ids:  # nothing judged on this page yet: no table to refresh
             return gr.skip()
-        return [
-            _judgement_row(d.id, d.payload, status_ja(d)) for d in actions.drafts_by_id(deps, ids)
-        ]
+        return _rows(ids, order)
 
     @in_place
     def on_open(draft_id: float | None) -> tuple[Any, ...]:
@@ -145,7 +165,13 @@ def tab_checklist(page: Page) -> None:
             f"### {literal(p['item'])}（{literal(p['contract'])}）　下書き {d.id}・"
             f"版 {d.latest.version}・{literal(status_ja(d))}\n\n"
             f"**判定**: {literal(p['verdict'])}（回答 {literal(p['answer'])}）　"
-            f"**理由**: {literal(p.get('rationale', ''))}\n\n{_versions_md(d)}"
+            f"**理由**: {literal(p.get('rationale', ''))}\n\n"
+            + (
+                f"**確信度**: {literal(p.get('confidence_reason', ''))}\n\n"
+                if p.get("confidence_reason")
+                else ""
+            )
+            + _versions_md(d)
         )
         cites = citations_html(d, found, {"evidence": "契約書類の根拠", "basis": "規程の根拠"})
         return head, cites, p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), ""
@@ -170,6 +196,7 @@ def tab_checklist(page: Page) -> None:
             checklist = gr.Dropdown(label="チェックリスト", choices=[])
         run_btn = gr.Button("審査を実行", variant="primary")
         run_msg = gr.Markdown(elem_id="run-msg")
+        order = gr.Radio(ORDERS, value=ORDERS[0], label="並び順", elem_id="checklist-order")
         table = gr.Dataframe(
             headers=CHECKLIST_COLUMNS,
             interactive=False,
@@ -187,9 +214,10 @@ def tab_checklist(page: Page) -> None:
     page.contracts.append(contract)
     page.checklists.append(checklist)
 
-    run_btn.click(on_run, [contract, checklist], [table, ids, run_msg])
+    run_btn.click(on_run, [contract, checklist, order], [table, ids, run_msg])
+    order.change(on_rows, [ids, order], [table])
     fields = [verdict, advice, wording, comment]
-    editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids], [table]))
+    editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids, order], [table]))
 
 
 def tab_findings(page: Page) -> None:

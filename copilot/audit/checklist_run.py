@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from copilot.drafting.citations import judgement_errors
+from copilot.drafting.facets import facets
 from copilot.drafting.registry import Drafter, Evidence
 from copilot.schemas import ANSWER_OF, Checklist, ChecklistItem, ChecklistJudgement, Hit
 from copilot.services import Services
@@ -41,7 +42,8 @@ def _union(*lists: list[ClauseRecord]) -> list[ClauseRecord]:
 def gather_evidence(services: Services, item: ChecklistItem, contract: str) -> Evidence:
     """The contract's clauses closest to the item, and the policy clauses it rests on.
 
-    The item's sample wording (記載例) is searched too: it is phrased the way contracts are.
+    The item's sample wording (記載例) is searched too: it is phrased the way contracts are; and
+    so is each element of an item that asks for several (``copilot.drafting.facets``).
 
     Raises:
         UserError: the contract has no ingested documents.
@@ -51,6 +53,17 @@ def gather_evidence(services: Services, item: ChecklistItem, contract: str) -> E
     if item.example:
         docs = _union(
             docs, _records(services, services.search(item.example, 4, "contract", contract))
+        )
+    parts = facets(item.text)
+    if len(parts) > 1:  # each element is looked for on its own, across all the documents
+        docs = _union(
+            docs,
+            *(
+                _records(
+                    services, services.search(" ".join(f.alternatives), 3, "contract", contract)
+                )
+                for f in parts
+            ),
         )
     basis = _records(services, services.search(item.text, 2, BASIS_KINDS))
     return Evidence(documents=docs, basis=basis)

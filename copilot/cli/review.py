@@ -20,7 +20,7 @@ from typing import Any
 
 from copilot.cli.common import auth_parent, login, print_json, prompt, stdin_line
 from copilot.errors import UserError
-from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft
+from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft, least_sure_first
 from copilot.review.signoff import SELF_APPROVAL
 from copilot.review.store import ReviewStore, open_store
 from copilot.review.users import ROLE_JA, ROLES, User
@@ -153,9 +153,11 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
 
 
 def _summary(d: Draft) -> str:
+    sure = f"確信度 {d.confidence:.2f}  " if d.confidence is not None else ""
+    verdict = d.payload.get("verdict", "") if d.kind == "checklist_judgement" else ""
     return (
-        f"{d.id:>5}  {STATUS_JA[d.status]:<8} {d.kind:<20} {d.key}  "
-        f"（第{d.latest.version}版 {d.latest.created_at}）"
+        f"{d.id:>5}  {STATUS_JA[d.status]:<8} {d.kind:<20} {d.key}  {verdict and verdict + '  '}"
+        f"{sure}（第{d.latest.version}版 {d.latest.created_at}）"
     )
 
 
@@ -163,6 +165,8 @@ def cmd_review_list(args: argparse.Namespace) -> int:
     """List drafts."""
     with _store() as store:
         drafts = store.list_drafts(args.status, args.kind, args.key)
+    if args.sort == "confidence":
+        drafts = least_sure_first(drafts)
     if args.json:
         print_json(
             [
@@ -174,6 +178,7 @@ def cmd_review_list(args: argparse.Namespace) -> int:
                     "run_id": d.run_id,
                     "version": d.latest.version,
                     "updated_at": d.latest.created_at,
+                    "confidence": d.confidence,
                 }
                 for d in drafts
             ]
@@ -333,6 +338,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--status", choices=STATUSES)
     c.add_argument("--kind", help=f"e.g. {', '.join(DRAFT_MODELS)}")
     c.add_argument("--key", help="key prefix (e.g. C-2026-001/)")
+    c.add_argument(
+        "--sort",
+        choices=["id", "confidence"],
+        default="id",
+        help="confidence: the least sure judgements first (read the doubtful ones first)",
+    )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_review_list)
     c = r_sub.add_parser("show", help="下書きを見る / show a draft")

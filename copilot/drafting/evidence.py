@@ -4,35 +4,39 @@ A checklist item is measured against the contract's sentences: the best sentence
 item's key terms (identifiers, figures, katakana and kanji compounds, weighted by rarity over the
 whole index, synonyms from the thesaurus), how close the closest sentence comes in the dense
 embedding to the item's sample wording (記載例) and to the item text, how much of the item's and the
-sample wording's terms the top sentence covers (the sample wording names the concrete parts an
-auditor looks for: a period, a figure, 書面, 事前), and whether the top sentence hedges. A fitted
-model (``copilot.drafting.verdicts``) turns these into the probability that the contract
-addresses the item and the probability that it binds all of it; the settings
-``evidence_partial`` and ``evidence_full`` are the cut-offs. Vague wording
-(「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that
-does not bind at all
-(「目標とする」「努める」「保証するものではありません」 …, figure or not), is never 反映あり
-(``copilot.drafting.terms.hedges_in``). Quotes are whole sentences of the contract, verbatim.
+sample wording's terms the top sentence covers, whether the top sentence hedges, and how well
+each element the item asks for (``copilot.drafting.facets``: 準拠法 and 裁判管轄, 事前 and 書面)
+is met by some sentence. A fitted model (``copilot.drafting.verdicts``) turns these into a
+probability for each verdict; the likeliest is the lean and its probability the confidence, and a
+lean less sure than ``evidence_review_below`` is 要確認. Vague wording
+(「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that does not
+bind at all (「目標とする」「努める」「保証するものではありません」 …, figure or not), is never
+反映あり (``copilot.drafting.terms.hedges_in``). Quotes are whole sentences of the contract, verbatim: the
+best ones, and the best of each element met; the rationale and the advice name the elements not
+met, and the proposed wording covers them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot.drafting.citations import cite, looks_like_instruction
+from copilot.drafting.facets import Facet, facets
 from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
 from copilot.drafting.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
-from copilot.drafting.verdicts import decide, load_model
+from copilot.drafting.verdicts import LEVELS, Decision, decide, load_model
 from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
 from copilot.settings import Settings
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.normalise import squash
 
-VERSION = "evidence-4"
+VERSION = "evidence-5"
 SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
 SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
+FACET_MET = 0.6  # an element is met by a sentence that holds this share of its weighted terms
+MAX_QUOTES = 4
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Support:
     chosen: list[Candidate]
     missing: list[str]
     hedges: list[str]  # of the top sentence
+    facets: list[Facet] = field(default_factory=list)
+    facet_scores: list[float] = field(default_factory=list)  # best sentence's coverage of each
 
     def features(self) -> tuple[float, ...]:
         """The measurements in the order of ``copilot.drafting.verdicts.FEATURES``."""
@@ -64,11 +70,54 @@ class Support:
             SIMILARITY_SCALE * (self.similarity_item - SIMILARITY_FLOOR),
             self.detail,
             1.0 if self.hedges else 0.0,
+            sum(self.facet_scores) / len(self.facet_scores) if self.facet_scores else 0.0,
+            min(self.facet_scores, default=0.0),
         )
+
+    @property
+    def unmet(self) -> list[Facet]:
+        """The elements of the item that no sentence of the contract covers well enough."""
+        return [f for f, sc in zip(self.facets, self.facet_scores, strict=True) if sc < FACET_MET]
 
 
 def _where(clause: ClauseRecord) -> str:
     return f"{clause.title} {clause.path}"
+
+
+def _proposal(item: ChecklistItem, unmet: list[Facet], evidence: Evidence) -> str:
+    """Wording to propose: the sample wording, and a sentence for each element it leaves out."""
+    base = item.example or (
+        f"{_where(evidence.basis[0])}の趣旨に沿った条項を仕様書又は契約書に設ける。"
+        if evidence.basis
+        else ""
+    )
+    said = squash(base)
+    extra = [
+        f.text for f in unmet if not any(all(t in said for t in alt) for alt in f.terms if alt)
+    ]
+    if extra:
+        base += f"あわせて、{'、'.join(extra[:3])}について定めること。"
+    return base
+
+
+def _confidence_reason(decision: Decision, sup: Support) -> str:
+    """Why the drafter is this sure, in the auditor's words."""
+    probs = "・".join(f"{v} {decision.probabilities[v]:.2f}" for v in LEVELS)
+    parts = [f"確信度 {decision.confidence:.2f}（{probs}）"]
+    if len(sup.facets) > 1:
+        met = len(sup.facets) - len(sup.unmet)
+        line = f"要素 {len(sup.facets)} 件中 {met} 件の記載を確認"
+        if sup.unmet:
+            line += f"（不足: {'、'.join(f.text for f in sup.unmet[:3])}）"
+        parts.append(line)
+    parts.append(
+        f"設問の用語の {sup.coverage:.0%} を含む文がある"
+        if sup.coverage
+        else "設問の用語を含む文がない"
+    )
+    if sup.hedges:
+        parts.append(f"「{sup.hedges[0]}」など拘束力の弱い表現")
+    return "。".join(parts) + "。"
 
 
 @register("evidence")
@@ -89,8 +138,7 @@ class EvidenceDrafter:
                 str,
                 (
                     VERSION,
-                    settings.evidence_full,
-                    settings.evidence_partial,
+                    settings.evidence_review_below,
                     self.verdict_model.digest,
                 ),
             )
@@ -113,10 +161,20 @@ class EvidenceDrafter:
             for s in sentences(c.text)
             if not looks_like_instruction(s)  # text that talks to the drafter is never evidence
         ]
+        parts = facets(item.text)
         if not pool:
-            return Support(0.0, 0.0, 0.0, 0.0, [], list(terms), [])
+            return Support(0.0, 0.0, 0.0, 0.0, [], list(terms), [], parts, [0.0] * len(parts))
         weights = self.weights or TermWeights.over(c.text for c in evidence.documents)
         covs = [coverage(terms, [s], weights, self.thesaurus)[0] for _, s in pool]
+        # each element's best sentence: the alternative it covers best
+        by_facet = [
+            [
+                max(coverage(list(alt), [s], weights, self.thesaurus)[0] for alt in f.terms)
+                for _, s in pool
+            ]
+            for f in parts
+        ]
+        facet_scores = [max(col) for col in by_facet]
         sims = [0.0] * len(pool)
         sims_item = [0.0] * len(pool)
         if self.index is not None:
@@ -139,7 +197,24 @@ class EvidenceDrafter:
         chosen, _, missing = self._select(terms, cands)
         if not chosen:
             chosen = cands[:1]
-        return Support(max(covs), max(sims), max(sims_item), detail, chosen, missing, hedges)
+        if len(parts) > 1:  # an item that asks several things: quote the sentence of each met one
+            for col, score in zip(by_facet, facet_scores, strict=True):
+                k = col.index(score)
+                if score >= FACET_MET and len(chosen) < MAX_QUOTES:
+                    cand = Candidate(pool[k][0], pool[k][1], covs[k])
+                    if all(squash(c.text) != squash(cand.text) for c in chosen):
+                        chosen.append(cand)
+        return Support(
+            max(covs),
+            max(sims),
+            max(sims_item),
+            detail,
+            chosen,
+            missing,
+            hedges,
+            parts,
+            facet_scores,
+        )
 
     # --- checklist ---------------------------------------------------------------------------
 
@@ -177,57 +252,60 @@ class EvidenceDrafter:
         return chosen, best, missing
 
     def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
-        """Verdict by the support the contract's sentences give the item."""
+        """Verdict by the support the contract's sentences give the item, with its confidence."""
         terms = key_terms(item.text)
         sup = self.support(item, evidence)
         chosen, missing, hedges = sup.chosen, sup.missing, sup.hedges
-        verdict = decide(
-            self.verdict_model,
-            sup.features(),
-            bool(hedges),
-            self.settings.evidence_partial,
-            self.settings.evidence_full,
-        )
-        if verdict == "反映なし":
-            verdict = "反映なし"
-            chosen = []
+        decision = decide(self.verdict_model, sup.features(), bool(hedges))
+        verdict = decision.verdict(self.settings.evidence_review_below)
+        if decision.leaning == "反映なし" and sup.coverage == 0:
+            chosen = []  # nothing of the item's words anywhere: no sentence worth showing
         basis = [
             cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
             for c in evidence.basis[:2]
         ]
         quotes = "、".join(f"{_where(c.clause)}「{c.text}」" for c in chosen)
+        unmet = sup.unmet
+        gaps = [f"「{f.text}」の定め" for f in unmet[:3]]
+        if not gaps and missing:
+            gaps.append(f"「{'」「'.join(missing[:5])}」に関する定め")
+        if hedges:
+            gaps.append(f"「{hedges[0]}」にとどまらない具体的な水準")
+        gap_text = "及び".join(gaps) or "一部の要素"
+        advice = ""
         if verdict == "反映あり":
             rationale = f"{quotes}との記載があり、確認項目の内容が契約書類に反映されている。"
             advice = f"記載は確認できた。確認の観点: {item.guidance}" if item.guidance else ""
         elif verdict == "一部反映":
-            gaps = []
-            if missing:
-                gaps.append(f"「{'」「'.join(missing[:5])}」に関する定め")
-            if hedges:
-                gaps.append(f"「{hedges[0]}」にとどまらない具体的な水準")
-            rationale = (
-                f"{quotes}との記載はあるが、{'及び'.join(gaps) or '一部の要素'}が確認できない。"
-            )
-            advice = (
-                f"{'及び'.join(gaps) or '不足する要素'}を仕様書又は契約書に明記するよう助言する。"
-            )
-        else:
+            rationale = f"{quotes}との記載はあるが、{gap_text}が見当たらない。"
+            advice = f"{gap_text}を仕様書又は契約書に明記するよう助言する。"
+        elif verdict == "反映なし":
             docs = "、".join(sorted({c.title for c in evidence.documents})) or "契約書類"
-            rationale = f"{docs}から、「{'」「'.join(terms[:5])}」に関する定めを確認できない。"
-            advice = ""
+            named = [f.text for f in unmet] or terms[:5]
+            rationale = f"{docs}から、「{'」「'.join(named[:3])}」に関する定めを確認できない。"
+            if chosen:
+                rationale += f"最も近い記載は{quotes}であるが、当該事項の定めとはいえない。"
+        else:  # 要確認: between two verdicts
+            rationale = (
+                f"「{decision.leaning}」（{decision.confidence:.2f}）と"
+                f"「{decision.runner_up}」（{decision.probabilities[decision.runner_up]:.2f}）"
+                "の間で判断が分かれるため、担当者の確認が必要です。"
+            )
+            if quotes:
+                rationale += f"関係する記載: {quotes}。"
+            if gaps:
+                rationale += f"確認すべき点: {gap_text}。"
+            advice = f"{gap_text}が契約書類のどこかに定められているか確認する。"
         proposed = ""
         alternative = ""
         if verdict != "反映あり":
-            proposed = item.example or (
-                f"{_where(evidence.basis[0])}の趣旨に沿った条項を仕様書又は契約書に設ける。"
-                if evidence.basis
-                else ""
-            )
+            proposed = _proposal(item, unmet, evidence)
         if verdict == "反映なし":
             alternative = (
                 "契約の変更が難しい場合は、当該事項について外部サービス提供者から書面で確認を取り、"
                 "外部サービス利用管理台帳に記録する。"
             )
+        reason = _confidence_reason(decision, sup)
         return ChecklistJudgement(
             item=item.id,
             contract=contract,
@@ -239,6 +317,9 @@ class EvidenceDrafter:
             advice=advice,
             proposed_wording=proposed,
             alternative_measure=alternative,
+            confidence=round(decision.confidence, 4),
+            leaning=decision.leaning,  # type: ignore[arg-type]
+            confidence_reason=reason,
             provenance=provenance(
                 self.name,
                 self.model,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.drafting.citations import answer_errors, finding_errors, judgement_errors
+from copilot.drafting.facets import facets
 from copilot.drafting.prompts import load_prompt
 from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
 from copilot.errors import ConfigError, UserError
@@ -47,6 +48,7 @@ class _Judgement(BaseModel):
     advice: str = ""
     proposed_wording: str = ""
     alternative_measure: str = ""
+    confidence: float = Field(ge=0, le=1)
 
 
 class _Answer(BaseModel):
@@ -258,8 +260,9 @@ class LLMDrafter:
                 "advice": {"type": "string"},
                 "proposed_wording": {"type": "string"},
                 "alternative_measure": {"type": "string"},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             },
-            "required": ["verdict", "rationale", "evidence", "basis"],
+            "required": ["verdict", "rationale", "evidence", "basis", "confidence"],
             "additionalProperties": False,
         }
         allowed = evidence.allowed
@@ -268,11 +271,17 @@ class LLMDrafter:
             raw = _Judgement.model_validate(data)
             if raw.verdict in ("反映なし", "対象外"):
                 raw.evidence = []  # what was considered and found wanting is not evidence
+            # the same footing as the evidence drafter: a verdict it is less sure of is 要確認
+            unsure = raw.confidence < self.settings.evidence_review_below
+            verdict = "要確認" if unsure else raw.verdict
             return ChecklistJudgement(
                 item=item.id,
                 contract=contract,
-                verdict=raw.verdict,
-                answer=ANSWER_OF[raw.verdict],  # type: ignore[arg-type]
+                verdict=verdict,
+                answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
+                confidence=raw.confidence,
+                leaning=raw.verdict,
+                confidence_reason=f"LLM の自己申告による確信度 {raw.confidence:.2f}。",
                 rationale=raw.rationale,
                 evidence=_cites(raw.evidence, allowed),
                 basis=_cites(raw.basis, allowed),
@@ -285,6 +294,10 @@ class LLMDrafter:
             "item_id": item.id,
             "group": item.group,
             "item_text": item.text,
+            "elements": "\n".join(
+                f"{n}. {'、又は'.join(f.alternatives)}"
+                for n, f in enumerate(facets(item.text), start=1)
+            ),
             "guidance": item.guidance or "（なし）",
             "example": item.example or "（なし）",
             "contract": contract,

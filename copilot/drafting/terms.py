@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot.drafting.thesaurus import Thesaurus
 from ingest.normalise import squash
@@ -131,6 +131,7 @@ class TermWeights:
     """Inverse document frequency of terms over a set of passages."""
 
     passages: tuple[str, ...]
+    _known: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def over(cls, texts: Iterable[str]) -> TermWeights:
@@ -138,9 +139,11 @@ class TermWeights:
         return cls(tuple(squash(t) for t in texts))
 
     def weight(self, term: str) -> float:
-        """log((N + 1) / (df + 0.5)): rare terms weigh more."""
-        df = sum(term in p for p in self.passages)
-        return math.log((len(self.passages) + 1) / (df + 0.5))
+        """log((N + 1) / (df + 0.5)): rare terms weigh more (counted once per term)."""
+        if term not in self._known:
+            df = sum(term in p for p in self.passages)
+            self._known[term] = math.log((len(self.passages) + 1) / (df + 0.5))
+        return self._known[term]
 
 
 def coverage(

@@ -17,7 +17,7 @@ import difflib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,11 +125,26 @@ class Draft:
         return self.latest.payload
 
     @property
+    def confidence(self) -> float | None:
+        """The drafter's confidence in its judgement, if it gave one."""
+        value = self.payload.get("confidence")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
     def signoff(self) -> LogRecord | None:
         """The approve/reject record that settled the status, or None while it is a draft."""
         if self.status == "draft":
             return None
         return next(r for r in reversed(self.log) if r.action in SIGNOFF_ACTIONS)
+
+
+def least_sure_first(drafts: Sequence[Draft]) -> list[Draft]:
+    """Drafts in the order an auditor should read them: the least confident first.
+
+    Then those without a confidence (not judgements, or drafted before confidences existed),
+    each by id.
+    """
+    return sorted(drafts, key=lambda d: (d.confidence is None, d.confidence or 0.0, d.id))
 
 
 def _pretty(payload: dict[str, Any]) -> str:
