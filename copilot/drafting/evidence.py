@@ -11,9 +11,9 @@ probability for each verdict; the likeliest is the lean and its probability the 
 lean less sure than ``evidence_review_below`` is 要確認. Vague wording
 (「必要に応じて」「適切に」「当社所定の」 …) with no figure beside it, and wording that does not
 bind at all (「目標とする」「努める」「保証するものではありません」 …, figure or not), is never
-反映あり (``copilot.drafting.terms.hedges_in``). Quotes are whole sentences of the contract, verbatim: the
-best ones, and the best of each element met; the rationale and the advice name the elements not
-met, and the proposed wording covers them.
+反映あり (``copilot.drafting.terms.hedges_in``). Quotes are whole sentences of the contract,
+verbatim: the best ones, and the best of each element met; the rationale and the advice name the
+elements not met, and the proposed wording covers them.
 """
 
 from __future__ import annotations
