@@ -150,11 +150,29 @@ def test_checklist_run_shows_29_items(lead):
     lead.wait_for_selector("#run-msg :text('29 項目を判定')", timeout=180_000)
     rows = lead.locator("#checklist-table [role=row]")  # the header row, then one per item
     assert rows.count() == 1 + 29
-    assert lead.locator("#checklist-table [role=gridcell]").count() == 29 * 8
+    assert lead.locator("#checklist-table [role=gridcell]").count() == 29 * 9
     text = lead.inner_text("#checklist-table")
     assert "反映あり" in text or "反映なし" in text
     assert lead.locator("#checklist-approve").is_visible()
     screenshot(lead, "02-checklist")
+    # the doubtful items first: the 確信度 column (the fourth) ascends
+    lead.locator("#checklist-order").get_by_label("確信度の低い順").check()
+
+    def column() -> list[float]:
+        return [
+            float(rows.nth(i).locator("[role=gridcell]").nth(3).inner_text())
+            for i in range(1, rows.count())
+        ]
+
+    lead.wait_for_function(
+        """() => { const cells = [...document.querySelectorAll(
+              '#checklist-table [role=row] [role=gridcell]:nth-child(4)')]
+            .map(c => parseFloat(c.innerText));
+            return cells.length === 29 && cells.every((v, i) => i === 0 || cells[i - 1] <= v); }""",
+        timeout=30_000,
+    )
+    sure = column()
+    assert sure == sorted(sure) and sure[0] < sure[-1]
 
 
 def test_open_a_checklist_item_edit_it_and_approve_it(lead, app_settings):
@@ -166,7 +184,7 @@ def test_open_a_checklist_item_edit_it_and_approve_it(lead, app_settings):
     row = next(
         rows.nth(i)
         for i in range(1, rows.count())
-        if rows.nth(i).locator("[role=gridcell]").nth(4).inner_text().strip()
+        if rows.nth(i).locator("[role=gridcell]").nth(5).inner_text().strip()
     )
     draft_id = row.locator("[role=gridcell]").first.inner_text().strip()
     item = row.locator("[role=gridcell]").nth(1).inner_text().strip()

@@ -36,6 +36,7 @@ _CONDITION = re.compile(
     r"^.*?(?:(?:場合|際|とき|時|後)(?:に|には|は)|に当たり|に当たって|に際し)、"
 )
 _ADDRESSEE = re.compile(r"に対し(?:て)?$")  # 「市が外部サービス提供者に対して、」
+_TOPIC = re.compile(r"(?:について|に関し(?:て)?)$")  # 「再委託について、①…②…」: what it is about
 # A piece after which the rest of the item is how or why it is asked (「…ことを、仕様書又は…として
 # 求めているか」「…のいずれかにより、…を評価しているか」): the elements end there.
 _LAST = re.compile(r"(?:ことを|により|によって)$")
@@ -83,7 +84,7 @@ def _split_alternatives(piece: str) -> tuple[str, ...]:
 
 def facets(item_text: str) -> list[Facet]:
     """The elements of a checklist item, in the order the item names them (at least one)."""
-    text = _CIRCLED.sub("、", squash(item_text))
+    text = squash(_CIRCLED.sub("、", item_text))
     text = _CLOSING.sub("", text)
     text = _CONDITION.sub("", text)
     parts_lists: list[str] = []
@@ -101,7 +102,7 @@ def facets(item_text: str) -> list[Facet]:
         chunk = chunk.strip()
         if not chunk:
             continue
-        if _ADDRESSEE.search(chunk):
+        if _ADDRESSEE.search(chunk) or (not pieces and _TOPIC.search(chunk)):
             continue
         if _DISJUNCTION.match(chunk) and pieces:  # 「…を求め、又は…」: another way to the same end
             pieces[-1] = f"{pieces[-1]}又は{chunk}"
