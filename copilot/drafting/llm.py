@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.drafting.citations import answer_errors, finding_errors, judgement_errors
 from copilot.drafting.facets import facets
@@ -48,7 +48,12 @@ class _Judgement(BaseModel):
     advice: str = ""
     proposed_wording: str = ""
     alternative_measure: str = ""
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0)  # 0–1; a model that answers in percent (69) is read as 0.69
+
+    @field_validator("confidence")
+    @classmethod
+    def _share(cls, value: float) -> float:
+        return min(value / 100 if value > 1 else value, 1.0)
 
 
 class _Answer(BaseModel):
