@@ -52,7 +52,12 @@ def test_valid_structured_output_is_accepted_with_verified_quotes(llm_services):
         assert j.verdict != "要確認", j.rationale
         assert j.provenance is not None and j.provenance.drafter == "llm"
         assert j.provenance.model == "tiny-random-llama"
-        assert j.provenance.prompt == "checklist_judgement" and j.provenance.prompt_version == "v1"
+        assert j.provenance.prompt == "checklist_judgement" and j.provenance.prompt_version == "v2"
+        # the same footing as the evidence drafter: a confidence, and 要確認 below the cut
+        assert (
+            j.confidence is not None and j.confidence >= llm_services.settings.evidence_review_below
+        )
+        assert j.leaning == j.verdict
         for c in [*j.evidence, *j.basis]:
             stored = llm_services.index.clauses([c.clause_id])[c.clause_id]
             assert c.quote in stored.text
