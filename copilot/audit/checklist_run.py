@@ -77,6 +77,9 @@ def needs_review(j: ChecklistJudgement, errors: list[str]) -> ChecklistJudgement
             "answer": ANSWER_OF["要確認"],
             "rationale": "根拠の検証に失敗したため、担当者の確認が必要です: " + " / ".join(errors),
             "evidence": [],
+            # read first: whatever the drafter believed, its quotes did not check out
+            "confidence": 0.0,
+            "confidence_reason": "引用が原文と照合できなかったため、確信度は 0 とした。",
         }
     )
 
