@@ -154,6 +154,10 @@ class ChecklistJudgement(BaseModel):
         default=None, description="the verdict the drafter leans to (also when it says 要確認)"
     )
     confidence_reason: str = Field(default="", description="why it is this sure")
+    measurements: dict[str, float] = Field(
+        default_factory=dict,
+        description="the evidence drafter's measurements (verdicts.FEATURES): what a refit learns",
+    )
     provenance: Provenance | None = None
 
 

@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         """Where the clause index lives."""
         return self.data_dir / "index"
 
+    @property
+    def verdict_model_file(self) -> Path:
+        """The verdict model refitted on this data folder's sign-offs (``copilot review refit``)."""
+        return self.data_dir / "verdict_model.json"
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings (environment and copilot.toml), with explicit overrides on top."""

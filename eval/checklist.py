@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from copilot.audit.checklist_run import judge_item
 from copilot.audit.checklists import import_checklist
 from copilot.drafting.registry import Drafter
-from copilot.drafting.verdict_fit import Case, fit_model, held_out
+from copilot.drafting.verdict_fit import Case, cases_json, fit_model, held_out
 from copilot.drafting.verdicts import decide
 from copilot.errors import UserError
 from copilot.services import Services
@@ -142,12 +142,48 @@ def _set_name(path: Path) -> str:
     return path.parent.name if path.name.startswith("_") else path.stem
 
 
+def judged_cases(
+    services: Services,
+    checklist_path: Path,
+    golden_paths: list[Path],
+    notify: Callable[[str], None] | None = None,
+) -> list[Case]:
+    """The evidence drafter's measurements of each golden judgement, as cases to fit on.
+
+    The group of a case is ``<set>/<contract>`` (``copilot.drafting.verdict_fit.Case``).
+    """
+    from copilot.audit.checklist_run import gather_evidence
+    from copilot.drafting.evidence import EvidenceDrafter
+
+    say = notify or (lambda _m: None)
+    items = {i.id: i for i in import_checklist(checklist_path).items}
+    drafter = EvidenceDrafter(services.settings)
+    drafter.prepare(services.index)
+    cases: list[Case] = []
+    for path in golden_paths:
+        golden = load_judgements(path)
+        for n, g in enumerate(golden, start=1):
+            say(f"{_set_name(path)} [{n}/{len(golden)}] {g.contract} {g.item}")
+            sup = drafter.support(
+                items[g.item], gather_evidence(services, items[g.item], g.contract)
+            )
+            group = f"{_set_name(path)}/{g.contract}"
+            cases.append(Case(group, GOLDEN_VERDICT[g.verdict], sup.features(), bool(sup.hedges)))
+    return cases
+
+
+def set_of(case: Case) -> str:
+    """The judgement set a case of ``judged_cases`` comes from."""
+    return case.group.split("/", 1)[0]
+
+
 def sweep_thresholds(
     services: Services,
     checklist_path: Path,
     golden_paths: list[Path],
     model_out: Path | None = None,
     notify: Callable[[str], None] | None = None,
+    cases_out: Path | None = None,
 ) -> dict[str, object]:
     """The evidence drafter's verdict model, fitted on one or more judgement sets.
 
@@ -158,30 +194,21 @@ def sweep_thresholds(
     fitted, and per group the accuracy of a model fitted on the other groups: the estimate of how
     it does on contracts written by someone else. This is how
     ``copilot/drafting/verdict_model.json`` was made (the four sets of ``eval/``, all ingested
-    into one data folder).
+    into one data folder), and ``cases_out`` how ``verdict_cases.json`` beside it was.
     """
-    from copilot.audit.checklist_run import gather_evidence
     from copilot.drafting.evidence import EvidenceDrafter
 
-    say = notify or (lambda _m: None)
-    items = {i.id: i for i in import_checklist(checklist_path).items}
-    drafter = EvidenceDrafter(services.settings)
-    drafter.prepare(services.index)
-    cases: list[Case] = []
+    judged = judged_cases(services, checklist_path, golden_paths, notify)
     by_set = len(golden_paths) > 1
-    for path in golden_paths:
-        golden = load_judgements(path)
-        for n, g in enumerate(golden, start=1):
-            say(f"{_set_name(path)} [{n}/{len(golden)}] {g.contract} {g.item}")
-            sup = drafter.support(
-                items[g.item], gather_evidence(services, items[g.item], g.contract)
-            )
-            group = _set_name(path) if by_set else g.contract
-            cases.append(Case(group, GOLDEN_VERDICT[g.verdict], sup.features(), bool(sup.hedges)))
+    cases = [replace(c, group=set_of(c)) if by_set else c for c in judged]
+    current_model = EvidenceDrafter(services.settings).verdict_model
     names = ", ".join(_set_name(p) for p in golden_paths)
     model = fit_model(cases, fitted_on=f"{names} ({len(cases)} judgements)")
     if model_out is not None:
         model_out.write_text(model.to_json(), encoding="utf-8")
+    if cases_out is not None:
+        note = f"the cases verdict_model.json was fitted on ({names}), as measured for its fit"
+        cases_out.write_text(cases_json(judged, note), encoding="utf-8")
     per_group: dict[str, list[bool]] = {}
     for fold, case in held_out(cases):
         fold = replace(fold, temperature=model.temperature)
@@ -189,7 +216,7 @@ def sweep_thresholds(
             decide(fold, case.x, case.hedged).leaning == case.want
         )
     pooled = [hit for hits in per_group.values() for hit in hits]
-    current = sum(decide(drafter.verdict_model, c.x, c.hedged).leaning == c.want for c in cases)
+    current = sum(decide(current_model, c.x, c.hedged).leaning == c.want for c in cases)
     return {
         "judgements": len(cases),
         "groups": "sets" if by_set else "contracts",
@@ -200,6 +227,6 @@ def sweep_thresholds(
         "model": json.loads(model.to_json()),
         "current": {
             "accuracy": round(current / len(cases), 4) if cases else None,
-            "model": drafter.verdict_model.fitted_on,
+            "model": current_model.fitted_on,
         },
     }

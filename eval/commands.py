@@ -118,6 +118,7 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
                     goldens,
                     model_out=Path(args.model_out) if args.model_out else None,
                     notify=err,
+                    cases_out=Path(args.cases_out) if args.cases_out else None,
                 )
             ]
         else:
@@ -136,6 +137,33 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
         for w in report.get("wrong", []):  # type: ignore[union-attr]
             print(f"  誤り {w['contract']} {w['item']}: 正解 {w['expected']} / 判定 {w['got']}")
         print()
+    return 0
+
+
+def _cmd_learning(args: argparse.Namespace) -> int:
+    from copilot.cli.common import err, open_services, print_json
+    from eval.learning import simulate_learning
+
+    with open_services() as services:
+        report = simulate_learning(
+            services,
+            Path(args.checklist),
+            [Path(g) for g in args.golden],
+            weights=args.weights,
+            notify=err,
+        )
+    if args.json:
+        print_json(report)
+        return 0
+    for name, row in report.items():
+        print(f"{name}:")
+        for label, m in row.items():  # type: ignore[union-attr]
+            if isinstance(m, dict):
+                at = m["accuracy_at_coverage"]
+                print(
+                    f"  {label:>14}: accuracy {m['accuracy']}  lean {m['lean_accuracy']}  "
+                    f"@60% {at.get('60%')}  ECE {m['ece']}  要確認 {m['needs_review_rate']}"
+                )
     return 0
 
 
@@ -205,7 +233,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="fit the evidence drafter's verdict model (and its calibration) on the sets",
     )
     c.add_argument("--model-out", help="with --sweep: write the fitted model (verdict_model.json)")
+    c.add_argument(
+        "--cases-out",
+        help="with --sweep: write the cases it was fitted on (verdict_cases.json, no text)",
+    )
     c.set_defaults(func=_cmd_checklist)
+    c = eval_sub.add_parser(
+        "learning", help="署名からの学習の模擬 / simulate refits from signed-off contracts"
+    )
+    c.add_argument("--checklist", required=True, help="checklist .xlsx")
+    c.add_argument("--golden", required=True, nargs="+", help="JSON lists of golden judgements")
+    c.add_argument(
+        "--weights", type=float, nargs="+", default=[1.0, 3.0, 10.0], help="sign-off weights"
+    )
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=_cmd_learning)
     c = eval_sub.add_parser("policy", help="規程の網羅状況判定の評価 / policy gap analysis")
     c.add_argument("--golden", required=True, help="JSON golden set (eval/golden/policy_gap.json)")
     c.add_argument("--json", action="store_true")

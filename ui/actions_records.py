@@ -13,6 +13,7 @@ from pathlib import Path
 
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
+from copilot.review import learning
 from copilot.review.drafts import Draft
 from copilot.review.log import Verification
 from copilot.schemas import DocumentStatus, IndexStatus
@@ -23,6 +24,16 @@ from ui.actions import Deps, checklist_file, current_user, upload_cache
 def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
     """Every draft (with its log) and the verified state of the sign-off log."""
     return deps.store.list_drafts(), deps.store.verify()
+
+
+def verdict_model_state(deps: Deps) -> str:
+    """Which verdict model judges, and how many sign-offs a refit would learn from."""
+    return learning.describe(deps.settings, deps.store)
+
+
+def refit_verdict_model(deps: Deps, name: str | None) -> str:
+    """Refit the verdict model on the sign-offs, as the logged-in user (a lead)."""
+    return learning.refit(deps.settings, deps.store, current_user(deps, name)).summary()
 
 
 CONTRACT_ID = re.compile(r"[^/\\\s.][^/\\\s]{0,63}")  # one folder name, no path

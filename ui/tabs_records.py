@@ -104,7 +104,12 @@ def tab_review(page: Page) -> None:
                 f"署名記録の検証: **異常** 通番 {literal(verification.bad_seq)}: "
                 f"{literal(verification.reason_ja)}"
             )
-        return queue, state, rows
+        return queue, state, rows, literal(actions_records.verdict_model_state(deps))
+
+    @in_place
+    def on_refit(request: gr.Request) -> tuple[str, str]:
+        summary = actions_records.refit_verdict_model(deps, login_name(request))
+        return literal(summary), literal(actions_records.verdict_model_state(deps))
 
     with gr.Tab("承認・履歴", id="review"):
         review_btn = gr.Button("更新")
@@ -113,7 +118,16 @@ def tab_review(page: Page) -> None:
         queue = gr.Dataframe(headers=QUEUE_COLUMNS, interactive=False, wrap=True)
         gr.Markdown("### 署名記録（誰が何をしたか）")
         log_table = gr.Dataframe(headers=LOG_COLUMNS, interactive=False, wrap=True, elem_id="log")
-    review_btn.click(on_review, outputs=[queue, verify, log_table])
+        gr.Markdown(
+            "### 判定モデル（この市の判定から学ぶ）\n"
+            "承認・修正のうえ承認したチェックリスト判定から、判定モデルを再学習します"
+            "（主任担当者のみ）。以後の判定はこのモデルで行い、下書きの来歴にモデル名が残ります。"
+        )
+        model_state = gr.Markdown(elem_id="verdict-model")
+        refit_btn = gr.Button("署名済みの判定で再学習", elem_id="refit")
+        refit_out = gr.Markdown(elem_id="refit-result")
+    review_btn.click(on_review, outputs=[queue, verify, log_table, model_state])
+    refit_btn.click(on_refit, outputs=[refit_out, model_state])
 
 
 def _eval_rows(report: dict[str, Any]) -> tuple[list[list[Any]], list[dict[str, Any]], str]:

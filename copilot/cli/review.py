@@ -21,6 +21,7 @@ from typing import Any
 from copilot.cli.common import auth_parent, login, print_json, prompt, stdin_line
 from copilot.errors import UserError
 from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft, least_sure_first
+from copilot.review.learning import describe, discard, refit
 from copilot.review.signoff import SELF_APPROVAL
 from copilot.review.store import ReviewStore, open_store
 from copilot.review.users import ROLE_JA, ROLES, User
@@ -294,6 +295,43 @@ def cmd_review_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_review_refit(args: argparse.Namespace) -> int:
+    """Refit the verdict model on this data folder's signed-off judgements (lead only)."""
+    from copilot.settings import load_settings
+
+    settings = load_settings()
+    with open_store(settings) as store:
+        if args.status:
+            print(describe(settings, store))
+            return 0
+        user = login(args, store)
+        if args.discard:
+            gone = discard(settings, store, user)
+            print(
+                "この市の判定モデルを削除し、同梱モデルに戻しました。"
+                if gone
+                else "この市の判定モデルはありません（同梱モデルを使っています）。"
+            )
+            return 0
+        report = refit(settings, store, user, dry_run=args.dry_run)
+    if args.json:
+        print_json(
+            {
+                "signed": report.signed,
+                "unusable": report.unusable,
+                "contracts": report.contracts,
+                "shipped_accuracy": report.shipped_accuracy,
+                "held_out_accuracy": report.held_out_accuracy,
+                "written": report.written,
+                "run_id": report.run_id,
+                "model": json.loads(report.model.to_json()),
+            }
+        )
+    else:
+        print(report.summary())
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -373,3 +411,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = r_sub.add_parser("verify", help="署名記録を検証する / verify the sign-off log")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_review_verify)
+    c = r_sub.add_parser(
+        "refit",
+        parents=[auth],
+        help="署名済みの判定で判定モデルを再学習する / refit the verdict model on sign-offs (lead)",
+    )
+    how = c.add_mutually_exclusive_group()
+    how.add_argument("--dry-run", action="store_true", help="measure only, write nothing")
+    how.add_argument("--discard", action="store_true", help="go back to the shipped model")
+    how.add_argument("--status", action="store_true", help="which model is in use (no login)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_review_refit)

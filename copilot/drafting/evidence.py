@@ -26,7 +26,7 @@ from copilot.drafting.facets import Facet, facets
 from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
 from copilot.drafting.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
-from copilot.drafting.verdicts import LEVELS, Decision, decide, load_model
+from copilot.drafting.verdicts import FEATURES, LEVELS, Decision, decide, model_in_use
 from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
 from copilot.settings import Settings
 from ingest.index import ClauseIndex, ClauseRecord
@@ -125,14 +125,14 @@ class EvidenceDrafter:
     """Drafts from the evidence by rules; the same input always gives the same draft."""
 
     name = "evidence"
-    model = "rules"
+    model = "rules"  # and the verdict model in use (``verdicts.model_in_use``)
 
     def __init__(self, settings: Settings, thesaurus: Thesaurus | None = None) -> None:
         self.settings = settings
         self.thesaurus = thesaurus or load_thesaurus(settings.thesaurus_file)
         self.weights: TermWeights | None = None
         self.index: ClauseIndex | None = None
-        self.verdict_model = load_model()
+        self.verdict_model, self.model = model_in_use(settings)
         rules = "|".join(
             map(
                 str,
@@ -320,6 +320,7 @@ class EvidenceDrafter:
             confidence=round(decision.confidence, 4),
             leaning=decision.leaning,  # type: ignore[arg-type]
             confidence_reason=reason,
+            measurements=dict(zip(FEATURES, sup.features(), strict=True)),
             provenance=provenance(
                 self.name,
                 self.model,

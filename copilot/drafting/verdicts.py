@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 
 from copilot.errors import UserError
+from copilot.settings import Settings
 
 FEATURES = (
     "coverage",  # best sentence's weighted share of the item's key terms
@@ -170,3 +171,26 @@ def load_model(path: Path | None = None) -> VerdictModel:
         text = resources.files("copilot.drafting").joinpath("verdict_model.json").read_text("utf-8")
         return parse_model(text, "verdict_model.json")
     return parse_model(path.read_text(encoding="utf-8"), str(path))
+
+
+def model_in_use(settings: Settings) -> tuple[VerdictModel, str]:
+    """The model the evidence drafter judges with, and its name for the drafts' provenance.
+
+    The data folder's own model (``settings.verdict_model_file``, written by
+    ``copilot review refit`` from the lead's sign-offs) when there is one, else the shipped one.
+    The name says which and the model's digest: ``rules+shipped:1a2b…`` or ``rules+local:3c4d…``.
+    """
+    path = settings.verdict_model_file
+    if path.is_file():
+        try:
+            model = load_model(path)
+        except UserError as exc:
+            raise UserError(
+                f"{exc.ja} 主任担当者が `copilot review refit` で作り直すか、"
+                "`copilot review refit --discard` で同梱モデルに戻してください。",
+                f"{exc.en}; a lead can make it again with `copilot review refit`, or go back "
+                "to the shipped model with `copilot review refit --discard`.",
+            ) from exc
+        return model, f"rules+local:{model.digest}"
+    model = load_model()
+    return model, f"rules+shipped:{model.digest}"
