@@ -757,6 +757,52 @@ def _cited_documents(page, question: str) -> str:  # type: ignore[no-untyped-def
     return page.inner_text("#citations")
 
 
+def test_lead_refits_the_verdict_model_from_sign_offs(lead, app_settings):
+    """Too few sign-offs: the shipped model stays and the button says how many are needed.
+    Enough: the refit is written, shown, and named as the model in use."""
+    from copilot.drafting.verdict_fit import shipped_cases
+    from copilot.drafting.verdicts import FEATURES
+    from copilot.review import learning
+    from copilot.review.store import open_store
+
+    tab(lead, "承認・履歴")
+    lead.get_by_role("button", name="更新").click()
+    expect(lead.locator("#verdict-model")).to_contain_text("判定モデル: 同梱", timeout=30_000)
+    lead.get_by_role("button", name="署名済みの判定で再学習").click()
+    expect(lead.get_by_text(f"{learning.MIN_SIGNED} 件以上必要")).to_be_visible(timeout=30_000)
+    assert not app_settings.verdict_model_file.exists()
+    lead.reload()  # close the message
+    lead.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
+    with open_store(app_settings) as store:  # the city's sign-offs, with real measurements
+        have, _ = learning.signed_off_cases(store)
+        run = store.record_run(
+            "checklist_run", {"contract": "C-UI"}, settings_digest="", drafter="evidence",
+            model="rules", prompt="checklist_judgement", prompt_version="", prompt_hash="",
+            evidence_ids=[], user="suzuki",
+        )  # fmt: skip
+        for k, case in enumerate(shipped_cases()[: learning.MIN_SIGNED - len(have)]):
+            payload = {
+                "item": f"9-{k}",
+                "contract": "C-UI",
+                "verdict": case.want,
+                "answer": "いいえ" if case.want == "反映なし" else "はい",
+                "rationale": "署名済みの判定",
+                "measurements": dict(zip(FEATURES, case.x, strict=True)),
+            }
+            draft = store.add_draft(run, "checklist_judgement", f"C-UI/9-{k}", payload, "suzuki")
+            store.approve(draft, "suzuki")
+    try:
+        tab(lead, "承認・履歴")
+        lead.get_by_role("button", name="署名済みの判定で再学習").click()
+        expect(lead.locator("#refit-result")).to_contain_text("再学習し", timeout=60_000)
+        expect(lead.locator("#verdict-model")).to_contain_text("この市の署名済み判定で再学習")
+        assert app_settings.verdict_model_file.is_file()
+        screenshot(lead, "15-verdict-refit")
+    finally:
+        with open_store(app_settings) as store:
+            learning.discard(app_settings, store, "suzuki")
+
+
 def test_remove_a_document_after_confirming(lead, app_settings):
     # last in this file: the other tests use the whole corpus
     from copilot.services import build_services
