@@ -244,7 +244,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--checklist", required=True, help="checklist .xlsx")
     c.add_argument("--golden", required=True, nargs="+", help="JSON lists of golden judgements")
     c.add_argument(
-        "--weights", type=float, nargs="+", default=[1.0, 3.0, 10.0], help="sign-off weights"
+        "--weights",
+        type=float,
+        nargs="+",
+        default=[1.0, 2.0, 3.0, 5.0, 10.0],
+        help="sign-off weights",
     )
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=_cmd_learning)

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from copilot.drafting.verdict_fit import Case, shipped_cases
 from copilot.drafting.verdicts import decide
-from copilot.review.learning import SIGNED_WEIGHT, fit_with_signed
+from copilot.review.learning import fit_with_signed
 from copilot.services import Services
 from eval.checklist import judged_cases, set_of
 from eval.metrics import selective
 
-WEIGHTS = (1.0, SIGNED_WEIGHT, 10.0)
+WEIGHTS = (1.0, 2.0, 3.0, 5.0, 10.0)  # copilot.review.learning.SIGNED_WEIGHT among them
 
 
 def _contract(case: Case) -> str:

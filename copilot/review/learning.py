@@ -13,9 +13,13 @@ A refit and a discard are recorded as runs in the review store's hash-chained lo
 drafts they learned from and the model's sha256.
 
 Why the shipped cases stay in: one city signs off a few contracts a year, too few to fit seven
-weights alone. The weight was chosen by simulation (``eval/learning.py``): on each of the
-project's judgement sets, sign off the other contracts of the set from their truth, fit with the
-other sets as the shipped cases, and judge the contract left out.
+weights alone. The weight was chosen by simulation (``copilot eval learning``, ``eval/learning.py``)
+on the four sets the shipped model is fitted on: for each set, sign off its other contracts from
+their truth, fit with the other three sets as the shipped cases, and judge the contract left out.
+Over the 261 judgements the lean was right for 176 before any sign-off, and for 177, 182, 179,
+176 and 174 with weights 1, 2, 3, 5 and 10 (plain accuracy, 要確認 counted wrong: 163, 164,
+163, 159, 157, 157). A heavier weight fits the one contract signed off and carries over worse;
+the gain is small at any weight (a city's next contract is another vendor's wording).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from copilot.review.users import User
 from copilot.settings import Settings
 
 MIN_SIGNED = 20  # signed-off judgements before a refit is allowed
-SIGNED_WEIGHT = 3.0  # how much one signed-off judgement counts against one shipped case
+SIGNED_WEIGHT = 2.0  # how much one signed-off judgement counts against one shipped case
 CITY = "city"  # group prefix of the signed-off cases (``city/<contract>``)
 
 
