@@ -2,7 +2,7 @@
 
 For each judgement set (one author, like one city) and each of its contracts: the other
 contracts of the set are signed off from their truth, the verdict model is refitted on the
-shipped cases of the *other* sets and those sign-offs (``copilot.review.learning``, each
+shipped cases of the *other* sets and those sign-offs (``copilot.audit.learning``, each
 sign-off counting ``weight`` times), and the contract left out is judged. Beside it, the
 model fitted on the other sets alone: what the city gets before any sign-off. A set the shipped
 model was not fitted on (``eval/blind3``) keeps every shipped case as the base.
@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from copilot.audit.learning import fit_with_signed
 from copilot.drafting.verdict_fit import Case, shipped_cases
 from copilot.drafting.verdicts import decide
-from copilot.review.learning import fit_with_signed
 from copilot.services import Services
 from eval.checklist import judged_cases, set_of
 from eval.metrics import selective
 
-WEIGHTS = (1.0, 2.0, 3.0, 5.0, 10.0)  # copilot.review.learning.SIGNED_WEIGHT among them
+WEIGHTS = (1.0, 2.0, 3.0, 5.0, 10.0)  # copilot.audit.learning.SIGNED_WEIGHT among them
 
 
 def _contract(case: Case) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from copilot.audit import learning
 from copilot.audit.checklist_run import run_checklist
 from copilot.audit.checklists import import_checklist
 from copilot.cli.main import main
@@ -16,7 +17,6 @@ from copilot.drafting.evidence import EvidenceDrafter
 from copilot.drafting.verdict_fit import fit_scores, shipped_cases
 from copilot.drafting.verdicts import FEATURES, LEVELS, decide
 from copilot.errors import UserError
-from copilot.review import learning
 from copilot.review.recording import save_checklist_run
 from copilot.review.store import ReviewStore, open_store
 from copilot.services import build_services

@@ -96,7 +96,12 @@ TASKS = {"copilot.audit", "copilot.policy", "copilot.engagement"}
 # __init__ docstring states); anything outside copilot follows the room rules above.
 PACKAGES = {
     "copilot.drafting": set(),
-    "copilot.audit": {"copilot.services", "copilot.retrieval", "copilot.drafting"},
+    "copilot.audit": {
+        "copilot.services",
+        "copilot.retrieval",
+        "copilot.drafting",
+        "copilot.review",
+    },
     "copilot.policy": {
         "copilot.services",
         "copilot.retrieval",

@@ -760,9 +760,9 @@ def _cited_documents(page, question: str) -> str:  # type: ignore[no-untyped-def
 def test_lead_refits_the_verdict_model_from_sign_offs(lead, app_settings):
     """Too few sign-offs: the shipped model stays and the button says how many are needed.
     Enough: the refit is written, shown, and named as the model in use."""
+    from copilot.audit import learning
     from copilot.drafting.verdict_fit import shipped_cases
     from copilot.drafting.verdicts import FEATURES
-    from copilot.review import learning
     from copilot.review.store import open_store
 
     tab(lead, "承認・履歴")

@@ -11,9 +11,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from copilot.audit import learning
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
-from copilot.review import learning
 from copilot.review.drafts import Draft
 from copilot.review.log import Verification
 from copilot.schemas import DocumentStatus, IndexStatus

@@ -18,10 +18,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from copilot.audit.learning import describe, discard, refit
 from copilot.cli.common import auth_parent, login, print_json, prompt, stdin_line
 from copilot.errors import UserError
 from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft, least_sure_first
-from copilot.review.learning import describe, discard, refit
 from copilot.review.signoff import SELF_APPROVAL
 from copilot.review.store import ReviewStore, open_store
 from copilot.review.users import ROLE_JA, ROLES, User

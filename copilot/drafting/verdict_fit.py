@@ -2,7 +2,7 @@
 
 Used by ``copilot eval checklist --sweep`` (the shipped model, fitted on the project's judgement
 sets) and by ``copilot review refit`` (a data folder's own model: the shipped cases and the
-judgements its lead signed off, ``copilot.review.learning``). Both logistic scores are
+judgements its lead signed off, ``copilot.audit.learning``). Both logistic scores are
 ridge-penalised, case-weighted regressions on standardised features; the temperature that
 calibrates them is the one that best predicts each group of cases (a judgement set, a contract)
 from a model fitted on the other groups.
