@@ -13,7 +13,8 @@ four judgement sets (``eval/golden``, ``eval/heldout``, ``eval/blind``, ``eval/b
 authors); the fitted model is ``verdict_model.json`` beside this module. Its ``temperature``
 rescales both scores so that the confidences are calibrated: it is the one that best predicts each
 set from a model fitted on the other three. ``copilot review refit`` fits the same model on a data
-folder's own signed-off judgements (``copilot.drafting.verdict_fit``).
+folder's own signed-off judgements (``copilot.audit.learning``), and the drafter then judges with
+that one (``model_in_use``).
 
 Why a fitted model and not hand-set thresholds: two thresholds on hand-weighted scores fitted our
 golden set a little better (0.84 against 0.83) but carried over poorly to contracts written by
