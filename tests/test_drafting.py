@@ -14,6 +14,7 @@ from copilot.audit.checklists import import_checklist
 from copilot.cli.main import main
 from copilot.drafting.citations import gate, judgement_errors
 from copilot.drafting.drafters import make_drafter
+from copilot.drafting.verdict_fit import shipped_cases
 from copilot.drafting.verdicts import load_model
 from copilot.schemas import ChecklistJudgement, Citation
 from tests.conftest import CORPUS, INJECTION
@@ -291,8 +292,16 @@ def test_a_refit_of_the_verdict_model_gives_back_the_shipped_one(
         str(EVAL / name / "_checklist_judgements.json") for name in JUDGEMENT_SETS
     ]
     argv = ["eval", "checklist", "--checklist", str(CHECKLIST), "--golden", *goldens]
-    assert main([*argv, "--sweep", "--model-out", str(out), "--json"]) == 0
+    cases_out = tmp_path / "verdict_cases.json"
+    sweep = ["--sweep", "--model-out", str(out), "--cases-out", str(cases_out), "--json"]
+    assert main([*argv, *sweep]) == 0
     report = json.loads(capsys.readouterr().out)
+    # the shipped cases (what a data folder's refit starts from) are these measurements
+    measured = json.loads(cases_out.read_text(encoding="utf-8"))["cases"]
+    kept = shipped_cases()
+    assert [(c["group"], c["want"]) for c in measured] == [(c.group, c.want) for c in kept]
+    for now, then in zip(measured, kept, strict=True):
+        assert now["x"] == pytest.approx(list(then.x), abs=0.05)
     fitted, shipped = load_model(out), load_model()
     assert shipped.accuracy is not None and fitted.accuracy is not None
     one = 1 / report["judgements"]
