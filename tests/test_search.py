@@ -157,3 +157,33 @@ def test_llama_index_retriever_returns_the_same_clauses(corpus_services):
     nodes = llama_retriever(lambda q: corpus_services.search(q, kind="policy")).retrieve(query)
     assert [n.node.node_id for n in nodes] == [h.clause_id for h in hits]
     assert nodes[0].node.metadata["clause_path"] == hits[0].clause_path
+
+
+def test_the_table_row_the_query_names_is_returned_not_its_neighbour(tmp_path: Path, capsys):
+    import docx
+
+    root = tmp_path / "docs" / "policy"
+    root.mkdir(parents=True)
+    d = docx.Document()
+    d.add_heading("第3　情報の区分", level=1)
+    d.add_paragraph("1　情報は、次の表のとおり区分する。")
+    table = d.add_table(rows=4, cols=3)
+    rows = [
+        ("区分", "定義", "取扱い"),
+        ("区分A", "区分B又は区分C以外の情報（公表済みの情報等）", "特段の制限はない。"),
+        ("区分B", "公表を前提としていない情報", "業務上必要な範囲でのみ利用する。"),
+        ("区分C", "秘密文書に相当する情報", "庁外への持出しを禁止する。"),
+    ]
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.rows[r].cells[c].text = value
+    d.add_paragraph("2　職員は、区分B以上の情報を窓口に放置してはならない。")
+    d.add_paragraph("3　区分Cの情報を記録した媒体は、施錠可能な書庫に保管する。")
+    d.save(str(root / "基準.docx"))
+    assert main(["ingest", str(root.parent)]) == 0
+    capsys.readouterr()
+
+    hits = run_json(capsys, "search", "区分Bの定義", "--json")["hits"]
+    texts = [h["text"] for h in hits]
+    assert any(t.startswith("区分B\t公表を前提としていない情報") for t in texts), texts
+    assert not any(t.startswith("区分A\t") for t in texts), texts  # one hit per item: the row named
