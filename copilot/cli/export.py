@@ -1,4 +1,4 @@
-"""`copilot export ...` and `copilot export-all`: Word and Excel files from signed-off drafts.
+"""`copilot export ...` and `copilot export-all`: Word, Excel and PowerPoint from signed-off drafts.
 
 Only signed-off drafts go into a file unless ``--include-drafts`` is given, in which case the
 unsigned parts are marked 【下書き】. ``export-all`` writes everything the city owns as one zip
@@ -14,9 +14,14 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from copilot.errors import UserError
 from copilot.settings import load_settings
+
+if TYPE_CHECKING:
+    from copilot.audit.ledger import LedgerCheck
+    from copilot.engagement.final_report import FinalReport
 
 
 def cmd_notice(args: argparse.Namespace) -> int:
@@ -102,6 +107,66 @@ def cmd_hearing(args: argparse.Namespace) -> int:
     print(export_hearing_minutes(name, reasons, out / "ヒアリング議事録.docx"))
     print(export_onsite_summary(name, reasons, out / "現地監査結果概要.docx"))
     return 0
+
+
+BRIEFINGS = ("plan", "results", "final")
+
+
+def cmd_briefing(args: argparse.Namespace) -> int:
+    """A briefing deck (PowerPoint): the plan, the results (of one division) or the final report."""
+    from copilot.engagement.file import load_engagement
+    from copilot.engagement.final_report import compile_final_report
+    from copilot.engagement.workplan import build_workplan
+    from copilot.exports.briefing import (
+        export_final_briefing,
+        export_plan_briefing,
+        export_results_briefing,
+    )
+    from copilot.exports.styling import check_suffix
+    from copilot.review.store import open_store
+
+    if args.briefing not in BRIEFINGS:
+        raise UserError(
+            f"--for {args.briefing} は使えません。plan（作業計画）、results（監査結果）、"
+            "final（最終報告）のいずれかを指定してください。",
+            f"--for {args.briefing} is not known; give plan, results or final.",
+        )
+    if args.division and args.briefing != "results":
+        raise UserError(
+            "--division は --for results のときだけ指定できます。",
+            "--division applies to --for results only.",
+        )
+    out = Path(args.out)
+    check_suffix(out, ".pptx")
+    plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
+    if args.briefing == "plan":
+        print(export_plan_briefing(plan, out))
+        return 0
+    with open_store(load_settings()) as store:
+        report = compile_final_report(store, plan, include_drafts=args.include_drafts)
+    if args.briefing == "final":
+        print(export_final_briefing(report, out))
+        return 0
+    known = [d for d, _ in report.findings]
+    if args.division and args.division not in known:
+        raise UserError(
+            f"「{args.division}」は監査対象課にも審査記録にもありません。"
+            f"次のいずれかを指定してください：{'、'.join(known)}",
+            f"{args.division} is neither an audited division nor in the review store; "
+            f"give one of: {', '.join(known)}.",
+        )
+    ledger = _ledger_checks(Path(args.ledger), report) if args.ledger else None
+    print(export_results_briefing(report, out, args.division or "", ledger))
+    return 0
+
+
+def _ledger_checks(ledger: Path, report: FinalReport) -> list[LedgerCheck]:
+    """The ledger check of every contract the results deck shows."""
+    from copilot.audit.ledger import check_ledger
+    from copilot.cli.common import open_services
+
+    with open_services() as services:
+        return [check_ledger(services, ledger, c.contract) for c in report.contracts]
 
 
 def _sha(path: Path) -> str:
@@ -251,6 +316,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("selfcheck", help="the division's self-check sheet")
     c.add_argument("--out-dir", required=True)
     c.set_defaults(func=cmd_hearing)
+
+    c = ex.add_parser("briefing", help="説明資料 (PowerPoint) / briefing deck for the CISO")
+    c.add_argument("--for", dest="briefing", required=True, help="plan | results | final")
+    c.add_argument("--engagement", required=True, help="the engagement file (TOML)")
+    c.add_argument("--out", required=True, help="the .pptx to write")
+    c.add_argument("--division", default="", help="results: one division's briefing")
+    c.add_argument("--ledger", help="results: check the contracts against this ledger (.xlsx)")
+    c.add_argument("--include-drafts", action="store_true", help=drafts_help)
+    c.set_defaults(func=cmd_briefing)
 
     p = sub.add_parser("export-all", help="契約終了時の全データ書き出し / export everything")
     p.add_argument("folder")
