@@ -22,14 +22,8 @@ from copilot.cli.main import main
 from copilot.engagement.file import load_engagement
 from copilot.engagement.final_report import compile_final_report
 from copilot.engagement.workplan import PHASES, build_workplan
-from copilot.exports.briefing import (
-    CHART_VERDICTS,
-    MAX_BULLETS,
-    MAX_FOOTNOTES,
-    NO_LEDGER,
-    export_results_briefing,
-    group_of,
-)
+from copilot.exports.briefing import CHART_VERDICTS, NO_LEDGER, export_results_briefing, group_of
+from copilot.exports.slides import MAX_BULLETS, MAX_FOOTNOTES
 from copilot.review.store import open_store
 from copilot.schemas import MILESTONES, VERDICTS, Finding
 from copilot.settings import load_settings

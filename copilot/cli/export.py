@@ -109,54 +109,25 @@ def cmd_hearing(args: argparse.Namespace) -> int:
     return 0
 
 
-BRIEFINGS = ("plan", "results", "final")
-
-
 def cmd_briefing(args: argparse.Namespace) -> int:
     """A briefing deck (PowerPoint): the plan, the results (of one division) or the final report."""
     from copilot.engagement.file import load_engagement
     from copilot.engagement.final_report import compile_final_report
     from copilot.engagement.workplan import build_workplan
-    from copilot.exports.briefing import (
-        export_final_briefing,
-        export_plan_briefing,
-        export_results_briefing,
-    )
+    from copilot.exports.briefing import check_briefing, export_briefing
     from copilot.exports.styling import check_suffix
     from copilot.review.store import open_store
 
-    if args.briefing not in BRIEFINGS:
-        raise UserError(
-            f"--for {args.briefing} は使えません。plan（作業計画）、results（監査結果）、"
-            "final（最終報告）のいずれかを指定してください。",
-            f"--for {args.briefing} is not known; give plan, results or final.",
-        )
-    if args.division and args.briefing != "results":
-        raise UserError(
-            "--division は --for results のときだけ指定できます。",
-            "--division applies to --for results only.",
-        )
+    check_briefing(args.briefing, args.division)
     out = Path(args.out)
     check_suffix(out, ".pptx")
     plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
-    if args.briefing == "plan":
-        print(export_plan_briefing(plan, out))
-        return 0
-    with open_store(load_settings()) as store:
-        report = compile_final_report(store, plan, include_drafts=args.include_drafts)
-    if args.briefing == "final":
-        print(export_final_briefing(report, out))
-        return 0
-    known = [d for d, _ in report.findings]
-    if args.division and args.division not in known:
-        raise UserError(
-            f"「{args.division}」は監査対象課にも審査記録にもありません。"
-            f"次のいずれかを指定してください：{'、'.join(known)}",
-            f"{args.division} is neither an audited division nor in the review store; "
-            f"give one of: {', '.join(known)}.",
-        )
-    ledger = _ledger_checks(Path(args.ledger), report) if args.ledger else None
-    print(export_results_briefing(report, out, args.division or "", ledger))
+    report = None
+    if args.briefing != "plan":
+        with open_store(load_settings()) as store:
+            report = compile_final_report(store, plan, include_drafts=args.include_drafts)
+    ledger = _ledger_checks(Path(args.ledger), report) if args.ledger and report else None
+    print(export_briefing(args.briefing, plan, report, out, args.division, ledger))
     return 0
 
 

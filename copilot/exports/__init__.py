@@ -5,8 +5,8 @@ module per document family: the notice (``notice``), the city's checklist workbo
 (``checklist``), the ledger check (``ledger``), the approach (``approach``), the fieldwork
 templates (``hearing``), the work plan and WBS (``workplan``), the final report
 (``final_report``), the policy-revision tables and memos (``policy``) and the briefing decks
-for the CISO and the divisions (``briefing``, PowerPoint). Pure functions from
-models to files: the sign-off state of each draft comes in as plain data
+for the CISO and the divisions (``briefing``, PowerPoint, in the look of ``slides``). Pure
+functions from models to files: the sign-off state of each draft comes in as plain data
 (``copilot.schemas.ReviewInfo``). May import the seams (``copilot.errors``, ``copilot.schemas``,
 ``copilot.settings``, ``copilot.calendar_jp``), the task packages' data types
 (``copilot.audit``, ``copilot.policy``, ``copilot.engagement``) and ``ingest``; exports imports

@@ -6,317 +6,68 @@ shows per division the findings by rating with risk and recommendation, per cont
 verdicts per group as a chart, and the ledger check when one is given. The final deck
 (`export_final_briefing`) shows the year in figures, the main risks and the policy advice.
 Content comes in as a `FinalReport` (already filtered by sign-off); a slide holding an unsigned
-part says 【下書き】 at its top right and on the part. Each slide's text is laid out by an estimate
-of its wrapped height, so a long list continues on the next slide instead of running out of its
-box; citations are short footnotes (document and clause path).
+part says 【下書き】 at its top right and on the part. The shared look (fonts, text that stays in
+its box, footnotes) is ``slides``.
 """
 
 from __future__ import annotations
 
-import math
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
-from pptx.oxml.ns import qn
+from pptx.enum.chart import XL_CHART_TYPE
 from pptx.presentation import Presentation as PptxPresentation
 from pptx.slide import Slide
-from pptx.text.text import TextFrame, _Run
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Inches, Pt
 
 from copilot.audit.ledger import LedgerCheck
 from copilot.calendar_jp import weekday_ja
 from copilot.engagement.final_report import ContractResult, FinalReport
 from copilot.engagement.workplan import PHASES
-from copilot.exports.styling import AUTHOR, GOTHIC, check_suffix, clean, save_atomically, wareki
+from copilot.errors import UserError
+from copilot.exports.slides import (
+    BODY_H,
+    BODY_PT,
+    BODY_TOP,
+    MARGIN,
+    SLIDE_W,
+    SMALL_PT,
+    Bullet,
+    bullet_slides,
+    count_axis,
+    cover_slide,
+    footnote,
+    new_deck,
+    new_slide,
+    save_pptx,
+    short_cite,
+    style_chart,
+    text_box,
+)
+from copilot.exports.styling import check_suffix, wareki
 from copilot.exports.workplan import ROLE_DUTIES, engagement_purpose
 from copilot.schemas import (
     DRAFT,
     MILESTONES,
     VERDICTS,
-    Citation,
     Finding,
     ReviewInfo,
     Workplan,
 )
 
-SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
-MARGIN = Inches(0.5)
-TITLE_TOP, TITLE_H = Inches(0.35), Inches(0.8)
-BODY_TOP = Inches(1.3)
-FOOT_H = Inches(0.55)
-BODY_H = SLIDE_H - BODY_TOP - FOOT_H - Inches(0.3)
-TITLE_PT, BODY_PT, SMALL_PT, FOOT_PT = 26, 16, 13, 10
-LINE = 1.3  # the height of a line, in font sizes (IPAex: ascent + descent + leading)
-INSET = Inches(0.1)  # the text frame's default left and right insets
-LEVEL_INDENT = Inches(0.5)  # per level, from the default template's text styles
-MAX_BULLETS = 8  # per slide, even when more would fit
-MAX_CHARS = 240  # of one bullet; the Word documents hold the full text
-MAX_FOOTNOTES = 3
 RATINGS = ("指摘", "意見")
 CHART_VERDICTS = ("反映あり", "一部反映", "反映なし")
 VERDICT_COLOURS = {"反映あり": "5B9BD5", "一部反映": "FFC000", "反映なし": "C00000"}
-RED = RGBColor(0xC0, 0x00, 0x00)
-GREY = RGBColor(0x59, 0x59, 0x59)
 EXCEL_EPOCH = date(1899, 12, 30)
 NO_LEDGER = (
     "台帳照合の結果は審査記録に保存されないため、この資料には含めていません。"
     "`copilot export ledger`（又は `copilot export briefing --ledger 台帳.xlsx`）で"
     "確認してください。"
 )
-
-
-@dataclass
-class Bullet:
-    """One paragraph of a slide's body: its text, indent level and whether it is a draft."""
-
-    text: str
-    level: int = 0
-    draft: bool = False
-    cites: list[Citation] = field(default_factory=list)
-
-
-# --- text measure ------------------------------------------------------------------------------
-
-
-def text_width(text: str, size_pt: float) -> float:
-    """The width of a line of text in points: full-width characters one em, others 0.65 em."""
-    return sum(
-        size_pt if unicodedata.east_asian_width(ch) in "WFA" else 0.65 * size_pt for ch in text
-    )
-
-
-def wrapped_lines(text: str, size_pt: float, width_emu: int) -> int:
-    """How many lines a paragraph takes when wrapped in a box of this width (at least one)."""
-    room = Emu(width_emu - 2 * INSET).pt * 0.96
-    return sum(max(1, math.ceil(text_width(line, size_pt) / room)) for line in text.split("\n"))
-
-
-def _height(b: Bullet, size_pt: float, width: int) -> float:
-    size = size_pt - b.level  # a sub-bullet is one point smaller
-    lines = wrapped_lines(_shown(b), size, width - LEVEL_INDENT * b.level)
-    return lines * size * LINE + 0.4 * size_pt  # space after the paragraph
-
-
-def _shown(b: Bullet) -> str:
-    text = clean(b.text)
-    if len(text) > MAX_CHARS:
-        text = text[: MAX_CHARS - 1] + "…"
-    return ("・" if b.level == 0 else "－ ") + (DRAFT if b.draft else "") + text
-
-
-def _fit(text: str, size_pt: float, width: int) -> str:
-    """The text cut (with …) so that it stays on one line of the box."""
-    text = clean(text)
-    room = Emu(width - 2 * INSET).pt * 0.96
-    if text_width(text, size_pt) <= room:
-        return text
-    while text and text_width(text + "…", size_pt) > room:
-        text = text[:-1]
-    return text + "…"
-
-
-def short_cite(c: Citation) -> str:
-    """A citation as a footnote: the document's name without folder or suffix, and its clause."""
-    name = PurePosixPath(c.document.replace("\\", "/")).stem
-    return " ".join(x for x in (name, c.clause_path, f"p.{c.page}" if c.page else "") if x)
-
-
-def paginate(
-    bullets: Sequence[Bullet], width: int, height: int, size_pt: float = BODY_PT
-) -> list[list[Bullet]]:
-    """The bullets split into slides, each within the height and `MAX_BULLETS` top-level ones.
-
-    A top-level bullet stays with the sub-bullets that follow it where they fit on one slide.
-    """
-    groups: list[list[Bullet]] = []
-    for b in bullets:
-        if b.level == 0 or not groups:
-            groups.append([b])
-        else:
-            groups[-1].append(b)
-    pages: list[list[Bullet]] = [[]]
-    used = 0.0
-    room = Emu(height).pt
-    for g in groups:
-        h = sum(_height(b, size_pt, width) for b in g)
-        tops = sum(b.level == 0 for b in pages[-1])
-        if pages[-1] and (used + h > room or tops >= MAX_BULLETS):
-            pages.append([])
-            used = 0.0
-        for b in g:  # a group taller than a slide is split between its bullets
-            bh = _height(b, size_pt, width)
-            if pages[-1] and used + bh > room:
-                pages.append([])
-                used = 0.0
-            pages[-1].append(b)
-            used += bh
-    return [p for p in pages if p]
-
-
-# --- drawing -----------------------------------------------------------------------------------
-
-
-def _font(run: _Run, size: float, bold: bool = False, colour: RGBColor | None = None) -> None:
-    """The Japanese font on a run: the Latin and the East Asian typeface both."""
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    if colour is not None:
-        run.font.color.rgb = colour
-    run.font.name = GOTHIC
-    rpr = run._r.get_or_add_rPr()
-    ea = rpr.find(qn("a:ea"))
-    if ea is None:
-        ea = rpr.makeelement(qn("a:ea"), {})
-        rpr.find(qn("a:latin")).addnext(ea)
-    ea.set("typeface", GOTHIC)
-
-
-def _frame(slide: Slide, left: int, top: int, width: int, height: int, name: str) -> TextFrame:
-    box = slide.shapes.add_textbox(left, top, width, height)
-    box.name = name
-    tf = box.text_frame
-    tf.word_wrap = True
-    tf.auto_size = MSO_AUTO_SIZE.NONE
-    tf.vertical_anchor = MSO_ANCHOR.TOP
-    return tf
-
-
-def _text(
-    slide: Slide,
-    box: tuple[int, int, int, int],
-    lines: Sequence[str],
-    size: float,
-    name: str,
-    bold: bool = False,
-    colour: RGBColor | None = None,
-    align: PP_ALIGN | None = None,
-) -> TextFrame:
-    tf = _frame(slide, *box, name=name)
-    for k, line in enumerate(lines):
-        p = tf.paragraphs[0] if k == 0 else tf.add_paragraph()
-        if align is not None:
-            p.alignment = align
-        _font(p.add_run(), size, bold, colour)
-        p.runs[0].text = clean(line)
-    return tf
-
-
-def _new_slide(prs: PptxPresentation, title: str, draft: bool) -> Slide:
-    """A blank slide with its title (one line) and, for a slide holding drafts, the mark."""
-    slide = prs.slides.add_slide(prs.slide_layouts[6])
-    width = SLIDE_W - 2 * MARGIN - (Inches(1.8) if draft else 0)
-    _text(slide, (MARGIN, TITLE_TOP, width, TITLE_H), [_fit(title, TITLE_PT, width)], TITLE_PT,
-          "title", bold=True)  # fmt: skip
-    if draft:
-        box = (SLIDE_W - MARGIN - Inches(1.7), TITLE_TOP, Inches(1.7), Inches(0.5))
-        _text(slide, box, [DRAFT], 16, "draft-mark", bold=True, colour=RED, align=PP_ALIGN.RIGHT)
-    line = slide.shapes.add_connector(1, MARGIN, BODY_TOP - Inches(0.12),
-                                      SLIDE_W - MARGIN, BODY_TOP - Inches(0.12))  # fmt: skip
-    line.line.color.rgb = GREY
-    return slide
-
-
-def _footnote(slide: Slide, cites: Sequence[Citation]) -> None:
-    """The slide's citations, short, in a small box at its bottom (the first few, then ほかn件)."""
-    names = list(dict.fromkeys(short_cite(c) for c in cites))
-    if not names:
-        return
-    shown = names[:MAX_FOOTNOTES]
-    more = f"　ほか{len(names) - len(shown)}件" if len(names) > len(shown) else ""
-    width = SLIDE_W - 2 * MARGIN
-    text = "出典：" + "；".join(_fit(n, FOOT_PT, width // 2) for n in shown) + more
-    top = SLIDE_H - FOOT_H - Inches(0.15)
-    _text(slide, (MARGIN, top, width, FOOT_H), [text], FOOT_PT, "footnote", colour=GREY)
-
-
-def _bullets(slide: Slide, box: tuple[int, int, int, int], bullets: Sequence[Bullet]) -> None:
-    tf = _frame(slide, *box, name="body")
-    for k, b in enumerate(bullets):
-        p = tf.paragraphs[0] if k == 0 else tf.add_paragraph()
-        p.level = b.level
-        p.space_after = Pt(0.4 * BODY_PT)
-        run = p.add_run()
-        _font(run, BODY_PT if b.level == 0 else BODY_PT - 1, colour=RED if b.draft else None)
-        run.text = _shown(b)
-
-
-def bullet_slides(
-    prs: PptxPresentation, title: str, bullets: Sequence[Bullet], empty: str = ""
-) -> list[Slide]:
-    """As many slides as the bullets need (titles 「（続き）」 after the first), with footnotes."""
-    width = SLIDE_W - 2 * MARGIN
-    pages = paginate(bullets, width, BODY_H)
-    if not pages and empty:
-        pages = [[Bullet(empty)]]
-    slides = []
-    for k, page in enumerate(pages):
-        slide = _new_slide(prs, title + ("（続き）" if k else ""), any(b.draft for b in page))
-        _bullets(slide, (MARGIN, BODY_TOP, width, BODY_H), page)
-        _footnote(slide, [c for b in page for c in b.cites])
-        slides.append(slide)
-    return slides
-
-
-def _style_chart(chart: object, legend: bool) -> None:
-    chart.font.size = Pt(SMALL_PT)  # type: ignore[attr-defined]
-    chart.font.name = GOTHIC  # type: ignore[attr-defined]
-    rpr = chart._chartSpace.find(".//" + qn("a:defRPr"))  # type: ignore[attr-defined]
-    if rpr is not None and rpr.find(qn("a:ea")) is None:
-        ea = rpr.makeelement(qn("a:ea"), {"typeface": GOTHIC})
-        rpr.find(qn("a:latin")).addnext(ea)
-    chart.has_legend = legend  # type: ignore[attr-defined]
-    if legend:
-        chart.legend.position = XL_LEGEND_POSITION.BOTTOM  # type: ignore[attr-defined]
-        chart.legend.include_in_layout = False  # type: ignore[attr-defined]
-
-
-def _count_axis(chart: object, most: int) -> None:
-    """A value axis of whole counts from 0, with at most about eight steps."""
-    axis = chart.value_axis  # type: ignore[attr-defined]
-    axis.minimum_scale = 0
-    axis.major_unit = max(1, math.ceil(most / 8))
-    axis.maximum_scale = max(1, most)
-    axis.has_major_gridlines = True
-    axis.tick_labels.number_format = "0"
-    axis.tick_labels.number_format_is_linked = False
-
-
-def _cover(prs: PptxPresentation, title: str, lines: Sequence[str], draft: bool) -> Slide:
-    slide = prs.slides.add_slide(prs.slide_layouts[6])
-    width = SLIDE_W - 2 * MARGIN
-    _text(slide, (MARGIN, Inches(2.3), width, Inches(1.0)), [_fit(title, 32, width)], 32, "title",
-          bold=True, align=PP_ALIGN.CENTER)  # fmt: skip
-    sub = [_fit(s, 18, width) for s in lines]
-    _text(slide, (MARGIN, Inches(3.6), width, Inches(2.6)), sub, 18, "subtitle",
-          align=PP_ALIGN.CENTER)  # fmt: skip
-    if draft:
-        box = (SLIDE_W - MARGIN - Inches(1.7), TITLE_TOP, Inches(1.7), Inches(0.5))
-        _text(slide, box, [DRAFT], 16, "draft-mark", bold=True, colour=RED, align=PP_ALIGN.RIGHT)
-    return slide
-
-
-def new_deck(title: str) -> PptxPresentation:
-    """An empty 16:9 presentation with its core properties."""
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
-    props = prs.core_properties
-    props.title, props.author, props.last_modified_by = clean(title), AUTHOR, AUTHOR
-    return prs
-
-
-def save_pptx(prs: PptxPresentation, path: Path) -> Path:
-    """Save a deck atomically (UserError unless the path ends in .pptx)."""
-    check_suffix(path, ".pptx")
-    return save_atomically(path, lambda tmp: prs.save(str(tmp)))
 
 
 def _day(d: date) -> str:
@@ -332,7 +83,7 @@ def _md(d: date) -> str:
 
 def _gantt(prs: PptxPresentation, plan: Workplan) -> Slide:
     """The WBS phases as horizontal bars against dates, the milestones listed beside them."""
-    slide = _new_slide(prs, "WBS（工程）とマイルストーン", False)
+    slide = new_slide(prs, "WBS（工程）とマイルストーン", False)
     start = {ph: min(i.start for i in plan.items if i.phase == ph) for ph in PHASES}
     end = {ph: max(i.end for i in plan.items if i.phase == ph) for ph in PHASES}
     origin = (plan.engagement.contract_date - EXCEL_EPOCH).days
@@ -344,7 +95,7 @@ def _gantt(prs: PptxPresentation, plan: Workplan) -> Slide:
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_STACKED, MARGIN, BODY_TOP, width, BODY_H, data)
     frame.name = "wbs-chart"
     chart = frame.chart
-    _style_chart(chart, legend=False)
+    style_chart(chart, legend=False)
     offset, span = chart.plots[0].series
     offset.format.fill.background()
     offset.format.line.fill.background()
@@ -366,7 +117,7 @@ def _gantt(prs: PptxPresentation, plan: Workplan) -> Slide:
         item = plan.milestone(key)
         lines.append(f"{_md(item.end)}　{MILESTONES[key]}")
     box = (left, BODY_TOP, SLIDE_W - MARGIN - left, BODY_H)
-    tf = _text(slide, box, lines, SMALL_PT, "milestones")
+    tf = text_box(slide, box, lines, SMALL_PT, "milestones")
     tf.paragraphs[0].runs[0].font.bold = True
     for p in tf.paragraphs:
         p.space_after = Pt(4)
@@ -387,12 +138,11 @@ def export_plan_briefing(plan: Workplan, path: Path) -> Path:
         UserError: the path does not end in .pptx.
 
     """
-    check_suffix(path, ".pptx")
     e = plan.engagement
     title = f"{e.fiscal_year_ja}　{e.project}　作業計画の説明"
     prs = new_deck(title)
     day = plan.milestone("plan_explained").end
-    _cover(prs, title, [e.city, f"{_day(day)}　CISO への説明"], False)
+    cover_slide(prs, title, [e.city, f"{_day(day)}　CISO への説明"], False)
     bullet_slides(prs, "1　目的", [Bullet(engagement_purpose(e))])
     scope = [Bullet("監査対象課：" + "、".join(e.divisions))]
     scope += [Bullet("現地監査：" + "、".join(f"{o.division}（{_md(o.date)}）" for o in e.onsite))]
@@ -444,7 +194,7 @@ def group_of(item: str) -> str:
 def _checklist_chart(prs: PptxPresentation, c: ContractResult) -> Slide:
     """One contract's verdicts per checklist group as stacked columns."""
     draft = any(not r.signed for _, r in c.judgements)
-    slide = _new_slide(prs, f"チェックリスト確認結果（{c.contract}）", draft)
+    slide = new_slide(prs, f"チェックリスト確認結果（{c.contract}）", draft)
     groups = sorted({group_of(j.item) for j, _ in c.judgements}, key=_id_key)
     counts = Counter((group_of(j.item), j.verdict) for j, _ in c.judgements)
     width = SLIDE_W - 2 * MARGIN
@@ -456,10 +206,10 @@ def _checklist_chart(prs: PptxPresentation, c: ContractResult) -> Slide:
         caption += f"（うち{DRAFT}{unsigned}件）"
     if c.withheld:
         caption += f"（承認されていない判定{c.withheld}件は含まない）"
-    _text(slide, (MARGIN, BODY_TOP, width, Inches(0.75)), [caption], SMALL_PT, "caption")
+    text_box(slide, (MARGIN, BODY_TOP, width, Inches(0.75)), [caption], SMALL_PT, "caption")
     if not groups:
         box = (MARGIN, BODY_TOP + Inches(0.9), width, Inches(0.6))
-        _text(slide, box, ["承認済みの判定はありません。"], BODY_PT, "body")
+        text_box(slide, box, ["承認済みの判定はありません。"], BODY_PT, "body")
         return slide
     data = CategoryChartData(number_format="0")
     data.categories = groups
@@ -471,13 +221,13 @@ def _checklist_chart(prs: PptxPresentation, c: ContractResult) -> Slide:
     )
     frame.name = "checklist-chart"
     chart = frame.chart
-    _style_chart(chart, legend=True)
+    style_chart(chart, legend=True)
     for s in chart.plots[0].series:
         s.format.fill.solid()
         s.format.fill.fore_color.rgb = RGBColor.from_string(VERDICT_COLOURS[s.name])
-    _count_axis(chart, max(sum(counts[(g, v)] for v in CHART_VERDICTS) for g in groups))
+    count_axis(chart, max(sum(counts[(g, v)] for v in CHART_VERDICTS) for g in groups))
     cites = [c2 for j, _ in c.judgements if j.verdict != "反映あり" for c2 in j.basis]
-    _footnote(slide, cites)
+    footnote(slide, cites)
     return slide
 
 
@@ -523,7 +273,6 @@ def export_results_briefing(
         UserError: the path does not end in .pptx.
 
     """
-    check_suffix(path, ".pptx")
     e = report.plan.engagement
     findings = [(d, fs) for d, fs in report.findings if not division or d == division]
     contracts = [c for c in report.contracts if not division or c.division == division]
@@ -534,9 +283,10 @@ def export_results_briefing(
     lines = [e.city, f"{_day(report.plan.milestone(key).end)}　{to} への説明"]
     if report.withheld and not report.include_drafts:
         lines.append(f"承認されていない下書き{report.withheld}件は記載していません。")
-    _cover(prs, title, lines, report.drafts)
-    summary = [Bullet(f"{d}：{_counts(fs)}", draft=any(not r.signed for _, r in fs))
-               for d, fs in findings]  # fmt: skip
+    cover_slide(prs, title, lines, report.drafts)
+    summary = [
+        Bullet(f"{d}：{_counts(fs)}", draft=any(not r.signed for _, r in fs)) for d, fs in findings
+    ]
     summary.append(Bullet(f"チェックリストで確認した契約：{len(contracts)}件"))
     bullet_slides(prs, "監査結果の概要", summary)
     for d, fs in findings:
@@ -551,8 +301,8 @@ def export_results_briefing(
         checks = [
             c for c in ledger if not division or c.contract in {x.contract for x in contracts}
         ]
-        bullet_slides(prs, "外部サービス利用管理台帳の照合", _ledger_bullets(checks),
-                      empty="照合した契約はありません。")  # fmt: skip
+        none = "照合した契約はありません。"
+        bullet_slides(prs, "外部サービス利用管理台帳の照合", _ledger_bullets(checks), none)
     return save_pptx(prs, path)
 
 
@@ -564,7 +314,7 @@ def _figures(prs: PptxPresentation, report: FinalReport) -> Slide:
     judgements = [(j, r) for c in report.contracts for j, r in c.judgements]
     shown = [(f, r) for _, fs in report.findings for f, r in fs]
     draft = any(not r.signed for _, r in [*judgements, *shown])
-    slide = _new_slide(prs, f"{report.plan.engagement.fiscal_year_ja}の実績", draft)
+    slide = new_slide(prs, f"{report.plan.engagement.fiscal_year_ja}の実績", draft)
     judged = sum(bool(c.judgements) for c in report.contracts)
     ratings = Counter(f.rating for f, _ in shown)
     verdicts = Counter(j.verdict for j, _ in judgements)
@@ -577,7 +327,7 @@ def _figures(prs: PptxPresentation, report: FinalReport) -> Slide:
     if report.withheld and not report.include_drafts:
         lines.append(f"承認されていない下書き{report.withheld}件は数えていません。")
     width = Inches(5.2)
-    tf = _text(slide, (MARGIN, BODY_TOP, width, BODY_H), lines, BODY_PT, "figures")
+    tf = text_box(slide, (MARGIN, BODY_TOP, width, BODY_H), lines, BODY_PT, "figures")
     for p in tf.paragraphs:
         p.space_after = Pt(10)
     data = CategoryChartData(number_format="0")
@@ -589,11 +339,11 @@ def _figures(prs: PptxPresentation, report: FinalReport) -> Slide:
     )
     frame.name = "verdict-chart"
     chart = frame.chart
-    _style_chart(chart, legend=False)
+    style_chart(chart, legend=False)
     chart.has_title = True
     chart.chart_title.text_frame.text = "チェックリストの判定（件）"
     chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(SMALL_PT)
-    _count_axis(chart, max(verdicts.values(), default=0))
+    count_axis(chart, max(verdicts.values(), default=0))
     plot = chart.plots[0]
     plot.has_data_labels = True
     plot.data_labels.number_format = "0"
@@ -615,12 +365,11 @@ def export_final_briefing(report: FinalReport, path: Path) -> Path:
         UserError: the path does not end in .pptx.
 
     """
-    check_suffix(path, ".pptx")
     e = report.plan.engagement
     title = f"{e.fiscal_year_ja}　{e.project}　最終報告"
     prs = new_deck(title)
     day = report.plan.milestone("final_report").end
-    _cover(prs, title, [e.city, f"{_day(day)}　CISO への報告"], report.drafts)
+    cover_slide(prs, title, [e.city, f"{_day(day)}　CISO への報告"], report.drafts)
     _figures(prs, report)
     risks = []
     for d, fs in report.findings:
@@ -636,3 +385,68 @@ def export_final_briefing(report: FinalReport, path: Path) -> Path:
         advice.append(Bullet(f"改定案：{a.proposed_wording}", 1, not r.signed))
     bullet_slides(prs, "ポリシー改定の助言", advice, empty="承認済みの改定助言はありません。")
     return save_pptx(prs, path)
+
+
+# --- choosing the deck ---------------------------------------------------------------------------
+
+BRIEFINGS = {"plan": "作業計画", "results": "監査結果", "final": "最終報告"}
+
+
+def check_briefing(kind: str, division: str = "") -> None:
+    """UserError unless the deck is known and a division is given for the results deck only."""
+    if kind not in BRIEFINGS:
+        raise UserError(
+            f"--for {kind} は使えません。plan（作業計画）、results（監査結果）、"
+            "final（最終報告）のいずれかを指定してください。",
+            f"--for {kind} is not known; give plan, results or final.",
+        )
+    if division and kind != "results":
+        raise UserError(
+            "--division（対象課）は --for results（監査結果）のときだけ指定できます。",
+            "--division applies to --for results only.",
+        )
+
+
+def export_briefing(
+    kind: str,
+    plan: Workplan,
+    report: FinalReport | None,
+    path: Path,
+    division: str = "",
+    ledger: Sequence[LedgerCheck] | None = None,
+) -> Path:
+    """The briefing deck of this kind (a key of `BRIEFINGS`).
+
+    Args:
+        kind: plan, results or final.
+        plan: the engagement's work plan.
+        report: the review store's content (`compile_final_report`); not needed for plan.
+        path: the .pptx to write.
+        division: results only: one division's deck.
+        ledger: results only: the ledger checks of the contracts, if any.
+
+    Returns:
+        The path written.
+
+    Raises:
+        UserError: an unknown kind, a division for another deck or one that is neither audited
+            nor in the store, or a path that does not end in .pptx.
+
+    """
+    check_briefing(kind, division)
+    check_suffix(path, ".pptx")
+    if kind == "plan":
+        return export_plan_briefing(plan, path)
+    if report is None:
+        raise ValueError("the results and final decks need the report")
+    if kind == "final":
+        return export_final_briefing(report, path)
+    known = [d for d, _ in report.findings]
+    if division and division not in known:
+        raise UserError(
+            f"「{division}」は監査対象課にも審査記録にもありません。"
+            f"次のいずれかを指定してください：{'、'.join(known)}",
+            f"{division} is neither an audited division nor in the review store; "
+            f"give one of: {', '.join(known)}.",
+        )
+    return export_results_briefing(report, path, division, ledger)
