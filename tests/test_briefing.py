@@ -56,11 +56,13 @@ def deck(kind: str, out: Path, *extra: str) -> Path:
 
 
 def title(slide: object) -> str:
-    return next(s.text_frame.text for s in slide.shapes if s.name == "title")  # type: ignore[attr-defined]
+    shapes = slide.shapes  # type: ignore[attr-defined]
+    return next(s.text_frame.text for s in shapes if s.name == "title")
 
 
 def slide_text(slide: object) -> str:
-    return "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)  # type: ignore[attr-defined]
+    shapes = slide.shapes  # type: ignore[attr-defined]
+    return "\n".join(s.text_frame.text for s in shapes if s.has_text_frame)
 
 
 def charts(slide: object) -> list[Chart]:
@@ -261,6 +263,25 @@ def test_final_deck_has_the_figures_the_main_risks_and_the_advice(tmp_path: Path
     assert ADVICE.advice in advice and ADVICE.proposed_wording in advice
     assert "出典：架空市情報セキュリティ対策基準 第12 > 3 > (2) p.18" in advice
     assert not any(marked(s) for s in prs.slides)
+
+
+def test_the_ui_handler_offers_the_deck_of_one_division_as_a_download(tmp_path: Path):
+    from ui.actions import Deps, upload_cache
+    from ui.actions_policy import briefing_file
+
+    _store_with_drafts()
+    settings = load_settings()
+    with open_store(settings) as store:
+        deps = Deps(settings, store)
+        out = briefing_file(deps, None, str(EXAMPLE), "results", f" {WELFARE} ", True)
+        plan = briefing_file(deps, str(EXAMPLE), "", "plan", WELFARE, False)  # division: ignored
+    assert out.name == f"監査結果説明_{WELFARE}.pptx" and plan.name == "作業計画説明.pptx"
+    assert out.is_relative_to(upload_cache(settings))  # in the data folder: purge erases it
+    prs = Presentation(str(out))
+    assert [title(s) for s in prs.slides if title(s).startswith("発見事項")] == [
+        f"発見事項　{WELFARE}"
+    ]
+    assert any(marked(s) for s in prs.slides)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """What the policy tabs' buttons do: ポリシー改定支援 and 業務文書.
 
-As ``copilot policy gap / diff / advise / export``, ``copilot plan`` and ``copilot report final``;
-what every tab shares is ``ui.actions``.
+As ``copilot policy gap / diff / advise / export``, ``copilot plan``, ``copilot report final`` and
+``copilot export briefing``; what every tab shares is ``ui.actions``.
 """
 
 from __future__ import annotations
@@ -194,3 +194,28 @@ def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts:
         deps.store, plan, triage=result, include_drafts=include_drafts, triage_note=note
     )
     return export_final_report(report, download_folder(deps, "report") / "事業報告書.docx")
+
+
+BRIEFING_FILES = {
+    "plan": "作業計画説明.pptx",
+    "results": "監査結果説明.pptx",
+    "final": "最終報告.pptx",
+}
+
+
+def briefing_file(
+    deps: Deps, upload: str | None, path: str, kind: str, division: str, include_drafts: bool
+) -> Path:
+    """A briefing deck (.pptx): the plan, the results (of one division, if given) or the year."""
+    from copilot.engagement.final_report import compile_final_report
+    from copilot.exports.briefing import check_briefing, export_briefing
+
+    division = (division or "").strip() if kind == "results" else ""
+    check_briefing(kind, division)
+    plan = workplan(deps, upload, path)
+    report = None
+    if kind != "plan":
+        report = compile_final_report(deps.store, plan, include_drafts=include_drafts)
+    name = BRIEFING_FILES[kind] if not division else f"監査結果説明_{division}.pptx"
+    out = download_folder(deps, "briefing") / name
+    return export_briefing(kind, plan, report, out, division)

@@ -23,6 +23,11 @@ from ui.page import (
     status_ja,
 )
 
+BRIEFING_LABELS = {
+    "plan": "作業計画の説明（CISO）",
+    "results": "監査結果の説明（CISO・対象課）",
+    "final": "最終報告（CISO）",
+}
 GAP_COLUMNS = ["番号", "要件ID", "要件", "判定", "ポリシーの該当条項", "引用", "助言", "状態"]
 
 
@@ -368,7 +373,7 @@ def tab_policy(page: Page) -> None:
 
 
 def tab_engagement(page: Page) -> None:
-    """業務文書: the work plan and WBS from the engagement file; the final report."""
+    """業務文書: the work plan and WBS from the engagement file; the final report; the briefings."""
     deps = page.deps
 
     @in_place
@@ -407,6 +412,15 @@ def tab_engagement(page: Page) -> None:
         report = actions_policy.final_report_file(deps, upload, path, include_drafts)
         which = "下書きを【下書き】として含めて" if include_drafts else "承認済みの内容だけで"
         return str(report), f"事業報告書を{which}作成しました。"
+
+    @in_place
+    def on_briefing(
+        upload: str | None, path: str, kind: str, division: str, include_drafts: bool
+    ) -> tuple[str, str]:
+        deck = actions_policy.briefing_file(deps, upload, path, kind, division, include_drafts)
+        which = "下書きを【下書き】として含めて" if include_drafts and kind != "plan" else ""
+        what = BRIEFING_LABELS[kind]
+        return str(deck), f"説明資料（{literal(what)}）を{which}作成しました。"
 
     sample = actions_policy.SAMPLE_ENGAGEMENT
     with gr.Tab("業務文書", id="engagement"):
@@ -449,5 +463,29 @@ def tab_engagement(page: Page) -> None:
             report_btn = gr.Button("事業報告書を作成", elem_id="report-make")
         report_msg = gr.Markdown(elem_id="report-msg")
         report = gr.File(label="事業報告書（.docx）", elem_id="report-docx")
+        gr.Markdown("### 説明資料（PowerPoint）")
+        with gr.Row():
+            kind = gr.Radio(
+                [(label, key) for key, label in BRIEFING_LABELS.items()],
+                value="plan",
+                label="資料",
+                elem_id="briefing-kind",
+            )
+            division = gr.Textbox(
+                label="対象課（監査結果のみ。空欄なら全課、CISO 向け）", elem_id="briefing-division"
+            )
+            briefing_drafts = gr.Checkbox(
+                label="下書きを含める（未承認の内容のあるスライドに【下書き】）",
+                value=False,
+                elem_id="briefing-drafts",
+            )
+            briefing_btn = gr.Button("説明資料を作成", elem_id="briefing-make")
+        briefing_msg = gr.Markdown(elem_id="briefing-msg")
+        briefing = gr.File(label="説明資料（.pptx）", elem_id="briefing-pptx")
     plan_btn.click(on_plan, [upload, path], [msg, table, plan_docx, wbs_xlsx])
     report_btn.click(on_report, [upload, path, include_drafts], [report, report_msg])
+    briefing_btn.click(
+        on_briefing,
+        [upload, path, kind, division, briefing_drafts],
+        [briefing, briefing_msg],
+    )
