@@ -711,6 +711,25 @@ def test_final_report_signed_off_only_or_with_drafts(lead, tmp_path: Path):
     screenshot(lead, "18-final-report")
 
 
+def test_results_briefing_deck_from_the_signed_off_findings(lead, tmp_path: Path):
+    """業務文書 → 説明資料: the results deck holds the finding the lead approved above, and no
+    【下書き】 mark while drafts are left out."""
+    from pptx import Presentation
+
+    tab(lead, "業務文書")
+    lead.locator("#briefing-kind").get_by_text("監査結果の説明").click()
+    lead.click("#briefing-make")
+    expect(lead.locator("#briefing-msg")).to_contain_text("説明資料", timeout=120_000)
+    deck = Presentation(str(_download(lead, "#briefing-pptx a", tmp_path / "results.pptx")))
+    texts = [
+        "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+        for slide in deck.slides
+    ]
+    assert any("発見事項" in t and DIVISION in t for t in texts), texts
+    assert not any("【下書き】" in t for t in texts)
+    screenshot(lead, "19-briefing")
+
+
 def test_a_bad_engagement_file_names_the_field(lead, tmp_path: Path):
     good = SAMPLE_ENGAGEMENT.read_text(encoding="utf-8")
     bad = tmp_path / "engagement-bad.toml"
