@@ -266,6 +266,19 @@ class Drafts(Transactions):
 
         return self._write(tx)
 
+    def list_runs(self, task: str) -> list[Run]:
+        """The runs of one task, oldest first."""
+        rows = self._read(
+            lambda c: c.execute("SELECT * FROM runs WHERE task = ? ORDER BY id", (task,)).fetchall()
+        )
+        out = []
+        for row in rows:
+            data = dict(row)
+            data["inputs"] = json.loads(data["inputs"])
+            data["evidence_ids"] = json.loads(data["evidence_ids"])
+            out.append(Run(**data))
+        return out
+
     def get_run(self, run_id: int) -> Run:
         """One run.
 
