@@ -730,6 +730,33 @@ def test_results_briefing_deck_from_the_signed_off_findings(lead, tmp_path: Path
     screenshot(lead, "19-briefing")
 
 
+def test_deadlines_list_marks_the_overdue_and_records_one_done(lead):
+    """業務文書 → 期限: each row's state follows its due day and today; recording a deliverable
+    done makes its row 完了 under the lead's name."""
+    from datetime import date
+
+    tab(lead, "業務文書")
+    lead.click("#due-check")
+    expect(lead.locator("#due-msg")).to_contain_text("現在の期限", timeout=60_000)
+    rows = _rows(lead, "#due-table")
+    assert rows and all(len(r) == 7 for r in rows)
+    today = date.today().isoformat()
+    for due, state, *_ in rows:
+        if state == "完了":
+            continue
+        expected = "【期限超過】" if due < today else "【本日期限】" if due == today else "期限内"
+        assert state == expected, (due, state)
+    late = sum(r[1] == "【期限超過】" for r in rows)
+    expect(lead.locator("#due-msg")).to_contain_text(f"期限超過 {late} 件")
+    minutes = next(r for r in rows if r[3].endswith("議事録の作成（5営業日以内）") and not r[5])
+    pick(lead, "#due-wbs", f"{minutes[2]} {minutes[3]}")
+    lead.click("#due-done")
+    expect(lead.locator("#due-msg")).to_contain_text("完了として記録しました", timeout=30_000)
+    after = next(r for r in _rows(lead, "#due-table") if r[2] == minutes[2])
+    assert after[1] == "完了" and after[5] == today and after[6] == "suzuki"
+    screenshot(lead, "20-deadlines")
+
+
 def test_a_bad_engagement_file_names_the_field(lead, tmp_path: Path):
     good = SAMPLE_ENGAGEMENT.read_text(encoding="utf-8")
     bad = tmp_path / "engagement-bad.toml"

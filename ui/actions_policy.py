@@ -1,13 +1,15 @@
 """What the policy tabs' buttons do: ポリシー改定支援 and 業務文書.
 
-As ``copilot policy gap / diff / advise / export``, ``copilot plan``, ``copilot report final`` and
-``copilot export briefing``; what every tab shares is ``ui.actions``.
+As ``copilot policy gap / diff / advise / export``, ``copilot plan`` (and its ``--due`` /
+``--done``), ``copilot report final`` and ``copilot export briefing``; what every tab shares is
+``ui.actions``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from copilot.engagement.deadlines import Deadline
 from copilot.errors import UserError
 from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import Draft
@@ -194,6 +196,25 @@ def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts:
         deps.store, plan, triage=result, include_drafts=include_drafts, triage_note=note
     )
     return export_final_report(report, download_folder(deps, "report") / "事業報告書.docx")
+
+
+def due_list(deps: Deps, upload: str | None, path: str) -> list[Deadline]:
+    """The engagement's deadlines (minutes, time tables, summaries, findings), earliest first."""
+    from copilot.engagement.deadlines import deadlines
+
+    return deadlines(workplan(deps, upload, path), deps.store)
+
+
+def record_due_done(
+    deps: Deps, name: str | None, upload: str | None, path: str, wbs: str | None, on: str
+) -> Deadline:
+    """Record a tracked deliverable done on ``on`` (YYYY-MM-DD; blank: today) under the user."""
+    from copilot.engagement.deadlines import parse_day, record_done
+
+    user = current_user(deps, name)
+    plan = workplan(deps, upload, path)
+    wbs = _chosen(wbs, "完了した成果物", "the deliverable done")
+    return record_done(plan, deps.store, user, wbs, parse_day(on, "完了日"))
 
 
 BRIEFING_FILES = {

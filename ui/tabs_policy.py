@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import gradio as gr
 
+from copilot.engagement.deadlines import Deadline
 from copilot.exports.policy import DIFF_HEADERS
 from copilot.exports.styling import noted
 from copilot.policy.diff import marked
@@ -41,6 +43,9 @@ ADVICE_COLUMNS = [
     "改定案",
     "状態",
 ]
+
+
+DUE_COLUMNS = ["期限", "状態", "WBS番号", "成果物・確認", "対象課", "完了日", "完了者"]
 
 
 WBS_COLUMNS = ["WBS番号", "作業項目", "工程", "開始", "終了", "先行作業", "担当", "成果物"]
@@ -422,6 +427,19 @@ def tab_engagement(page: Page) -> None:
         what = BRIEFING_LABELS[kind]
         return str(deck), f"説明資料（{literal(what)}）を{which}作成しました。"
 
+    @in_place
+    def on_due(upload: str | None, path: str) -> tuple[Any, ...]:
+        return _due_view(actions_policy.due_list(deps, upload, path))
+
+    @in_place
+    def on_done(
+        upload: str | None, path: str, wbs: str | None, on: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        d = actions_policy.record_due_done(deps, login_name(request), upload, path, wbs, on)
+        msg, rows, choices = _due_view(actions_policy.due_list(deps, upload, path))
+        done = f"{literal(d.wbs)} {literal(d.what)} を {d.done_on} に完了として記録しました。"
+        return f"{done}\n\n{msg}", rows, choices
+
     sample = actions_policy.SAMPLE_ENGAGEMENT
     with gr.Tab("業務文書", id="engagement"):
         gr.Markdown(
@@ -482,6 +500,25 @@ def tab_engagement(page: Page) -> None:
             briefing_btn = gr.Button("説明資料を作成", elem_id="briefing-make")
         briefing_msg = gr.Markdown(elem_id="briefing-msg")
         briefing = gr.File(label="説明資料（.pptx）", elem_id="briefing-pptx")
+        gr.Markdown(
+            "### 期限\n議事録・現地監査結果概要（実施後5営業日以内）、現地監査のタイムテーブル"
+            "（訪問の前営業日まで）、各課の発見事項の確定（全件承認）の期限と状態です。"
+        )
+        due_btn = gr.Button("期限を確認", elem_id="due-check")
+        due_msg = gr.Markdown(elem_id="due-msg")
+        due_table = gr.Dataframe(
+            headers=DUE_COLUMNS,
+            interactive=False,
+            wrap=True,
+            max_height=100_000,
+            elem_id="due-table",
+        )
+        with gr.Row():
+            due_wbs = gr.Dropdown(
+                label="完了した成果物", choices=[], elem_id="due-wbs", allow_custom_value=False
+            )
+            due_on = gr.Textbox(label="完了日（例: 2026-12-03。空欄なら今日）", elem_id="due-on")
+            done_btn = gr.Button("完了を記録", elem_id="due-done")
     plan_btn.click(on_plan, [upload, path], [msg, table, plan_docx, wbs_xlsx])
     report_btn.click(on_report, [upload, path, include_drafts], [report, report_msg])
     briefing_btn.click(
@@ -489,3 +526,27 @@ def tab_engagement(page: Page) -> None:
         [upload, path, kind, division, briefing_drafts],
         [briefing, briefing_msg],
     )
+    due_btn.click(on_due, [upload, path], [due_msg, due_table, due_wbs])
+    done_btn.click(on_done, [upload, path, due_wbs, due_on], [due_msg, due_table, due_wbs])
+
+
+def _due_view(rows: list[Deadline]) -> tuple[Any, ...]:
+    """The message, the table (overdue marked 【期限超過】) and the deliverables still open."""
+    today = date.today()
+    states = [d.state(today) for d in rows]
+    late = states.count("期限超過")
+    msg = f"{today} 現在の期限 {len(rows)} 件、うち**期限超過 {late} 件**。"
+    table = [
+        [
+            d.due.isoformat(),
+            f"【{s}】" if s in ("期限超過", "本日期限") else s,
+            d.wbs,
+            d.what,
+            d.division,
+            d.done_on.isoformat() if d.done_on else "",
+            d.done_by,
+        ]
+        for d, s in zip(rows, states, strict=True)
+    ]
+    open_ = [(f"{d.wbs} {d.what}", d.wbs) for d in rows if d.done_on is None and d.manual]
+    return msg, table, gr.update(choices=open_, value=None)
