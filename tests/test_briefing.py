@@ -46,6 +46,8 @@ from tests.test_exports import ledger_check
 
 EXCEL_EPOCH = date(1899, 12, 30)
 IPAEX_GOTHIC = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
+# Rendered slides are kept for a person to look at, beside the UI's screenshots
+SLIDES = Path(__file__).resolve().parents[1] / "artifacts" / "slides"
 SIGNED = {"1-1-1", "1-5-1"}  # the judgements _store_with_drafts approves; 1-8-3 stays a draft
 
 
@@ -380,8 +382,8 @@ def test_decks_convert_to_pdf_page_per_slide_and_no_text_leaves_its_box(tmp_path
                 left, bottom, right, top = text.get_charbox(i)
                 assert -1 <= left and right <= w + 1 and -1 <= bottom and top <= h + 1, kind
             if k in (0, 4 if kind == "plan" else 2):
-                png = tmp_path / "png" / f"{kind}-{k + 1}.png"
-                png.parent.mkdir(exist_ok=True)
+                png = SLIDES / f"{kind}-{k + 1}.png"
+                png.parent.mkdir(parents=True, exist_ok=True)
                 page.render(scale=1.5).to_pil().save(png)
                 assert png.stat().st_size > 10_000
         doc.close()
