@@ -109,6 +109,37 @@ def cmd_hearing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_onsite(args: argparse.Namespace) -> int:
+    """The on-site check's time table (Word), one per visit, for the city to confirm."""
+    from copilot.cli.common import open_services
+    from copilot.engagement.file import load_engagement
+    from copilot.engagement.final_report import approach_triage
+    from copilot.engagement.onsite import checks_for, visit, visits
+    from copilot.engagement.workplan import build_workplan
+    from copilot.exports.onsite import export_onsite_timetable
+    from copilot.exports.styling import check_suffix
+
+    plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
+    chosen = [visit(plan, args.division)] if args.division else visits(plan)
+    if args.out:
+        check_suffix(Path(args.out), ".docx")
+    if bool(args.out) == bool(args.out_dir) or (args.out and len(chosen) > 1):
+        raise UserError(
+            "--division と --out で1課分を、又は --out-dir で現地監査の全課分を書き出します。",
+            "give --division with --out for one visit, or --out-dir for every visit.",
+        )
+    with open_services() as services:
+        result, _ = approach_triage(services, [Path(p) for p in args.selfcheck or ()])
+    for v in chosen:
+        out = (
+            Path(args.out)
+            if args.out
+            else Path(args.out_dir) / f"現地監査タイムテーブル_{v.division}.docx"
+        )
+        print(export_onsite_timetable(plan, v.division, checks_for(result, v.division), out))
+    return 0
+
+
 def cmd_briefing(args: argparse.Namespace) -> int:
     """A briefing deck (PowerPoint): the plan, the results (of one division) or the final report."""
     from copilot.engagement.file import load_engagement
@@ -287,6 +318,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("selfcheck", help="the division's self-check sheet")
     c.add_argument("--out-dir", required=True)
     c.set_defaults(func=cmd_hearing)
+
+    c = ex.add_parser("onsite", help="現地監査タイムテーブル (Word) / on-site check time table")
+    c.add_argument("--engagement", required=True, help="the engagement file (TOML)")
+    c.add_argument("--division", default="", help="one visit's division (default: every visit)")
+    c.add_argument("--out", help="with --division: the .docx to write")
+    c.add_argument("--out-dir", help="write one .docx per visit here")
+    c.add_argument("--selfcheck", nargs="*", help="self-check sheets (default: the ingested ones)")
+    c.set_defaults(func=cmd_onsite)
 
     c = ex.add_parser("briefing", help="説明資料 (PowerPoint) / briefing deck for the CISO")
     c.add_argument("--for", dest="briefing", required=True, help="plan | results | final")
