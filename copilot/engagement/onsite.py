@@ -4,7 +4,8 @@ The visit and its days come from the work plan (``copilot.engagement.workplan``)
 is agreed by the end of item ``4.k.4`` (the business day before the visit) and the summary is due
 at the end of ``4.k.6``. The day runs from the opening (10:00 unless given) through a walk-round
 of the offices, one slot per self-check question to follow up, and the closing remarks; a slot
-never runs over the lunch hour (12:00–13:00), and when the questions would not fit by
+never runs over the lunch hour (12:00–13:00), except the closing of a morning visit (the day
+ends with it, so nobody waits an hour for it), and when the questions would not fit by
 ``LAST_END`` they share slots.
 """
 
@@ -147,8 +148,9 @@ def _lay_out(groups: Sequence[tuple[Reason, ...]], minutes: int, start: time) ->
         parts.append((what, method, minutes, group))
     parts.append((CLOSING[0], CLOSING[1], CLOSING[2], ()))
     out, now = [], start
-    for what, method, length, group in parts:
-        if now < LUNCH[1] and _at(now, length) > LUNCH[0]:  # would run into the lunch hour
+    for k, (what, method, length, group) in enumerate(parts):
+        last = k == len(parts) - 1  # the closing ends the day: it is held before lunch
+        if not last and now < LUNCH[1] and _at(now, length) > LUNCH[0]:  # runs into lunch
             if now < LUNCH[0]:
                 out.append(Slot(LUNCH[0], LUNCH[1], "昼休憩", "―"))
             now = max(now, LUNCH[1])

@@ -96,7 +96,7 @@ def export_onsite_timetable(
     )
     heading(doc, "タイムテーブル", 1)
     rows = [[f"{s.start:%H:%M}～{s.end:%H:%M}", s.what, s.method, ""] for s in slots]
-    table(doc, ("時刻", "内容", "確認方法", "場所・対応者"), rows, (26, 82, 28, 34))
+    table(doc, ("時刻", "内容", "確認方法", "場所・対応者"), rows, (32, 76, 28, 34))
     heading(doc, "確認事項と根拠", 1)
     if not checks:
         para(doc, NO_CHECKS)
