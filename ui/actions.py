@@ -135,6 +135,8 @@ KIND_JA = {
     "finding": "発見事項",
     "policy_gap": "ポリシーの網羅状況の判定",
     "policy_advice": "ポリシーの改定助言",
+    "hearing_mail": "ヒアリングメール",
+    "hearing_reply": "ヒアリング回答",
 }
 
 

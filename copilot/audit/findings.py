@@ -3,14 +3,18 @@
 A contract item judged 反映なし becomes a 指摘 (the contract lacks what the policy requires the
 city to secure), one judged 一部反映 an 意見. A self-check question answered いいえ becomes a 指摘
 when the policy sentence it rests on is an obligation, else an 意見. The drafter writes the
-finding; the citation gate checks it like every other draft.
+finding; the citation gate checks it like every other draft. Where the division answered a
+hearing by e-mail, its reply sentence is cited beside the rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from pydantic import BaseModel
 
 from copilot.audit.checklist_run import ChecklistRun
+from copilot.audit.hearing_records import LogEntry
 from copilot.audit.selfcheck import Triage
 from copilot.drafting.citations import finding_errors
 from copilot.drafting.registry import Drafter, Evidence, FindingInput
@@ -90,21 +94,55 @@ def from_checklist(
     return FindingsDraft(division=division, source=f"contract {run.contract}", findings=findings)
 
 
-def from_selfcheck(services: Services, triage: Triage, drafter: Drafter) -> list[FindingsDraft]:
-    """A finding for every self-check question a division answered いいえ or left open."""
+def _reply_said(entry: LogEntry) -> str:
+    when = f"{entry.date[:10]}付けの" if entry.date else ""
+    return f"書面によるヒアリングに対し、{when}回答で「{entry.quote}」としている。"
+
+
+def from_selfcheck(
+    services: Services,
+    triage: Triage,
+    drafter: Drafter,
+    hearings: Mapping[str, Sequence[LogEntry]] | None = None,
+) -> list[FindingsDraft]:
+    """A finding for every self-check question a division answered いいえ or left open.
+
+    Args:
+        services: the index the rules are read from.
+        triage: the divisions and the questions each answered いいえ or left open.
+        drafter: writes each finding (checked by the citation gate).
+        hearings: each division's hearing log (``copilot.audit.hearings.hearing_log``), if any:
+            a question whose reply sentence is a citation of the ingested reply gets that
+            sentence in the problem and among the finding's evidence, so the finding cites the
+            division's own words next to the rule.
+
+    """
     drafts = []
     for division in triage.divisions:
+        replies = {
+            e.reason_id: e
+            for e in (hearings or {}).get(division.division, ())
+            if e.citation is not None
+        }
         findings = []
         for reason in division.reasons:
             if reason.basis is None:
                 continue
-            clause = services.index.clauses([reason.basis.clause_id]).get(reason.basis.clause_id)
+            entry = replies.get(reason.id)
+            said = [entry.citation.clause_id] if entry and entry.citation else []
+            found = services.index.clauses([reason.basis.clause_id, *said])
+            clause = found.get(reason.basis.clause_id)
             if clause is None:
                 continue
             note = f"（補足: {reason.note}）" if reason.note else ""
             problem = (
                 f"自己点検において「{reason.question}」に「{reason.answer}」と回答している{note}。"
             )
+            documents, quotes = [], []
+            if entry and entry.citation and entry.citation.clause_id in found:
+                documents = [found[entry.citation.clause_id]]
+                quotes = [(entry.citation.clause_id, entry.citation.quote)]
+                problem += _reply_said(entry)
             mandatory = any(m in reason.basis.quote for m in _OBLIGATIONS)
             findings.append(
                 _gated(
@@ -114,7 +152,8 @@ def from_selfcheck(services: Services, triage: Triage, drafter: Drafter) -> list
                         subject=reason.category.lstrip("0123456789.．　 ") or reason.question[:20],
                         problem=problem,
                         severity_hint="指摘" if mandatory else "意見",
-                        evidence=Evidence(documents=[], basis=[clause]),
+                        evidence=Evidence(documents=documents, basis=[clause]),
+                        evidence_quotes=quotes,
                     ),
                 )
             )

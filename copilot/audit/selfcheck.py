@@ -387,6 +387,12 @@ def _reason(item: SelfCheckItem, cite: Citation | None, clause: ClauseRecord | N
     )
 
 
+def ingested_sheets(services: Services) -> list[Path]:
+    """The source files of the ingested self-check sheets that are still on disk, by path."""
+    found = [Path(d.source) for d in services.index.documents() if d.kind == "self_check"]
+    return sorted(p for p in found if p.is_file())
+
+
 def triage(services: Services, paths: list[Path]) -> Triage:
     """Rank divisions by the risk their self-check answers show (formula in the module doc).
 

@@ -148,14 +148,18 @@ def cmd_selfcheck_triage(args: argparse.Namespace) -> int:
 
 
 def cmd_findings_draft(args: argparse.Namespace) -> int:
-    """Draft findings from a contract's checklist judgements or from self-check sheets."""
+    """Draft findings from a contract's checklist judgements or from self-check sheets.
+
+    From sheets, a division that answered a hearing by e-mail has its replies cited too.
+    """
     from copilot.audit.checklist_run import run_checklist
     from copilot.audit.checklists import import_checklist
     from copilot.audit.findings import from_checklist, from_selfcheck
     from copilot.audit.selfcheck import triage
     from copilot.drafting.drafters import make_drafter
     from copilot.exports.styling import noted
-    from copilot.review.recording import save_findings
+    from copilot.review.recording import hearing_logs, save_findings
+    from copilot.review.store import STORE_FILE, open_store
 
     if bool(args.contract) == bool(args.selfcheck):
         raise UserError(
@@ -179,7 +183,14 @@ def cmd_findings_draft(args: argparse.Namespace) -> int:
             items = {i.id: i for i in checklist.items}
             drafts = [from_checklist(s, run, drafter, args.division or "", items)]
         else:
-            drafts = from_selfcheck(s, triage(s, [Path(p) for p in args.selfcheck]), drafter)
+            result = triage(s, [Path(p) for p in args.selfcheck])
+            logs = {}
+            if (s.settings.data_dir / STORE_FILE).exists():  # never made just to read it
+                with open_store(s.settings) as store:
+                    logs = hearing_logs(store, [d.division for d in result.divisions])
+            if logs:
+                err(f"ヒアリング（書面）の回答を根拠に加えます: {'、'.join(logs)}")
+            drafts = from_selfcheck(s, result, drafter, logs)
     save(user, lambda store, u, s: save_findings(store, u, s, drafts))
     if args.json:
         print_json([d.model_dump() for d in drafts])

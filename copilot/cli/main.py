@@ -16,6 +16,7 @@ from copilot import __version__
 from copilot.cli import audit as cli_audit
 from copilot.cli import engagement as cli_engagement
 from copilot.cli import export as cli_export
+from copilot.cli import hearing as cli_hearing
 from copilot.cli import index as cli_index
 from copilot.cli import policy as cli_policy
 from copilot.cli import review as cli_review
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_review.register(sub)
     cli_export.register(sub)
     cli_engagement.register(sub)
+    cli_hearing.register(sub)
     cli_policy.register(sub)
     for ep in sorted(entry_points(group="copilot.commands"), key=lambda e: e.name):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()  # type: ignore[type-arg]

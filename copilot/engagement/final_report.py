@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from copilot.audit.selfcheck import Triage, triage
+from copilot.audit.selfcheck import Triage, ingested_sheets, triage
 from copilot.review.recording import review_info, reviewed_findings, reviewed_judgements
 from copilot.review.store import ReviewStore
 from copilot.schemas import (
@@ -82,9 +82,7 @@ def approach_triage(services: Services, sheets: Sequence[Path] = ()) -> tuple[Tr
         The triage and "", or None and the sentence the report shows when there are no sheets.
 
     """
-    if not sheets:
-        found = [Path(d.source) for d in services.index.documents() if d.kind == "self_check"]
-        sheets = sorted(p for p in found if p.is_file())
+    sheets = list(sheets) or ingested_sheets(services)
     if not sheets:
         return None, NO_SELFCHECK
     return triage(services, list(sheets)), ""

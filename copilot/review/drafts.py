@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from copilot.audit.hearing_records import MAIL_KIND, REPLY_KIND, HearingMail, HearingReply
 from copilot.errors import UserError
 from copilot.review.db import Transactions
 from copilot.review.log import SIGNOFF_ACTIONS, STATUS_OF, LogRecord, append, now
@@ -60,6 +61,8 @@ DRAFT_MODELS: dict[str, type[BaseModel]] = {
     "answer": Answer,
     "policy_gap": PolicyGap,
     "policy_advice": PolicyAdvice,
+    MAIL_KIND: HearingMail,  # hearing_mail, key: the division
+    REPLY_KIND: HearingReply,  # hearing_reply, key: <division>/<reply file>
 }
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 

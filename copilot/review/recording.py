@@ -2,16 +2,27 @@
 
 Every draft a task makes is stored as version 1 of a draft in status ``draft``, under a run that
 records the inputs (documents and their sha256), the drafter, model, prompt and evidence. Exports
-read drafts back with their review state.
+read drafts back with their review state; a division's hearing by e-mail is read back whole
+(``stored_hearing``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from copilot.audit.checklist_run import ChecklistRun
 from copilot.audit.findings import FindingsDraft
+from copilot.audit.hearing_records import (
+    MAIL_KIND,
+    REPLY_KIND,
+    HearingMail,
+    HearingReply,
+    LogEntry,
+)
+from copilot.audit.hearings import hearing_log
 from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import RUN_FIELDS, Draft
 from copilot.review.store import ReviewStore
@@ -196,3 +207,97 @@ def reviewed_judgements(
     for d in store.list_drafts(kind="checklist_judgement", key_prefix=f"{contract}/"):
         latest[d.key] = (ChecklistJudgement.model_validate(d.payload), review_info(d))
     return list(latest.values())
+
+
+# --- hearings by e-mail ----------------------------------------------------------------------
+
+
+def save_hearing_mail(
+    store: ReviewStore, user: User, mail: HearingMail, sheets: Sequence[Path]
+) -> int:
+    """Store a hearing mail's run (the self-check sheets and their sha256) and the mail draft.
+
+    The draft's key is the division; the lead signs it off before it is sent.
+    """
+    run_id = store.record_run(
+        "hearing_draft",
+        {
+            "division": mail.division,
+            "selfcheck": [{"file": str(p), "sha256": sha256_file(p)} for p in sheets],
+        },
+        user=user,
+        **_run_fields(None, sorted({q.basis.clause_id for q in mail.questions if q.basis})),
+    )
+    store.add_draft(run_id, MAIL_KIND, mail.division, mail, user)
+    return run_id
+
+
+def save_hearing_reply(store: ReviewStore, user: User, reply: HearingReply) -> int:
+    """Store a reply's run (the file, its sha256 and document id) and the linked reply draft.
+
+    The draft's key is ``<division>/<file name>``; a later reply of the same name is a new draft.
+    """
+    quoted = sorted({a.citation.clause_id for a in reply.answers if a.citation})
+    run_id = store.record_run(
+        "hearing_reply",
+        {
+            "division": reply.division,
+            "file": reply.file,
+            "sha256": reply.sha256,
+            "document": reply.document,
+            "mail_draft": reply.mail_draft,
+        },
+        user=user,
+        **_run_fields(None, quoted),
+    )
+    store.add_draft(run_id, REPLY_KIND, f"{reply.division}/{reply.file}", reply, user)
+    return run_id
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """A division's hearing as stored: the mail (latest version), its review state, its replies."""
+
+    draft_id: int
+    mail: HearingMail
+    review: ReviewInfo
+    replies: list[HearingReply]
+
+    @property
+    def signed_off(self) -> bool:
+        """Whether the lead approved the mail (so it may be sent)."""
+        return self.review.status in ("approved", "approved_with_edits")
+
+    def log(self) -> list[LogEntry]:
+        """Question → reply → quoted evidence → status (``copilot.audit.hearings.hearing_log``)."""
+        return hearing_log(self.mail, self.replies)
+
+
+def stored_hearing(store: ReviewStore, division: str) -> Hearing | None:
+    """A division's newest hearing mail and the replies taken for it (oldest first), or None.
+
+    A reply counts for the newest mail only: a mail drafted again may number its questions anew.
+    """
+    mails = [d for d in store.list_drafts(kind=MAIL_KIND, key_prefix=division) if d.key == division]
+    if not mails:
+        return None
+    mail = mails[-1]
+    replies: dict[str, HearingReply] = {}
+    for d in store.list_drafts(kind=REPLY_KIND, key_prefix=f"{division}/"):
+        reply = HearingReply.model_validate(d.payload)
+        if reply.mail_draft == mail.id:
+            replies.pop(d.key, None)  # the newest of a name, in the order taken
+            replies[d.key] = reply
+    return Hearing(
+        mail.id, HearingMail.model_validate(mail.payload), review_info(mail), list(replies.values())
+    )
+
+
+def hearing_logs(store: ReviewStore, divisions: Sequence[str]) -> dict[str, list[LogEntry]]:
+    """The hearing log of each division that has a stored hearing mail."""
+    out = {}
+    for division in divisions:
+        hearing = stored_hearing(store, division)
+        if hearing is not None:
+            out[division] = hearing.log()
+    return out
