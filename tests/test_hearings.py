@@ -21,16 +21,16 @@ import pytest
 
 from copilot.audit.hearing_records import HearingReply
 from copilot.audit.hearings import (
+    answer_status,
     draft_hearing,
     hearing_log,
     marker_of,
     read_reply,
     split_answers,
 )
-from copilot.cli.hearing import eml_name
 from copilot.cli.main import main
 from copilot.errors import UserError
-from copilot.exports.hearing_mail import UNSIGNED_NOTE, export_hearing_mail
+from copilot.exports.hearing_mail import UNSIGNED_NOTE, export_hearing_mail, mail_file_name
 from copilot.review.store import open_store
 from copilot.services import build_services
 from copilot.settings import load_settings
@@ -138,6 +138,18 @@ def test_a_list_inside_an_answer_stays_in_that_answer():
     assert found[2] == ["施錠しています。"]
 
 
+def test_the_closing_words_after_the_last_answer_are_no_answer():
+    lines = [
+        "１．施錠しています。",
+        "２．来月に実施する予定です。",
+        "よろしくお願いいたします。",
+        "山田",
+    ]
+    found = split_answers(lines, 2)
+    assert found == {1: ["施錠しています。"], 2: ["来月に実施する予定です。"]}
+    assert [answer_status(" ".join(v))[0] for v in found.values()] == ["回答あり", "要追加確認"]
+
+
 def test_a_reply_is_linked_and_what_it_leaves_open_is_marked(tmp_path):
     mail = draft_hearing([R_TAKEOUT, R_LOCK, R_TAKEOUT], "総務課", FRIDAY)
     path = _reply(
@@ -224,7 +236,7 @@ def test_a_hearing_from_draft_to_a_finding_that_cites_the_reply(
     argv = ["hearing", "draft", "--division", WELFARE, "--selfcheck", str(SHEET)]
     assert main([*argv, "--out-dir", str(out), "--today", "2026-11-20", *sato]) == 0
     capsys.readouterr()
-    eml = out / eml_name(WELFARE)
+    eml = out / mail_file_name(WELFARE)
     msg = _read_eml(eml)
     assert msg["Subject"].startswith("【下書き】")
     body = _body(msg)

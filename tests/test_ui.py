@@ -757,6 +757,67 @@ def test_deadlines_list_marks_the_overdue_and_records_one_done(lead):
     screenshot(lead, "20-deadlines")
 
 
+def _download(page, link: str, target: Path) -> Path:  # type: ignore[no-untyped-def]
+    found = page.wait_for_selector(f"{link} a", timeout=60_000)
+    with page.expect_download() as info:
+        found.click()
+    info.value.save_as(target)
+    return target
+
+
+def _eml(path: Path):  # type: ignore[no-untyped-def]
+    from email import policy
+    from email.parser import BytesParser
+
+    with path.open("rb") as f:
+        return BytesParser(policy=policy.default).parse(f)
+
+
+def test_a_hearing_mail_signed_off_then_its_reply_taken_into_the_log(lead, tmp_path: Path):
+    """ヒアリング: the mail of a division drafted (【下書き】), signed off (unmarked), the
+    division's reply uploaded and linked: the log cites the reply's own sentence."""
+    from email.message import EmailMessage
+
+    citizens = "市民局市民課"
+    tab(lead, "ヒアリング")
+    lead.click("#h-load")
+    expect(lead.locator("#h-division input")).not_to_have_value("", timeout=60_000)
+    pick(lead, "#h-division", citizens)
+    lead.click("#h-draft")
+    expect(lead.locator("#h-head")).to_contain_text("未承認", timeout=60_000)
+    draft = _eml(_download(lead, "#h-eml", tmp_path / "draft.eml"))
+    assert draft["Subject"].startswith("【下書き】") and citizens in draft["Subject"]
+    asked = [x for x in draft.get_body(("plain",)).get_content().splitlines() if "【質問" in x]
+    assert len(asked) >= 3  # the sample sheet of 市民課 answers いいえ several times (and 記入例)
+
+    lead.click("#hearing-approve")
+    expect(lead.locator("#hearing-sign-msg")).to_contain_text("承認しました", timeout=30_000)
+    expect(lead.locator("#h-head")).to_contain_text("承認済み", timeout=30_000)
+    sendable = _eml(_download(lead, "#h-eml", tmp_path / "send.eml"))
+    assert not sendable["Subject"].startswith("【下書き】")
+
+    reply = EmailMessage()
+    reply["From"] = "shimin@city.example.lg.jp"
+    reply["Subject"] = "Re: " + str(sendable["Subject"])
+    reply["Date"] = "Thu, 26 Nov 2026 10:00:00 +0900"
+    reply.set_content(
+        "市民課です。\n【質問1】申請書の控えは、施錠できる書庫に保管する運用に改めました。\n"
+    )
+    path = tmp_path / "回答_市民課.eml"
+    path.write_bytes(reply.as_bytes())
+    lead.set_input_files("#h-replies input[type=file]", str(path))
+    expect(lead.locator("#h-replies")).to_contain_text("回答_市民課", timeout=30_000)
+    lead.click("#h-reply")
+    expect(lead.locator("#h-reply-msg")).to_contain_text("1 通を取り込みました", timeout=120_000)
+    expect(lead.locator("#h-log")).to_contain_text("回答あり", timeout=30_000)
+    rows = _rows(lead, "#h-log")
+    assert rows[0][0] == "【質問1】" and rows[0][1].startswith("回答あり")
+    assert "施錠できる書庫に保管する運用に改めました" in rows[0][4]
+    assert f"hearings/{citizens}/回答_市民課.eml" in rows[0][4]
+    assert all(r[1].startswith("未回答") for r in rows[1:])
+    screenshot(lead, "21-hearing")
+
+
 def test_a_bad_engagement_file_names_the_field(lead, tmp_path: Path):
     good = SAMPLE_ENGAGEMENT.read_text(encoding="utf-8")
     bad = tmp_path / "engagement-bad.toml"

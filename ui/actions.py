@@ -5,8 +5,8 @@ tab family, as the tabs are split: ``ui.actions_audit`` (質問, チェックリ
 自己点検分析, 台帳照合), ``ui.actions_policy`` (ポリシー改定支援, 業務文書) and
 ``ui.actions_records`` (承認・履歴, 評価, 文書管理). Each imports this module and no sibling, so
 what more than one family needs is here: ``Deps``, ``current_user``, ``check_password``,
-``choices``, ``upload_cache``, the download folder, the checklist picked, and opening, editing and
-signing off a draft (the sign-off row of ``ui.page`` serves every tab).
+``choices``, ``upload_cache`` and ``forget_uploads``, the download folder, the checklist picked,
+and opening, editing and signing off a draft (the sign-off row of ``ui.page`` serves every tab).
 
 Each Gradio handler calls exactly one of these functions and renders its result or its
 ``UserError``; the composition (run, then record under the logged-in user) lives in these
@@ -110,6 +110,17 @@ def choices(deps: Deps) -> Choices:
 def upload_cache(settings: Settings) -> Path:
     """Where Gradio keeps uploads and downloads: inside the data folder, so purge erases it."""
     return Path(settings.data_dir) / "gradio"
+
+
+def forget_uploads(settings: Settings, files: list[str]) -> None:
+    """Delete Gradio's copies of uploaded files (and their emptied folders) in its cache."""
+    root = upload_cache(settings).resolve()
+    for f in files:
+        path = Path(f).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink()
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
 
 
 def download_folder(deps: Deps, prefix: str) -> Path:

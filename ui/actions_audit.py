@@ -1,7 +1,8 @@
-"""What the audit tabs' buttons do: 質問, チェックリスト審査, 発見事項, 自己点検分析, 台帳照合.
+"""What the audit tabs' buttons do: 質問, チェックリスト審査, 発見事項, 自己点検, 台帳照合.
 
-One function per action, composed from copilot's services (as ``copilot ask``, ``checklist run``,
-``findings draft``, ``selfcheck`` and ``ledger check``); what every tab shares is ``ui.actions``.
+自己点検 is two tabs: 自己点検分析 and ヒアリング (hearings by e-mail). One function per action,
+composed from copilot's services (as ``copilot ask``, ``checklist run``, ``findings draft``,
+``selfcheck``, ``hearing`` and ``ledger check``); what every tab shares is ``ui.actions``.
 """
 
 from __future__ import annotations
@@ -11,20 +12,33 @@ from pathlib import Path
 from copilot.audit.checklist_run import ChecklistRun, run_checklist
 from copilot.audit.checklists import import_checklist
 from copilot.audit.findings import from_checklist
+from copilot.audit.hearing_records import HearingReply, LogEntry
 from copilot.audit.ledger import LedgerCheck
 from copilot.audit.selfcheck import Triage
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
 from copilot.review.drafts import Draft
 from copilot.review.recording import (
+    Hearing,
     reviewed_findings,
     save_answer,
     save_checklist_run,
     save_findings,
+    save_hearing_mail,
+    save_hearing_reply,
+    stored_hearing,
 )
 from copilot.schemas import Answer
 from copilot.services import ClauseRecord
-from ui.actions import Deps, Notify, checklist_file, current_user, download_folder, edit_draft
+from ui.actions import (
+    Deps,
+    Notify,
+    checklist_file,
+    current_user,
+    download_folder,
+    edit_draft,
+    forget_uploads,
+)
 
 
 def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
@@ -195,3 +209,101 @@ def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
     ledger = _ingested(deps, "ledger", "外部サービス利用管理台帳", "ledger")[0]
     with deps.services() as s:
         return check_ledger(s, ledger, _contract(contract))
+
+
+# --- ヒアリング（書面）: as ``copilot hearing draft|mail|reply|log`` --------------------------
+
+
+def hearing_divisions(deps: Deps) -> list[str]:
+    """The divisions of the ingested self-check sheets that have something to ask, by risk."""
+    return [d.division for d in selfcheck_triage(deps).divisions if d.reasons]
+
+
+def _division(division: str | None) -> str:
+    from copilot.audit.hearings import check_division
+
+    if not (division or "").strip():
+        raise UserError("対象課を選んでください。", "choose the division.")
+    return check_division(division or "")
+
+
+def draft_hearing_mail(
+    deps: Deps, name: str | None, division: str | None, reply_days: float | None
+) -> tuple[Hearing, Path]:
+    """Draft a division's hearing mail, record it under the user, and write it as an .eml.
+
+    The .eml is marked 【下書き】: the lead signs the draft off before it is sent.
+    """
+    from copilot.audit.hearings import division_risk, draft_hearing
+    from copilot.audit.selfcheck import ingested_sheets, triage
+    from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
+
+    user = current_user(deps, name)
+    chosen = _division(division)
+    with deps.services() as s:
+        sheets = ingested_sheets(s)
+        if not sheets:
+            raise UserError(
+                "自己点検シートが取り込まれていません。文書管理で取り込んでください。",
+                "no self-check sheet is ingested; ingest them under 文書管理.",
+            )
+        result = triage(s, sheets)
+    division_risk(result, chosen)  # named in the error when it is not there
+    mail = draft_hearing(result, chosen, reply_days=int(reply_days or 5))
+    save_hearing_mail(deps.store, user, mail, sheets)
+    hearing = _stored(deps, chosen)
+    folder = download_folder(deps, "hearing")
+    return hearing, export_hearing_mail(mail, folder / mail_file_name(chosen), False)
+
+
+def _stored(deps: Deps, division: str) -> Hearing:
+    hearing = stored_hearing(deps.store, division)
+    if hearing is None:
+        raise UserError(
+            f"{division} のヒアリングメールがありません。先に「ヒアリングメールを作成」を"
+            "押してください。",
+            f"there is no hearing mail for {division}; draft it first.",
+        )
+    return hearing
+
+
+def hearing_mail_file(deps: Deps, division: str | None) -> tuple[Hearing, Path]:
+    """The stored hearing mail as an .eml (【下書き】 until the lead has signed it off)."""
+    from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
+
+    chosen = _division(division)
+    hearing = _stored(deps, chosen)
+    folder = download_folder(deps, "hearing")
+    path = folder / mail_file_name(chosen)
+    return hearing, export_hearing_mail(hearing.mail, path, hearing.signed_off)
+
+
+def take_hearing_replies(
+    deps: Deps, name: str | None, division: str | None, files: list[str] | None
+) -> list[HearingReply]:
+    """Take a division's reply mails (as ``copilot hearing reply``); Gradio's copies deleted."""
+    from copilot.audit.hearings import take_reply
+
+    try:
+        user = current_user(deps, name)
+        chosen = _division(division)
+        if not files:
+            raise UserError(
+                "回答メール（.eml・.msg）を選んでください。", "choose the reply mails (.eml, .msg)."
+            )
+        hearing = _stored(deps, chosen)
+        taken = []
+        for f in files:
+            with deps.services() as s:
+                reply = take_reply(s, Path(f), hearing.mail, hearing.draft_id)
+            save_hearing_reply(deps.store, user, reply)
+            taken.append(reply)
+        return taken
+    finally:
+        forget_uploads(deps.settings, list(files or ()))
+
+
+def hearing_log(deps: Deps, division: str | None) -> tuple[Hearing, list[LogEntry]]:
+    """A division's hearing and its log: question → reply → quoted evidence → status."""
+    hearing = _stored(deps, _division(division))
+    return hearing, hearing.log()

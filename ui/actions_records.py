@@ -18,7 +18,7 @@ from copilot.review.drafts import Draft
 from copilot.review.log import Verification
 from copilot.schemas import DocumentStatus, IndexStatus
 from copilot.services import IngestReport, kind_folder
-from ui.actions import Deps, checklist_file, current_user, upload_cache
+from ui.actions import Deps, checklist_file, current_user, forget_uploads
 
 
 def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
@@ -38,17 +38,6 @@ def refit_verdict_model(deps: Deps, name: str | None) -> str:
 
 CONTRACT_ID = re.compile(r"[^/\\\s.][^/\\\s]{0,63}")  # one folder name, no path
 DIVISION = re.compile(r"[^/\\.][^/\\]{0,63}")  # hearings/<division>/: one folder name
-
-
-def _forget(cache: Path, files: list[str]) -> None:
-    """Delete Gradio's copies of uploaded files (and their emptied folders) inside ``cache``."""
-    root = cache.resolve()
-    for f in files:
-        path = Path(f).resolve()
-        if path.is_relative_to(root) and path.is_file():
-            path.unlink()
-            if path.parent != root and not any(path.parent.iterdir()):
-                path.parent.rmdir()
 
 
 def ingest_uploads(
@@ -98,7 +87,7 @@ def ingest_uploads(
         with deps.services() as s:
             return s.ingest(kept, kind=kind, contract=contract or None, notify=note, base=root)
     finally:
-        _forget(upload_cache(deps.settings), files)
+        forget_uploads(deps.settings, files)
 
 
 def index_status(deps: Deps) -> IndexStatus:

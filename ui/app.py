@@ -27,7 +27,14 @@ from ui import actions
 from ui.actions import Deps
 from ui.page import Page, fill_pickers, literal, login_name
 from ui.security import client_address, guarded_lifespan, is_guarded, tls_files, trusting
-from ui.tabs_audit import tab_ask, tab_checklist, tab_findings, tab_ledger, tab_selfcheck
+from ui.tabs_audit import (
+    tab_ask,
+    tab_checklist,
+    tab_findings,
+    tab_hearing,
+    tab_ledger,
+    tab_selfcheck,
+)
 from ui.tabs_policy import tab_engagement, tab_policy
 from ui.tabs_records import tab_documents, tab_eval, tab_review
 
@@ -107,6 +114,7 @@ TABS: list[Callable[[Page], None]] = [
     tab_checklist,
     tab_findings,
     tab_selfcheck,
+    tab_hearing,
     tab_ledger,
     tab_policy,
     tab_engagement,

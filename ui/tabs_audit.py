@@ -1,4 +1,4 @@
-"""The audit tabs: 質問, チェックリスト審査, 発見事項, 自己点検分析, 台帳照合."""
+"""The audit tabs: 質問, チェックリスト審査, 発見事項, 自己点検分析, ヒアリング, 台帳照合."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ui.page import (
     in_place,
     literal,
     login_name,
+    sign_off_row,
     status_ja,
 )
 
@@ -41,6 +42,10 @@ FINDING_COLUMNS = ["番号", "対象課", "評価", "状態", "題目", "発見�
 
 
 RANK_COLUMNS = ["順位", "課", "リスク点", "いいえ", "未回答", "説明"]
+
+
+HEARING_COLUMNS = ["質問", "状態", "質問事項", "回答", "証拠の一文", "差出人・日時"]
+HEARING_WIDTHS = ["8%", "12%", "30%", "20%", "18%", "12%"]
 
 
 LEDGER_COLUMNS = [
@@ -382,6 +387,117 @@ def tab_selfcheck(page: Page) -> None:
         approach = gr.File(label="監査実施方針（.docx）", elem_id="approach")
     triage_btn.click(on_triage, outputs=[ranking, reasons])
     approach_btn.click(on_approach, [period], [approach])
+
+
+def _hearing_head(hearing: Any) -> str:
+    mail = hearing.mail
+    state = (
+        "承認済み（送信できます）" if hearing.signed_off else "未承認（主任担当者の承認後に送信）"
+    )
+    return (
+        f"**{literal(mail.division)}**　下書き {hearing.draft_id}・{state}　質問 "
+        f"{len(mail.questions)} 件・依頼資料 {len(mail.documents)} 件・回答期限 "
+        f"{literal(mail.reply_by)}（{mail.reply_days}営業日）・回答メール {len(hearing.replies)} 通"
+    )
+
+
+def tab_hearing(page: Page) -> None:
+    """ヒアリング: hearing mails from the self-check, signed off, sent; replies taken; the log."""
+    deps = page.deps
+
+    @in_place
+    def on_divisions() -> Any:
+        found = actions_audit.hearing_divisions(deps)
+        return gr.update(choices=found, value=found[0] if found else None)
+
+    @in_place
+    def on_draft(division: str, days: float, request: gr.Request) -> tuple[Any, ...]:
+        hearing, path = actions_audit.draft_hearing_mail(deps, login_name(request), division, days)
+        return hearing.draft_id, _hearing_head(hearing), str(path)
+
+    @in_place
+    def on_mail(division: str) -> tuple[Any, ...]:
+        hearing, path = actions_audit.hearing_mail_file(deps, division)
+        return _hearing_head(hearing), str(path)
+
+    @in_place
+    def on_reply(division: str, files: list[str] | None, request: gr.Request) -> str:
+        taken = actions_audit.take_hearing_replies(deps, login_name(request), division, files)
+        lines = []
+        for r in taken:
+            lines.append(
+                f"- {literal(r.file)}（{literal(r.sender or '差出人不明')}　{literal(r.date)}）"
+            )
+            if not r.linked:
+                lines.append("  - 質問番号がないため、どの質問への回答か確認してください")
+            lines += [f"  - 【質問{a.no}】{a.status}「{literal(a.quote)}」" for a in r.answers]
+        return f"回答メール {len(taken)} 通を取り込みました。\n\n" + "\n".join(lines)
+
+    @in_place
+    def on_log(division: str) -> tuple[Any, ...]:
+        hearing, log = actions_audit.hearing_log(deps, division)
+        rows = [
+            [
+                f"【質問{e.no}】",
+                e.status + (f"（{e.why}）" if e.why else ""),
+                e.question,
+                e.answer,
+                noted(f"{e.citation.document} {e.citation.clause_path}「{e.citation.quote}」",
+                      e.citation.note) if e.citation else "",
+                "　".join(x for x in (e.sender, e.date, e.file) if x),
+            ]
+            for e in log
+        ]  # fmt: skip
+        counts = "　".join(
+            f"{s} {sum(e.status == s for e in log)} 件"
+            for s in ("回答あり", "要追加確認", "未回答")
+        )
+        return f"{_hearing_head(hearing)}\n\n{counts}", hearing.draft_id, rows
+
+    with gr.Tab("ヒアリング", id="hearing"):
+        gr.Markdown(
+            "自己点検で「いいえ」又は未回答の設問を、根拠の規程とともに書面（メール）で質問します。"
+            "作成したメールは主任担当者の承認後に、監査人自身のメールソフトから送信してください。"
+        )
+        with gr.Row():
+            division = gr.Dropdown(
+                label="対象課", choices=[], allow_custom_value=True, elem_id="h-division"
+            )
+            load_btn = gr.Button("自己点検シートから対象課を読み込む", elem_id="h-load")
+            days = gr.Number(label="回答期限（営業日）", value=5, precision=0, elem_id="h-days")
+        with gr.Row():
+            draft_btn = gr.Button("ヒアリングメールを作成", variant="primary", elem_id="h-draft")
+            mail_btn = gr.Button("メール（.eml）を書き出す", elem_id="h-mail")
+        head = gr.Markdown(elem_id="h-head")
+        eml = gr.File(label="ヒアリングメール（.eml）", elem_id="h-eml")
+        draft_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="h-id")
+        sign = sign_off_row(page, "hearing")
+        gr.Markdown("### 回答メールの取り込み")
+        replies = gr.File(
+            label="回答メール（.eml・.msg）",
+            file_count="multiple",
+            file_types=[".eml", ".msg"],
+            elem_id="h-replies",
+        )
+        reply_btn = gr.Button("回答を取り込む", elem_id="h-reply")
+        reply_msg = gr.Markdown(elem_id="h-reply-msg")
+        gr.Markdown("### ヒアリングログ（質問 → 回答 → 証拠 → 状態）")
+        log_btn = gr.Button("ログを表示", elem_id="h-log-btn")
+        log = gr.Dataframe(
+            headers=HEARING_COLUMNS,
+            column_widths=HEARING_WIDTHS,
+            interactive=False,
+            wrap=True,
+            elem_id="h-log",
+        )
+    load_btn.click(on_divisions, outputs=[division])
+    draft_btn.click(on_draft, [division, days], [draft_id, head, eml])
+    mail_btn.click(on_mail, [division], [head, eml])
+    reply_btn.click(on_reply, [division, replies], [reply_msg]).success(
+        on_log, [division], [head, draft_id, log]
+    )
+    log_btn.click(on_log, [division], [head, draft_id, log])
+    sign.wire(page, draft_id, (on_mail, [division], [head, eml]))
 
 
 def tab_ledger(page: Page) -> None:

@@ -198,6 +198,13 @@ _OPEN_WORDS = (
     "追って",
     "確認中",
     "調査中",
+    "予定",
+    "見込み",
+)
+# A line that closes the reply (the answers end there).
+_CLOSING = re.compile(
+    r"^[ \t\u3000]*(?:以上[。．]?|(?:(?:どうぞ|何卒|引き続き)[ \u3000]*)?(?:よろしく|宜しく)お願い"
+    r".{0,20}|ご確認.{0,10}(?:よろしく|宜しく)お願い.{0,20})[ \t\u3000]*$"
 )
 
 
@@ -219,13 +226,16 @@ def marker_of(line: str) -> tuple[int, str, str] | None:
 def split_answers(lines: Sequence[str], questions: int) -> dict[int, list[str]]:
     """The lines after each question number (1..questions); {} when the reply has no numbers.
 
-    The first number sets the reply's style (【質問1】, Q1, 1. or (1)); a number in another
-    style, outside 1..questions, or not after the last one (a list inside an answer), is part of
-    the answer it stands in. Lines before the first number (a greeting) are no answer.
+        The first number sets the reply's style (【質問1】, Q1, 1. or (1)); a number in another
+        style, outside 1..questions, or not after the last one (a list inside an answer), is part of
+        the answer it stands in. Lines before the first number (a greeting) and from a closing line
+    on (よろしくお願いします, 以上) are no answer.
     """
     found: dict[int, list[str]] = {}
     current, style = 0, ""
     for line in lines:
+        if current and _CLOSING.match(line):
+            break
         marked = marker_of(line)
         if (
             marked

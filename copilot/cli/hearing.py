@@ -27,11 +27,6 @@ from copilot.settings import load_settings
 STATUS_MARK = {"未回答": "□", "回答あり": "■", "要追加確認": "△"}
 
 
-def eml_name(division: str) -> str:
-    """The file name a division's hearing mail is written under."""
-    return f"ヒアリング（書面）_{division}.eml"
-
-
 def _no_hearing(division: str) -> UserError:
     return UserError(
         f"{division} のヒアリングメールがありません。先に `copilot hearing draft --division "
@@ -46,7 +41,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     from copilot.audit.hearings import check_division, division_risk, draft_hearing
     from copilot.audit.selfcheck import ingested_sheets, triage
     from copilot.engagement.deadlines import parse_day
-    from copilot.exports.hearing_mail import export_hearing_mail
+    from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
     from copilot.review.recording import save_hearing_mail
 
     today = parse_day(args.today, "作成日")
@@ -82,7 +77,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for mail in mails:
-        path = export_hearing_mail(mail, out_dir / eml_name(mail.division), signed_off=False)
+        path = export_hearing_mail(mail, out_dir / mail_file_name(mail.division), signed_off=False)
         print(
             f"{path}　{mail.division}：質問 {len(mail.questions)} 件、依頼資料 "
             f"{len(mail.documents)} 件、回答期限 {mail.reply_by}（{mail.reply_days}営業日）"
@@ -98,12 +93,12 @@ def cmd_draft(args: argparse.Namespace) -> int:
 def cmd_mail(args: argparse.Namespace) -> int:
     """Write a division's stored hearing mail as an .eml (marked 【下書き】 until signed off)."""
     from copilot.audit.hearings import check_division
-    from copilot.exports.hearing_mail import export_hearing_mail
+    from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
     from copilot.review.recording import stored_hearing
     from copilot.review.store import open_store
 
     division = check_division(args.division)
-    out = Path(args.out) if args.out else Path(eml_name(division))
+    out = Path(args.out) if args.out else Path(mail_file_name(division))
     with open_store(load_settings()) as store:
         hearing = stored_hearing(store, division)
     if hearing is None:
@@ -186,7 +181,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         f"回答期限 {hearing.mail.reply_by}　回答メール {len(hearing.replies)} 通"
     )
     for e in log:
-        print(f"{STATUS_MARK[e.status]}【質問{e.no}】No.{e.reason_id} {e.question}")
+        print(f"{STATUS_MARK[e.status]}【質問{e.no}】{e.question}")
         print(f"   状態: {e.status}{'（' + e.why + '）' if e.why else ''}")
         if e.answer:
             print(f"   回答: {e.answer.replace(chr(10), ' ')}（{e.file}　{e.sender}　{e.date}）")

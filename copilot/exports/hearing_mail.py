@@ -21,6 +21,11 @@ from copilot.schemas import DRAFT
 UNSIGNED_NOTE = "【下書き】この文面は主任担当者の承認前です。承認を受けるまで送信しないでください。"
 
 
+def mail_file_name(division: str) -> str:
+    """The file name a division's hearing mail is written under: ヒアリング（書面）_課名.eml."""
+    return f"ヒアリング（書面）_{division}.eml"
+
+
 def _day(d: date) -> str:
     return f"{wareki(d)}（{weekday_ja(d)}）"
 
