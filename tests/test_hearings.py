@@ -36,6 +36,7 @@ from copilot.services import build_services
 from copilot.settings import load_settings
 from tests.conftest import CORPUS
 from tests.test_exports import R_LOCK, R_TAKEOUT
+from tests.test_mail import write_msg
 
 FRIDAY = date(2026, 11, 20)
 SHEET = CORPUS / "self_check" / "自己点検シート_福祉政策課.xlsx"
@@ -169,6 +170,19 @@ def test_a_reply_is_linked_and_what_it_leaves_open_is_marked(tmp_path):
     assert "山田" not in by_no[2].text  # the signature is no answer
     log = hearing_log(mail, [reply])
     assert [e.status for e in log] == ["回答あり", "要追加確認", "未回答"]
+
+
+def test_an_outlook_msg_reply_is_linked_like_an_eml(tmp_path):
+    mail = draft_hearing([R_TAKEOUT, R_LOCK], "総務課", FRIDAY)
+    body = (
+        "監査担当 様\r\n\r\n(1) 持出し管理台帳に記録しています。\r\n"
+        "(2) 鍵は課長が保管しています。\r\n\r\n-----Original Message-----\r\n"
+        "From: 監査担当\r\n【質問1】以前のメール\r\n"
+    )
+    reply = read_reply(write_msg(tmp_path / "回答.msg", body), mail)
+    assert reply.linked and reply.date.startswith("2026-05-12")
+    assert [(a.no, a.status) for a in reply.answers] == [(1, "回答あり"), (2, "回答あり")]
+    assert "持出し管理台帳に記録" in reply.answers[0].quote
 
 
 def test_a_reply_without_numbers_asks_a_person_to_link_it(tmp_path):
