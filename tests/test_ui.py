@@ -757,14 +757,6 @@ def test_deadlines_list_marks_the_overdue_and_records_one_done(lead):
     screenshot(lead, "20-deadlines")
 
 
-def _download(page, link: str, target: Path) -> Path:  # type: ignore[no-untyped-def]
-    found = page.wait_for_selector(f"{link} a", timeout=60_000)
-    with page.expect_download() as info:
-        found.click()
-    info.value.save_as(target)
-    return target
-
-
 def _eml(path: Path):  # type: ignore[no-untyped-def]
     from email import policy
     from email.parser import BytesParser
@@ -785,7 +777,7 @@ def test_a_hearing_mail_signed_off_then_its_reply_taken_into_the_log(lead, tmp_p
     pick(lead, "#h-division", citizens)
     lead.click("#h-draft")
     expect(lead.locator("#h-head")).to_contain_text("未承認", timeout=60_000)
-    draft = _eml(_download(lead, "#h-eml", tmp_path / "draft.eml"))
+    draft = _eml(_download(lead, "#h-eml a", tmp_path / "draft.eml"))
     assert draft["Subject"].startswith("【下書き】") and citizens in draft["Subject"]
     asked = [x for x in draft.get_body(("plain",)).get_content().splitlines() if "【質問" in x]
     assert len(asked) >= 3  # the sample sheet of 市民課 answers いいえ several times (and 記入例)
@@ -793,7 +785,7 @@ def test_a_hearing_mail_signed_off_then_its_reply_taken_into_the_log(lead, tmp_p
     lead.click("#hearing-approve")
     expect(lead.locator("#hearing-sign-msg")).to_contain_text("承認しました", timeout=30_000)
     expect(lead.locator("#h-head")).to_contain_text("承認済み", timeout=30_000)
-    sendable = _eml(_download(lead, "#h-eml", tmp_path / "send.eml"))
+    sendable = _eml(_download(lead, "#h-eml a", tmp_path / "send.eml"))
     assert not sendable["Subject"].startswith("【下書き】")
 
     reply = EmailMessage()
