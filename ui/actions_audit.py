@@ -234,6 +234,7 @@ def draft_hearing_mail(
 
     The .eml is marked 【下書き】: the lead signs the draft off before it is sent.
     """
+    from copilot.audit.hearing_records import REPLY_DAYS
     from copilot.audit.hearings import division_risk, draft_hearing
     from copilot.audit.selfcheck import ingested_sheets, triage
     from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
@@ -249,7 +250,7 @@ def draft_hearing_mail(
             )
         result = triage(s, sheets)
     division_risk(result, chosen)  # named in the error when it is not there
-    mail = draft_hearing(result, chosen, reply_days=int(reply_days or 5))
+    mail = draft_hearing(result, chosen, reply_days=int(reply_days or REPLY_DAYS))
     save_hearing_mail(deps.store, user, mail, sheets)
     hearing = _stored(deps, chosen)
     folder = download_folder(deps, "hearing")

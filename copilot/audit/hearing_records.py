@@ -16,6 +16,7 @@ from copilot.schemas import Citation
 
 MAIL_KIND = "hearing_mail"
 REPLY_KIND = "hearing_reply"
+REPLY_DAYS = 5  # business days a division has to reply, unless the auditor gives another
 HearingStatus = Literal["未回答", "回答あり", "要追加確認"]
 
 

@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 from copilot.audit.hearing_records import (
+    REPLY_DAYS,
     HearingMail,
     HearingQuestion,
     HearingReply,
@@ -50,7 +51,6 @@ from ingest.pipeline import sha256_file
 from ingest.readers import QUOTED, read_document
 from ingest.readers.mail import REPLY_HEADING
 
-REPLY_DAYS = 5
 SUFFIXES = (".eml", ".msg")
 UNLINKED = "回答に質問番号（【質問1】など）がないため、どの質問への回答か確認が必要"
 
@@ -140,9 +140,7 @@ def draft_hearing(
             f"{division} answered every self-check question はい: there is nothing to ask.",
         )
     day = today or date.today()
-    documents: list[str] = []
-    for r in reasons:
-        documents += [d for d in r.documents if d not in documents]
+    documents = list(dict.fromkeys(d for r in reasons for d in r.documents))  # once each
     return HearingMail(
         division=division,
         subject=subject_of(division),

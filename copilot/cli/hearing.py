@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from copilot.audit.hearing_records import REPLY_DAYS
 from copilot.cli.common import (
     drafting_user,
     err,
@@ -24,16 +26,32 @@ from copilot.cli.common import (
 from copilot.errors import UserError
 from copilot.settings import load_settings
 
+if TYPE_CHECKING:
+    from copilot.review.recording import Hearing
+
 STATUS_MARK = {"未回答": "□", "回答あり": "■", "要追加確認": "△"}
 
 
-def _no_hearing(division: str) -> UserError:
-    return UserError(
-        f"{division} のヒアリングメールがありません。先に `copilot hearing draft --division "
-        f"{division}` で作成してください。",
-        f"there is no hearing mail for {division}; draft it first with "
-        f"`copilot hearing draft --division {division}`.",
-    )
+def _stored(division: str) -> Hearing:
+    """The division's stored hearing.
+
+    Raises:
+        UserError: no hearing mail has been drafted for it (the command to run is named).
+
+    """
+    from copilot.review.recording import stored_hearing
+    from copilot.review.store import open_store
+
+    with open_store(load_settings()) as store:
+        hearing = stored_hearing(store, division)
+    if hearing is None:
+        raise UserError(
+            f"{division} のヒアリングメールがありません。先に `copilot hearing draft --division "
+            f"{division}` で作成してください。",
+            f"there is no hearing mail for {division}; draft it first with "
+            f"`copilot hearing draft --division {division}`.",
+        )
+    return hearing
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
@@ -94,15 +112,10 @@ def cmd_mail(args: argparse.Namespace) -> int:
     """Write a division's stored hearing mail as an .eml (marked 【下書き】 until signed off)."""
     from copilot.audit.hearings import check_division
     from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
-    from copilot.review.recording import stored_hearing
-    from copilot.review.store import open_store
 
     division = check_division(args.division)
     out = Path(args.out) if args.out else Path(mail_file_name(division))
-    with open_store(load_settings()) as store:
-        hearing = stored_hearing(store, division)
-    if hearing is None:
-        raise _no_hearing(division)
+    hearing = _stored(division)
     print(export_hearing_mail(hearing.mail, out, hearing.signed_off))
     if hearing.signed_off:
         err(f"承認済み（{hearing.review.reviewer}）: 送信できます。/ signed off: ready to send.")
@@ -117,15 +130,11 @@ def cmd_mail(args: argparse.Namespace) -> int:
 def cmd_reply(args: argparse.Namespace) -> int:
     """Take a division's reply mails: keep, ingest, link to the questions, record."""
     from copilot.audit.hearings import check_division, take_reply
-    from copilot.review.recording import save_hearing_reply, stored_hearing
-    from copilot.review.store import open_store
+    from copilot.review.recording import save_hearing_reply
 
     division = check_division(args.division)
     user = drafting_user(args)
-    with open_store(load_settings()) as store:
-        hearing = stored_hearing(store, division)
-    if hearing is None:
-        raise _no_hearing(division)
+    hearing = _stored(division)
     if not hearing.signed_off:
         err(
             f"注意: {division} のヒアリングメール（下書き {hearing.draft_id}）は未承認です。"
@@ -154,14 +163,9 @@ def cmd_log(args: argparse.Namespace) -> int:
     """A division's hearing log: question → reply → quoted evidence → status."""
     from copilot.audit.hearings import check_division
     from copilot.exports.styling import cite_text
-    from copilot.review.recording import stored_hearing
-    from copilot.review.store import open_store
 
     division = check_division(args.division)
-    with open_store(load_settings()) as store:
-        hearing = stored_hearing(store, division)
-    if hearing is None:
-        raise _no_hearing(division)
+    hearing = _stored(division)
     log = hearing.log()
     if args.json:
         print_json(
@@ -204,7 +208,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--division", help="one division (default: every division with questions)")
     c.add_argument("--selfcheck", nargs="+", help="self-check sheets (default: the ingested ones)")
     c.add_argument("--out-dir", default=".", help="folder for the .eml files (default: here)")
-    c.add_argument("--reply-days", type=int, default=5, help="business days to reply (default 5)")
+    c.add_argument(
+        "--reply-days", type=int, default=REPLY_DAYS, help="business days to reply (default 5)"
+    )
     c.add_argument("--to", help="with --division: the division's address")
     c.add_argument("--today", help="the drafting day, 2026-12-03 (default: today)")
     c.set_defaults(func=cmd_draft)
