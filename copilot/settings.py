@@ -162,6 +162,52 @@ class Settings(BaseSettings):
         "wins over it.",
     )
 
+    ui_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Further names (host or host:port) that browsers may use in the Host header "
+        "to reach the UI; the listening address, loopback names and this machine's own name "
+        "and addresses are always accepted, any other Host is refused.",
+    )
+    session_idle_minutes: int = Field(
+        30, ge=1, description="A UI session unused this long ends (the user logs in again)."
+    )
+    session_max_hours: float = Field(
+        10.0, gt=0, description="A UI session ends this long after login, used or not."
+    )
+    login_lock_failures: int = Field(
+        10,
+        ge=1,
+        description="Failed logins in a row for one user from one address that lock that user "
+        "out from that address for login_lock_minutes (others are not affected).",
+    )
+    login_lock_minutes: int = Field(
+        15, ge=1, description="How long a temporary login lock lasts (an admin can unlock sooner)."
+    )
+    max_upload_mb: int = Field(
+        100, ge=1, description="Largest file accepted by an upload or an ingest, in MB."
+    )
+    max_pdf_pages: int = Field(
+        1000, ge=1, description="Most pages of one PDF that is read (a longer one is refused)."
+    )
+    max_unpacked_mb: int = Field(
+        300,
+        ge=1,
+        description="Largest total uncompressed size of an Office file (.docx/.xlsx/.pptx, a zip "
+        "package) that is opened, in MB; a larger one (a zip bomb) is refused before it is read.",
+    )
+    max_attachment_mb: int = Field(
+        20, ge=1, description="Largest mail attachment (.eml/.msg) that is extracted, in MB."
+    )
+    max_ocr_pages: int = Field(
+        100,
+        ge=0,
+        description="Most scanned pages OCR'd in one ingest job; a job that needs more is refused "
+        "before the OCR starts.",
+    )
+    max_jobs_per_user: int = Field(
+        2, ge=1, description="Long jobs (ingest, checklist, analyses) one UI user may run at once."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
