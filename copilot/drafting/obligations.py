@@ -1,0 +1,271 @@
+"""What a contract sentence obliges: which party is bound, how firmly, on what conditions.
+
+A checklist item is met only by a sentence that binds the provider:
+「乙は、あらかじめ甲の書面による承認を得なければ再委託してはならない」 meets the item on
+subcontracting; 「当社は、当社の判断で業務の全部又は一部を第三者に委託することができます」 speaks
+of the same topic and is its opposite. So every sentence of a contract's documents is read for
+
+- the **party** it binds (``provider``, ``city``, ``both`` or ``none``): the subject of its
+  main predicate (the first 「Xは」, else the first 「Xが」), where X is one of the parties'
+  names. The names are the usual ones (受注者・受託者・乙・当社・弊社・事業者・提供者 … for the
+  provider; 発注者・委託者・甲・本市・利用者・お客様 … for the city or user) and those the
+  document itself defines (「株式会社〇〇（以下「乙」という。）」 makes 乙 the provider's name,
+  by what the name stands for);
+- the **modality** of the main predicate: ``duty`` and ``prohibition`` bind; ``effort``
+  (努める), ``permission`` (できる・場合がある), ``disclaimer`` (保証しない・責任を負わない) and
+  ``principle`` (原則として・基本とする・可能な限り) do not bind, or not fully; ``definition``
+  (「…とは…をいう」, binding nobody) and ``statement`` (no predicate that binds) state facts;
+- the **conditions** it names: ``prior`` (あらかじめ・事前), ``written`` (書面), ``approval``
+  (承認・承諾・許可・同意) against the weaker ``notice`` (通知), ``report`` (報告) and
+  ``publication`` (公表・掲載);
+- whether it **survives** the contract (「本契約終了後も」「なお効力を有する」) and whether it
+  carries an **exception** (「ただし…この限りでない」「…を除き」).
+
+Only the wording decides, by general rules of Japanese contract language; no document's own text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.normalise import nfkc
+
+__all__ = [
+    "CITY_NAMES",
+    "PROVIDER_NAMES",
+    "Condition",
+    "Modality",
+    "Parties",
+    "Reading",
+    "Side",
+    "defined_parties",
+    "read_sentence",
+]
+
+Side = Literal["provider", "city", "both", "none"]
+Modality = Literal[
+    "duty",
+    "prohibition",
+    "effort",
+    "permission",
+    "disclaimer",
+    "principle",
+    "definition",
+    "statement",
+]
+Condition = Literal["prior", "written", "approval", "notice", "report", "publication"]
+
+BINDING: frozenset[str] = frozenset({"duty", "prohibition"})
+
+# The names contracts, specifications and terms of service give the two sides.
+PROVIDER_NAMES: tuple[str, ...] = tuple(
+    "外部サービス提供者 クラウドサービス事業者 クラウド事業者 サービス提供者 サービス事業者 受注者"
+    " 受託者 請負者 受任者 委託先 再委託先 提供者 事業者 契約相手方 当社 弊社 乙 丙 ベンダー ベンダ"
+    " 開発者".split()
+)
+CITY_NAMES: tuple[str, ...] = tuple(
+    "発注者 委託者 委任者 委託元 利用団体 利用者 ユーザー ユーザ お客様 顧客 契約者 会員 本市 当市"
+    " 本県 当県 本町 本村 本学 市 県 町 甲".split()
+)
+# A defined name (「X（以下「Y」という。）」) takes the side of what X is.
+_PROVIDER_KINDS = re.compile(
+    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|㈱|事業者|受注者|受託者|請負者|提供者|ベンダ|当社|弊社"
+)
+_CITY_KINDS = re.compile(
+    r"[都道府県市区町村]$|[都道府県市区町村](?:長|役所|役場|教育委員会)|大学|法人|機構|研究所|"
+    r"省|庁|委員会|組合|発注者|委託者|利用者|お客様|顧客|契約者|会員|団体"
+)
+_DEFINITION = re.compile(
+    r"([^（(「」、。]{1,40}?)[（(]以下[、,]?\s*[「『]([^」』]{1,15})[」』]"
+    r"と(?:いう|いいます|称する|称します)"
+)
+_DEFINES = re.compile(
+    r"とは[、,]?.*(?:をいう|をいいます|を指す|を意味する|を意味します)$|をいう$|をいいます$"
+)
+
+_OWN_WORD = r"(?<![一-龥ァ-ヶーA-Za-z])"  # a name is not the tail of another word (都市, 市場)
+_TOPIC = r"(?:は|においては|にあっては|も)"
+_SUBJECT = r"(?:が)"
+_BOTH = re.compile(
+    r"(?:甲及び乙|甲乙|甲又は乙|乙及び甲|両当事者|当事者双方|双方|各当事者|いずれの当事者)"
+    r"(?:は|が|とも|ともに|も)"
+)
+
+_DISCLAIMER = re.compile(
+    r"責任を負わ(?!なければ|ねば)|責任を負いかね|責任を負うものではな|責任を負うものでは|"
+    r"責を負わ(?!なければ|ねば)|(?:保証|補償|賠償)し(?:ない|ません)|保証いたしません|"
+    r"保証するものではな|保証するものでは|保証を行わ|免責され|免除され|一切の責任|いかなる責任も"
+)
+_EFFORT = re.compile(r"努め|努力|目指|目標と|配慮す|配慮し|心掛け|心がけ|望まし|推奨")
+_PERMISSION_END = re.compile(
+    r"(?:ことができる|ことができます|ことができるものとする|ことができるものとします|できるものとする|"
+    r"できるものとします|ことがある|ことがあります|場合がある|場合があります|こともある|"
+    r"ことも可能とする|ことも可とする|得る|得ます|差し支えない|差し支えありません|妨げない|"
+    r"妨げません|可能とする|可能です|可能とします|任意とする|任意とします|ものとすることができる)$"
+)
+_PRINCIPLE = re.compile(
+    r"原則として|原則、|原則は|基本とする|基本とします|基本とし|可能な限り|できる限り|極力|なるべく|"
+    r"必要に応じて|可能であれば|望ましい"
+)
+_PROHIBITION_END = re.compile(
+    r"(?:てはならない|てはなりません|ではならない|てはならないものとする|ことを禁止する|ことを禁止します|"
+    r"を禁止する|を禁止します|禁ずる|禁じる|禁止とする|行わない|行いません|しない|しません|"
+    r"いたしません|ないものとする|ないものとします|できない|できません|ないこと|させない|させません)$"
+)
+_DUTY_END = re.compile(
+    r"(?:なければならない|なければなりません|ねばならない|ものとする|ものとします|義務を負う|"
+    r"義務を負います|責任を負う|責任を負います|責を負う|こと|ことを求める|とする|とします|します|"
+    r"いたします|[るうくすつぬぶむぐ]|ます)$"
+)
+_STATEMENT_END = re.compile(r"(?:である|です|であった|でした|だ|ではない|ではありません|等|など)$")
+
+_CONDITIONS: tuple[tuple[Condition, re.Pattern[str]], ...] = (
+    ("prior", re.compile(r"あらかじめ|予め|事前に|事前の|前もって|開始前|着手前|実施前")),
+    ("written", re.compile(r"書面|文書により|文書で|文書による|電磁的記録|電磁的方法")),
+    ("approval", re.compile(r"承認|承諾|許可|同意|許諾")),
+    ("notice", re.compile(r"通知|連絡|通告|知らせ|申し出|申出")),
+    ("report", re.compile(r"報告")),
+    ("publication", re.compile(r"公表|掲示|掲載|ウェブサイト上|ホームページ上|サイト上|公開")),
+)
+_SURVIVES = re.compile(
+    r"(?:終了|満了|解除|終了した|満了した|解除された|消滅した)(?:後|した後|の後)"
+    r"(?:も|においても|であっても|にあっても)|存続する|存続します|なお効力を有|効力を失わない|"
+    r"なお有効"
+)
+_EXCEPTION = re.compile(
+    r"この限りでない|この限りではない|この限りではありません|を除き|を除いて|を除く"
+)
+_TAIL = re.compile(r"[\s。．.、,）)」』]+$")
+
+
+@dataclass(frozen=True)
+class Parties:
+    """The names that stand for each side in one document."""
+
+    provider: tuple[str, ...] = PROVIDER_NAMES
+    city: tuple[str, ...] = CITY_NAMES
+
+    def side_of(self, name: str) -> Side:
+        """The side a name stands for ("none" for a name of neither)."""
+        if name in self.provider:
+            return "provider"
+        if name in self.city:
+            return "city"
+        return "none"
+
+    def names(self) -> list[tuple[str, Side]]:
+        """Every name with its side, longest first (so 受注者 is found before 者)."""
+        pairs: list[tuple[str, Side]] = [(n, "provider") for n in self.provider]
+        pairs += [(n, "city") for n in self.city if n not in self.provider]
+        return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One sentence read: who is bound, how firmly, on what conditions."""
+
+    party: Side
+    modality: Modality
+    conditions: frozenset[Condition]
+    survives: bool
+    exception: bool
+
+    @property
+    def binding(self) -> bool:
+        """True for a duty or prohibition (a sentence the other side can hold its party to)."""
+        return self.modality in BINDING
+
+    @property
+    def binds_provider(self) -> bool:
+        """True for a duty or prohibition of the provider (or of both parties)."""
+        return self.binding and self.party in ("provider", "both")
+
+
+def defined_parties(text: str, base: Parties | None = None) -> Parties:
+    """The parties' names in a document: the usual ones, with the document's own definitions.
+
+    「国立大学法人〇〇大学（以下「甲」という。）」 and 「株式会社〇〇（以下「乙」という。）」 put
+    甲 on the city's side and 乙 on the provider's; a defined name whose referent says neither
+    keeps the side it usually has, and an unusual one (「以下「本事業者」という」) takes the side
+    of its words.
+    """
+    base = base or Parties()
+    provider, city = list(base.provider), list(base.city)
+    for what, name in _DEFINITION.findall(nfkc(text)):
+        what, name = what.strip(), name.strip()
+        if _PROVIDER_KINDS.search(what) or (
+            not _CITY_KINDS.search(what) and _PROVIDER_KINDS.search(name)
+        ):
+            side: Side = "provider"
+        elif _CITY_KINDS.search(what) or _CITY_KINDS.search(name):
+            side = "city"
+        else:
+            continue
+        mine, other = (provider, city) if side == "provider" else (city, provider)
+        if name in other:
+            other.remove(name)
+        if name not in mine:
+            mine.append(name)
+    return Parties(tuple(provider), tuple(city))
+
+
+def _party(text: str, parties: Parties) -> Side:
+    found: list[tuple[int, int, Side]] = []  # (topic 0 before subject 1, position, side)
+    for name, side in parties.names():
+        for rank, particle in ((0, _TOPIC), (1, _SUBJECT)):
+            m = re.search(_OWN_WORD + re.escape(name) + particle, text)
+            if m:
+                found.append((rank, m.start(), side))
+    both = _BOTH.search(text)
+    if not found:
+        return "both" if both else "none"
+    rank, at, side = min(found)
+    if both and both.start() <= at:
+        return "both"
+    return side
+
+
+def _modality(text: str) -> Modality:
+    end = _TAIL.sub("", text)
+    if _DEFINES.search(end):
+        return "definition"
+    if _DISCLAIMER.search(end):
+        return "disclaimer"
+    if _EFFORT.search(end[-14:]):
+        return "effort"
+    if _PERMISSION_END.search(end):
+        return "permission"
+    if _PRINCIPLE.search(end):
+        return "principle"
+    if _PROHIBITION_END.search(end):
+        return "prohibition"
+    if _STATEMENT_END.search(end):
+        return "statement"
+    if _DUTY_END.search(end):
+        return "duty"
+    return "statement"
+
+
+def read_sentence(sentence: str, parties: Parties | None = None) -> Reading:
+    """Read one sentence of a contract, specification or terms of service.
+
+    Args:
+        sentence: the sentence as stored (any width; it is NFKC-normalised here).
+        parties: the document's names for each side (``defined_parties``); the usual ones if None.
+
+    Returns:
+        The party bound, the modality, the conditions named, survival and exception.
+
+    """
+    text = nfkc(sentence).strip()
+    modality = _modality(text)
+    return Reading(
+        # a definition binds nobody, whoever it names
+        party="none" if modality == "definition" else _party(text, parties or Parties()),
+        modality=modality,
+        conditions=frozenset(c for c, pattern in _CONDITIONS if pattern.search(text)),
+        survives=bool(_SURVIVES.search(text)),
+        exception=bool(_EXCEPTION.search(text)),
+    )
