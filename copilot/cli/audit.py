@@ -64,6 +64,26 @@ def cmd_checklist_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checklist_profiles(args: argparse.Namespace) -> int:
+    """List the requirement profiles (built-in and the data folder's), validating every one."""
+    from copilot.drafting.profiles import load_profiles
+    from copilot.settings import load_settings
+
+    profiles = load_profiles(load_settings())  # a file that does not fit raises, named
+    if args.json:
+        print_json([p.model_dump() for p in profiles.values()])
+        return 0
+    for p in sorted(profiles.values(), key=lambda p: (p.items or ["~"], p.id)):
+        print(f"{p.id} v{p.version}  {p.topic}  （{'・'.join(p.items) or '標準の設問なし'}）")
+        for e in p.elements:
+            need = "" if e.required else "（任意）"
+            print(f"  - {e.label}{need}")
+        print(f"    {p.source}")
+    if args.check:
+        print(f"{len(profiles)} 件のプロファイルはすべて形式に合っています。")
+    return 0
+
+
 def cmd_checklist_run(args: argparse.Namespace) -> int:
     """Judge every checklist item against one contract's documents."""
     from copilot.audit.checklist_run import run_checklist
@@ -224,6 +244,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("file")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_checklist_import)
+    c = checklist_sub.add_parser(
+        "profiles", help="設問の要件プロファイル / requirement profiles of the items"
+    )
+    c.add_argument("--check", action="store_true", help="validate every profile")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_checklist_profiles)
     c = checklist_sub.add_parser(
         "run", help="契約書類を審査する / judge a contract", parents=[save_parent()]
     )

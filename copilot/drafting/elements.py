@@ -1,0 +1,150 @@
+"""A checklist item judged element by element against every sentence of a contract's documents.
+
+For each element of the item's profile (``copilot.drafting.profiles``) every sentence of the
+contract is read (``copilot.drafting.obligations``) and the element is
+
+- **met** by a sentence that holds its terms, binds the side the element asks to be bound (a duty
+  or prohibition of the provider, of both parties or of nobody named; or a right of the city where
+  the element accepts one) and names every condition the element needs;
+- **soft** by such a sentence that is hedged (努める・原則として・目標とする), a bare statement,
+  or binding without a needed condition (a notice where an approval is asked);
+- **missing** otherwise. The provider's permission (「当社は…できる」) and disclaimers never meet an
+  element; neither do duties of the city or the user where the provider's are asked.
+
+The item is 反映あり when every required element is met, 一部反映 when at least one is met or soft,
+反映なし when none. A contract is at most a few hundred clauses: all of them are read, not only the
+top hits of a search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from copilot.drafting.obligations import Parties, Reading, defined_parties, read_sentence
+from copilot.drafting.profiles import Element, Profile
+from copilot.drafting.registry import sentences
+from ingest.index import ClauseRecord
+
+__all__ = [
+    "ElementResult",
+    "Sentence",
+    "Status",
+    "assess",
+    "contract_sentences",
+    "item_verdict",
+    "judge_elements",
+]
+
+Status = Literal["met", "soft", "missing"]
+_HEDGED = frozenset({"effort", "principle", "statement"})
+_RANK = {"met": 2, "soft": 1, "missing": 0}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a contract's clause, read."""
+
+    clause: ClauseRecord
+    text: str
+    reading: Reading
+
+
+@dataclass(frozen=True)
+class ElementResult:
+    """How one element stands in a contract, with the sentence it rests on."""
+
+    element: Element
+    status: Status
+    sentence: Sentence | None
+    why: str  # for a soft match: what keeps it from being met (empty otherwise)
+
+
+def _missing_conditions(element: Element, reading: Reading) -> list[str]:
+    have = set(reading.conditions) | ({"survives"} if reading.survives else set())
+    return [n for n in element.needs if n not in have]
+
+
+_NEED_JA = {
+    "prior": "事前であること",
+    "written": "書面によること",
+    "approval": "承認を得ること",
+    "notice": "通知すること",
+    "report": "報告すること",
+    "survives": "契約終了後も存続すること",
+}
+_WEAK_JA = {
+    "effort": "努力義務にとどまる",
+    "principle": "原則としての定めにとどまり、例外の余地がある",
+    "statement": "義務として定められていない",
+}
+
+
+def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
+    """Whether one sentence meets the element, only softly, or not at all (and why soft)."""
+    if not element.holds(text) or reading.modality in ("definition", "disclaimer"):
+        return "missing", ""
+    lacking = _missing_conditions(element, reading)
+    party, modality = reading.party, reading.modality
+    if party == "city":
+        if "city" in element.accept and modality in ("permission", "duty"):
+            return "met", ""
+        return "missing", ""  # the city's or the user's own duty is not the provider's
+    if modality == "permission":
+        # 「乙は、甲の承認を得た場合は、再委託することができる」: allowed only on the condition
+        if element.needs and not lacking and "provider" in element.accept:
+            return "met", ""
+        return "missing", ""  # the provider's discretion is the opposite of a safeguard
+    if "provider" not in element.accept and modality not in _HEDGED:
+        return "missing", ""
+    if modality in _HEDGED:
+        return "soft", _WEAK_JA[modality]
+    if lacking:
+        return "soft", "、".join(_NEED_JA[n] for n in lacking) + "が定められていない"
+    return "met", ""
+
+
+def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
+    """Every sentence of the clauses, read with the names each document defines for its parties.
+
+    A document defines its parties near its start (the preamble, the first articles): its first
+    30 clauses are read for 「（以下「乙」という。）」.
+    """
+    by_doc: dict[str, list[ClauseRecord]] = {}
+    for clause in clauses:
+        by_doc.setdefault(clause.doc_id, []).append(clause)
+    out: list[Sentence] = []
+    for doc_clauses in by_doc.values():
+        parties: Parties = defined_parties("\n".join(c.text for c in doc_clauses[:30]))
+        for clause in doc_clauses:
+            if clause.aside:
+                continue
+            for text in sentences(clause.text):
+                out.append(Sentence(clause, text, read_sentence(text, parties)))
+    return out
+
+
+def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult]:
+    """Each element's best standing over all sentences (the first best, in document order)."""
+    results = []
+    for element in profile.elements:
+        best = ElementResult(element, "missing", None, "")
+        for sentence in pool:
+            status, why = assess(element, sentence.text, sentence.reading)
+            if _RANK[status] > _RANK[best.status]:
+                best = ElementResult(element, status, sentence, why)
+                if status == "met":
+                    break
+        results.append(best)
+    return results
+
+
+def item_verdict(results: list[ElementResult]) -> str:
+    """反映あり when every required element is met; 一部反映 when any is met or soft; else 反映なし."""
+    required = [r for r in results if r.element.required] or results
+    if all(r.status == "met" for r in required):
+        return "反映あり"
+    if any(r.status != "missing" for r in results):
+        return "一部反映"
+    return "反映なし"
