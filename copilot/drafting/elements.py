@@ -141,7 +141,7 @@ def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult
 
 
 def item_verdict(results: list[ElementResult]) -> str:
-    """反映あり when every required element is met; 一部反映 when any is met or soft; else 反映なし."""
+    """反映あり: every required element met; 一部反映: any met or soft; else 反映なし."""
     required = [r for r in results if r.element.required] or results
     if all(r.status == "met" for r in required):
         return "反映あり"
