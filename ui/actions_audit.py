@@ -39,6 +39,7 @@ from ui.actions import (
     edit_draft,
     forget_uploads,
 )
+from ui.jobs import long_job
 
 
 def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
@@ -83,7 +84,7 @@ def run_checklist_and_record(
     """Judge every checklist item against a contract and record the run under the user."""
     user = current_user(deps, name)
     source = checklist_file(checklist)
-    with deps.services() as s:
+    with long_job(deps.settings, user.name), deps.services() as s:
         run = run_checklist(
             s,
             import_checklist(source),
@@ -106,7 +107,7 @@ def draft_findings_and_record(
     source = checklist_file(checklist)
     checklist_ = import_checklist(source)
     items = {i.id: i for i in checklist_.items}
-    with deps.services() as s:
+    with long_job(deps.settings, user.name), deps.services() as s:
         drafter = make_drafter(deps.drafter_name(), s.settings)
         run = run_checklist(s, checklist_, _contract(contract), drafter, notify=notify)
         drafts = [from_checklist(s, run, drafter, division.strip(), items)]

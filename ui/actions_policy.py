@@ -15,6 +15,7 @@ from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import Draft
 from copilot.schemas import GuidelineDiff, Workplan
 from ui.actions import Deps, Notify, current_user, download_folder, edit_draft
+from ui.jobs import long_job
 
 
 def _chosen(doc_id: str | None, what_ja: str, what_en: str) -> str:
@@ -38,7 +39,7 @@ def policy_gap_and_record(
     user = current_user(deps, name)
     policy = _chosen(policy, "ポリシー（規程）", "policy")
     guideline = _chosen(guideline, "ガイドライン", "guideline")
-    with deps.services() as s:
+    with long_job(deps.settings, user.name), deps.services() as s:
         analysis = analyse(s, policy, guideline, notify=notify)
         run_id = save_policy_gap(deps.store, user, s, analysis)
     kept = deps.store.list_drafts(kind="policy_gap", key_prefix=f"{analysis.policy}/")
@@ -108,7 +109,7 @@ def policy_advice_and_record(deps: Deps, name: str | None, policy: str | None) -
     from copilot.review.recording import save_policy_advice
 
     user = current_user(deps, name)
-    with deps.services() as s:
+    with long_job(deps.settings, user.name), deps.services() as s:
         advice = draft_advice(s, deps.store, policy or "")
         run_id = save_policy_advice(deps.store, user, s, advice)
     return [d for d in deps.store.list_drafts(kind="policy_advice") if d.run_id == run_id]

@@ -17,8 +17,9 @@ from copilot.errors import UserError
 from copilot.review.drafts import Draft
 from copilot.review.log import Verification
 from copilot.schemas import DocumentStatus, IndexStatus
-from copilot.services import IngestReport, kind_folder
+from copilot.services import IngestReport, check_size, kind_folder
 from ui.actions import Deps, checklist_file, current_user, forget_uploads
+from ui.jobs import long_job
 
 
 def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
@@ -60,9 +61,11 @@ def ingest_uploads(
 
     """
     try:
-        current_user(deps, name)
+        user = current_user(deps, name)
         if not files:
             raise UserError("ファイルを選んでください。", "choose files to ingest.")
+        for f in files:  # before anything is copied
+            check_size(deps.settings, Path(f))
         contract = contract.strip()
         kind = kind or ("contract" if contract else "other")
         if kind == "contract" and not CONTRACT_ID.fullmatch(contract):
@@ -79,13 +82,20 @@ def ingest_uploads(
         named = kind in ("contract", "correspondence")  # the folder names the contract or division
         folder = root / kind_folder(kind, contract if named else "")
         folder.mkdir(parents=True, exist_ok=True)
-        kept = []
-        for f in files:
-            target = folder / Path(f).name
-            shutil.copyfile(f, target)
-            kept.append(target)
-        with deps.services() as s:
-            return s.ingest(kept, kind=kind, contract=contract or None, notify=note, base=root)
+        with long_job(deps.settings, user.name):  # refused before anything is copied
+            kept, fresh = [], set()
+            for f in files:
+                target = folder / Path(f).name
+                if not target.exists():
+                    fresh.add(target.resolve())
+                shutil.copyfile(f, target)
+                kept.append(target)
+            with deps.services() as s:
+                report = s.ingest(kept, kind=kind, contract=contract or None, notify=note, base=root)
+        for r in report.failed:  # a failed new upload leaves no copy behind
+            if Path(r.path).resolve() in fresh:
+                Path(r.path).unlink(missing_ok=True)
+        return report
     finally:
         forget_uploads(deps.settings, files)
 

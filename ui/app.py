@@ -27,6 +27,7 @@ from ui import actions
 from ui.actions import Deps
 from ui.page import Page, fill_pickers, literal, login_name
 from ui.security import client_address, guarded_lifespan, is_guarded, tls_files, trusting
+from ui.shutdown import wait_for_signal
 from ui.tabs_audit import (
     tab_ask,
     tab_checklist,
@@ -221,12 +222,13 @@ def launch(
         mcp_server=False,
         pwa=False,
         enable_monitoring=False,
+        max_file_size=deps_settings.max_upload_mb * 1024 * 1024,  # refused before it is stored
     )
     if not is_guarded(app.server_app):  # fail closed: never serve without the headers and guard
         app.close()
         raise RuntimeError("the security middleware was not attached at startup")
     if block:
-        app.block_thread()
+        wait_for_signal(app)
 
 
 def serve(

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 
 from copilot import __version__
@@ -22,6 +23,8 @@ from copilot.cli import policy as cli_policy
 from copilot.cli import review as cli_review
 from copilot.cli.common import err
 from copilot.errors import UserError
+from copilot.in_use import holding
+from copilot.settings import load_settings
 from ingest.permissions import OWNER_ONLY_UMASK
 
 
@@ -45,6 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _holding(command: str) -> Iterator[None]:
+    """Every command but purge holds the data folder against purge while it runs (``in_use``)."""
+    if command == "purge":
+        yield
+        return
+    try:
+        data_dir = load_settings().data_dir
+    except ValueError:  # a bad setting: the command itself reports it
+        yield
+        return
+    with holding(data_dir, f"copilot {command}"):
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -52,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     # as Chroma) creates is the owner's alone; restored after, for callers such as the tests
     umask = os.umask(OWNER_ONLY_UMASK)
     try:
-        return int(args.func(args))
+        with _holding(args.command):
+            return int(args.func(args))
     except UserError as exc:
         err(f"エラー: {exc.ja}\nError: {exc.en}")
         return 2

@@ -21,7 +21,7 @@ from typing import Any
 from copilot.audit.learning import describe, discard, refit
 from copilot.cli.common import auth_parent, login, print_json, prompt, stdin_line
 from copilot.errors import UserError
-from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft, least_sure_first
+from copilot.review.drafts import DRAFT_MODELS, STATUSES, Draft, draft_number, least_sure_first
 from copilot.review.signoff import SELF_APPROVAL
 from copilot.review.store import ReviewStore, open_store
 from copilot.review.users import ROLE_JA, ROLES, User
@@ -195,7 +195,7 @@ def cmd_review_list(args: argparse.Namespace) -> int:
 def cmd_review_show(args: argparse.Namespace) -> int:
     """Show a draft: versions, the diff between the original and the latest, the log."""
     with _store() as store:
-        d = store.get_draft(args.id)
+        d = store.get_draft(draft_number(args.id))
         diff = store.diff(d.id, 1, d.latest.version)
     if args.payload:
         print_json(d.payload)
@@ -226,10 +226,15 @@ def cmd_review_show(args: argparse.Namespace) -> int:
 
 
 def cmd_review_approve(args: argparse.Namespace) -> int:
-    """Approve a draft's latest version (lead only)."""
+    """Approve a draft's latest version (lead only; ``--version``: the one read)."""
+    draft_id = draft_number(args.id)
     with _store() as store:
-        action = store.approve(args.id, login(args, store), args.comment or "")
-    print(f"下書き {args.id} を{ACTION_JA[action]}しました。")
+        action = store.approve(
+            draft_id, login(args, store), args.comment or "", seen_version=args.version
+        )
+        signed = store.get_draft(draft_id).signoff
+    version = signed.version if signed else args.version
+    print(f"下書き {draft_id} の第{version}版を{ACTION_JA[action]}しました。")
     return 0
 
 
@@ -254,25 +259,33 @@ def _read_payload(path: Path) -> dict[str, Any]:
 def cmd_review_edit(args: argparse.Namespace) -> int:
     """Store an edited version of a draft (validated against its kind's model)."""
     payload = _read_payload(Path(args.file))
+    draft_id = draft_number(args.id)
     with _store() as store:
-        version = store.edit(args.id, payload, login(args, store), args.comment or "")
-    print(f"下書き {args.id} に第{version}版を追加しました。")
+        user = login(args, store)
+        version = store.edit(draft_id, payload, user, args.comment or "", seen_version=args.version)
+    print(f"下書き {draft_id} に第{version}版を追加しました。")
     return 0
 
 
 def cmd_review_reject(args: argparse.Namespace) -> int:
-    """Reject a draft (lead only)."""
+    """Reject a draft (lead only; ``--version``: the one read)."""
+    draft_id = draft_number(args.id)
     with _store() as store:
-        store.reject(args.id, login(args, store), args.comment)
-    print(f"下書き {args.id} を却下しました。")
+        store.reject(draft_id, login(args, store), args.comment, seen_version=args.version)
+        signed = store.get_draft(draft_id).signoff
+    version = signed.version if signed else args.version
+    print(f"下書き {draft_id} の第{version}版を却下しました。")
     return 0
 
 
 def cmd_review_reopen(args: argparse.Namespace) -> int:
-    """Put a signed-off draft back in draft, as a new version."""
+    """Put a signed-off draft back in draft, as a new version (lead only)."""
+    draft_id = draft_number(args.id)
     with _store() as store:
-        version = store.reopen(args.id, login(args, store), args.comment)
-    print(f"下書き {args.id} を差し戻しました（第{version}版）。")
+        version = store.reopen(
+            draft_id, login(args, store), args.comment, seen_version=args.version
+        )
+    print(f"下書き {draft_id} を差し戻しました（第{version}版）。")
     return 0
 
 
@@ -346,6 +359,16 @@ def _new_password_parent() -> argparse.ArgumentParser:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _seen_version(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--version",
+        type=int,
+        metavar="N",
+        help="the version you read (review show): refused, with what changed, when another "
+        "version was saved since (default: the latest, shown in the output)",
+    )
+
+
     """Add `users` and `review` to the CLI."""
     auth, new_pw = auth_parent(), _new_password_parent()
 
@@ -385,29 +408,35 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_review_list)
     c = r_sub.add_parser("show", help="下書きを見る / show a draft")
-    c.add_argument("id", type=int)
+    c.add_argument("id", help="the draft number")
     c.add_argument("--json", action="store_true")
     c.add_argument(
         "--payload", action="store_true", help="print only the latest content (to edit it)"
     )
     c.set_defaults(func=cmd_review_show)
     c = r_sub.add_parser("approve", parents=[auth], help="承認する / approve (lead)")
-    c.add_argument("id", type=int)
+    c.add_argument("id", help="the draft number")
     c.add_argument("--comment")
     c.set_defaults(func=cmd_review_approve)
+    _seen_version(c)
     c = r_sub.add_parser("edit", parents=[auth], help="修正版を登録する / store an edit")
-    c.add_argument("id", type=int)
+    c.add_argument("id", help="the draft number")
     c.add_argument("--file", required=True, help="the whole new content, JSON")
     c.add_argument("--comment")
     c.set_defaults(func=cmd_review_edit)
+    _seen_version(c)
     c = r_sub.add_parser("reject", parents=[auth], help="却下する / reject (lead)")
-    c.add_argument("id", type=int)
+    c.add_argument("id", help="the draft number")
     c.add_argument("--comment", required=True)
     c.set_defaults(func=cmd_review_reject)
-    c = r_sub.add_parser("reopen", parents=[auth], help="差し戻す / reopen a signed-off draft")
-    c.add_argument("id", type=int)
+    _seen_version(c)
+    c = r_sub.add_parser(
+        "reopen", parents=[auth], help="差し戻す / reopen a signed-off draft (lead)"
+    )
+    c.add_argument("id", help="the draft number")
     c.add_argument("--comment", required=True)
     c.set_defaults(func=cmd_review_reopen)
+    _seen_version(c)
     c = r_sub.add_parser("verify", help="署名記録を検証する / verify the sign-off log")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_review_verify)

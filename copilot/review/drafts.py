@@ -38,6 +38,7 @@ __all__ = [
     "Drafts",
     "Run",
     "Version",
+    "draft_number",
     "draft_payload",
     "require_text",
     "unknown_draft",
@@ -65,6 +66,7 @@ DRAFT_MODELS: dict[str, type[BaseModel]] = {
     REPLY_KIND: HearingReply,  # hearing_reply, key: <division>/<reply file>
 }
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: no draft has a number above it
 
 
 @dataclass(frozen=True)
@@ -154,12 +156,37 @@ def _pretty(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
-def unknown_draft(draft_id: int) -> UserError:
-    """The error for a draft id that is not in the store."""
+def unknown_draft(draft_id: object) -> UserError:
+    """The error for a draft id that is not in the store (or that no draft can have)."""
+    shown = str(draft_id)[:40]
     return UserError(
-        f"下書き {draft_id} はありません。`copilot review list` で番号を確かめてください。",
-        f"there is no draft {draft_id}; look up its number with `copilot review list`.",
+        f"下書き {shown} はありません。`copilot review list` で番号を確かめてください。",
+        f"there is no draft {shown}; look up its number with `copilot review list`.",
     )
+
+
+def draft_number(value: object) -> int:
+    """``value`` as a draft id: a whole number from 1 to SQLite's largest integer.
+
+    A number typed in the UI or the CLI arrives as an int, a float or a string; anything else
+    (negative, fractional, out of SQLite's range, not a number) is a draft that does not exist.
+
+    Raises:
+        UserError: the unknown-draft error, naming ``value``.
+
+    """
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not 1 <= number <= MAX_ID:
+        raise unknown_draft(value)
+    return number
 
 
 def draft_payload(kind: str, payload: BaseModel | dict[str, Any]) -> dict[str, Any]:
@@ -449,7 +476,7 @@ class Drafts(Transactions):
             UserError: no such draft.
 
         """
-        found = self._drafts("WHERE id = ?", (draft_id,))
+        found = self._drafts("WHERE id = ?", (draft_number(draft_id),))
         if not found:
             raise unknown_draft(draft_id)
         return found[0]

@@ -262,6 +262,7 @@ class Hearing:
     mail: HearingMail
     review: ReviewInfo
     replies: list[HearingReply]
+    version: int = 1  # the mail's latest version: the one shown, and signed off
 
     @property
     def signed_off(self) -> bool:
@@ -289,7 +290,11 @@ def stored_hearing(store: ReviewStore, division: str) -> Hearing | None:
             replies.pop(d.key, None)  # the newest of a name, in the order taken
             replies[d.key] = reply
     return Hearing(
-        mail.id, HearingMail.model_validate(mail.payload), review_info(mail), list(replies.values())
+        mail.id,
+        HearingMail.model_validate(mail.payload),
+        review_info(mail),
+        list(replies.values()),
+        mail.latest.version,
     )
 
 

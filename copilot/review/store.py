@@ -4,7 +4,8 @@ One SQLite file, ``<data_dir>/review.sqlite`` (WAL, foreign keys on, a busy time
 tables only ever grow: triggers refuse every UPDATE and DELETE (``copilot.review.migrations``).
 ``ReviewStore`` is one connection (``copilot.review.db``) with the methods of its parts:
 ``users`` (users, roles, passwords, logins), ``drafts`` (runs, drafts, versions, reading),
-``signoff`` (edits, sign-off with separation of duties, reopening); every change is a record of
+``signoff`` (edits, sign-off with separation of duties, reopening), ``documents`` (who replaced
+or removed an indexed document); every change is a record of
 the hash-chained log (``copilot.review.log``, which says why it is chained).
 
 Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a context manager)::
@@ -18,13 +19,18 @@ Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a conte
     record_run(task, inputs, *, settings_digest, drafter, model, prompt, prompt_version,
                prompt_hash, evidence_ids, user) -> run_id;  get_run(run_id) -> Run
     add_draft(run_id, kind, key, payload, user) -> draft_id
-    edit(draft_id, payload, user, comment="") -> version;  diff(draft_id, v1, v2) -> str
-    approve(draft_id, user, comment="") -> action;  reject(draft_id, user, comment) -> None
-    reopen(draft_id, user, reason) -> version
+    edit(draft_id, payload, user, comment="", *, seen_version=None) -> version
+    diff(draft_id, v1, v2) -> str
+    approve(draft_id, user, comment="", *, seen_version=None) -> action   (lead)
+    reject(draft_id, user, comment, *, seen_version=None) -> None   (lead)
+    reopen(draft_id, user, reason, *, seen_version=None) -> version   (lead)
+    (seen_version: the version the person read; refused when another was added since)
     list_drafts(status=None, kind=None, key_prefix=None) -> list[Draft]
     get_draft(draft_id) -> Draft;  history(draft_id) -> list[LogRecord]
     verify() -> Verification
 """
+    record_document_change(action, doc_id, old_sha256, user, new_sha256="", kept_as="") -> id
+    document_changes(doc_id=None) -> list[DocumentChange]   (replaced or removed documents)
 
 from __future__ import annotations
 
@@ -38,7 +44,7 @@ from copilot.review.db import connect
 from copilot.review.drafts import Drafts
 from copilot.review.log import Verification
 from copilot.review.signoff import SignOff
-from copilot.review.users import Users
+from copilot.review.users import LOCK_AFTER, LOCK_MINUTES, Users
 from copilot.settings import Settings
 from ingest.permissions import private_mkdir
 
@@ -47,7 +53,7 @@ __all__ = ["STORE_FILE", "ReviewStore", "open_store"]
 STORE_FILE = "review.sqlite"
 
 
-class ReviewStore(Users, Drafts, SignOff):
+class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
     """The review store in one SQLite file (see the module docstring)."""
 
     def __init__(
@@ -59,6 +65,8 @@ class ReviewStore(Users, Drafts, SignOff):
     ) -> None:
         """Open (creating the folder and file if needed) and migrate the store at ``path``.
 
+        lock_failures: int = LOCK_AFTER,
+        lock_minutes: float = LOCK_MINUTES,
         Args:
             path: the SQLite file; its folder is created owner-only (0700) if missing.
             separate_duties: refuse a sign-off by someone who wrote the draft's content.
@@ -66,6 +74,8 @@ class ReviewStore(Users, Drafts, SignOff):
 
         Raises:
             UserError: the file is not a review store, or is newer than this program.
+            lock_failures: failed logins in a row of a name from one address that lock it there.
+            lock_minutes: how long such a lock lasts.
 
         """
         self.path = Path(path)
@@ -74,6 +84,8 @@ class ReviewStore(Users, Drafts, SignOff):
         private_mkdir(self.path.parent)
         if not self.path.exists():
             # confidential content: readable by its owner only (SQLite gives -wal/-shm the same)
+        self.lock_failures = lock_failures
+        self.lock_minutes = lock_minutes
             self.path.touch(mode=0o600, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = connect(self.path)

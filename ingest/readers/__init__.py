@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.errors import UnreadableFileError
+from ingest.limits import check_file_size
 from ingest.readers.blocks import (
     CELL,
     COMMENTARY,
@@ -98,6 +99,7 @@ def read_document(path: Path, notify: Notify | None = None) -> Reading:
         raise UnreadableFileError(
             str(path), "空のファイルです。内容を確認してください。", "the file is empty; check it."
         )
+    check_file_size(path)
     got = reader(path, notify or quiet)
     reading = got if isinstance(got, Reading) else Reading(got)
     reading.blocks = [b for b in reading.blocks if b.text.strip()]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ingest.errors import UnreadableFileError
+from ingest.limits import check_package
 
 CELL = "\t"
 _CFB_MAGIC = (
@@ -86,6 +87,7 @@ def check_ooxml(path: Path, kind_ja: str, kind_en: str) -> None:
         )
     if not zipfile.is_zipfile(path):
         raise corrupt(path)
+    check_package(path)  # before any part is unpacked: a zip bomb stops here
 
 
 def open_package(path: Path, opener: Callable[[str], T]) -> T:

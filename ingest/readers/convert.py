@@ -14,13 +14,13 @@ import shutil
 import signal
 import struct
 import subprocess
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.errors import UnreadableFileError
+from ingest.limits import check_package, temp_folder
 from ingest.readers.blocks import _CFB_MAGIC, Notify, quiet
 
 TIMEOUT_S = 180
@@ -69,7 +69,7 @@ def to_current(path: Path, notify: Notify = quiet, timeout_s: int = TIMEOUT_S) -
     command = soffice()
     if command is None:
         raise _not_installed(path, target)
-    folder = Path(tempfile.mkdtemp(prefix="copilot-convert-"))  # created 0700
+    folder = temp_folder("copilot-convert-")  # created 0700, in the data folder
     try:
         notify(f"LibreOffice で変換しています: {path.name}")
         # an ASCII name of our own: the output is named after the input, and LibreOffice leaves
@@ -179,6 +179,7 @@ def _check_source(path: Path, target: str, app: str) -> None:
     if suffix in (".odt", ".ods", ".odp"):
         if not zipfile.is_zipfile(path):
             raise _corrupt(path, target, app)
+        check_package(path)  # LibreOffice would unpack a zip bomb whole
         if _odf_encrypted(path):
             raise _password(path, target, app)
         return

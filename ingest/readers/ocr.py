@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import UnreadableFileError
+from ingest.limits import take_ocr_pages, temp_folder
 from ingest.readers.blocks import Notify, corrupt
 from ingest.readers.pdf_layout import join_wrapped
 
@@ -294,6 +294,7 @@ def ocr_pages(path: Path, pages: list[int], say: Notify) -> dict[int, list[str]]
     """
     if not pages:
         return {}
+    take_ocr_pages(path, len(pages))  # before Tesseract is even looked for
     exe, langs = tesseract(path)
     out: dict[int, list[str]] = {}
     done = 0
@@ -313,7 +314,7 @@ def ocr_pages(path: Path, pages: list[int], say: Notify) -> dict[int, list[str]]
         if lines:
             out[n] = lines
 
-    folder = Path(tempfile.mkdtemp(prefix="ocr-"))  # mode 0700: the pages may be confidential
+    folder = temp_folder("ocr-")  # mode 0700 (the pages may be confidential), in the data folder
     workers = min(len(pages), _workers())
     pool = ThreadPoolExecutor(max_workers=workers)
     try:

@@ -30,6 +30,7 @@ import statistics
 from pathlib import Path
 
 from ingest.errors import UnreadableFileError
+from ingest.limits import check_pdf_pages
 from ingest.readers.blocks import Block, Notify, corrupt, quiet
 from ingest.readers.ocr import ocr_pages
 from ingest.readers.pdf_layout import ITEM_START, Line, join_wrapped, page_lines
@@ -94,6 +95,7 @@ def _read_pages(path: Path) -> tuple[object, list[list[Line]]]:
                 "パスワードで保護されたPDFです。保護を解除してから取り込んでください。",
                 "the PDF is password-protected; remove the protection and ingest it again.",
             )
+        check_pdf_pages(path, len(reader.pages))  # before a page is parsed
         import pdfplumber
 
         with pdfplumber.open(str(path)) as pdf:
