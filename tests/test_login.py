@@ -266,7 +266,7 @@ def test_a_lead_may_not_approve_their_own_draft_or_edit(store: ReviewStore) -> N
     with pytest.raises(UserError, match="separation of duties"):
         store.approve(edited, "yamada")  # the last editor of the version approved
     store.reject(edited, "yamada", "根拠が不足")  # a no is not a sign-off of one's own work
-    store.reopen(edited, "sato", "資料が届いた")
+    store.reopen(edited, "yamada", "資料が届いた")  # a lead's
     assert store.approve(edited, "suzuki") == "approve_with_edits"
     assert store.get_draft(edited).signoff.subject is None  # type: ignore[union-attr]
     assert store.verify().ok

@@ -303,12 +303,12 @@ def test_approve_with_edits_reject_and_reopen(store: ReviewStore, draft: int) ->
 
     with pytest.raises(UserError, match="reason"):
         store.reopen(draft, "tanaka", "  ")
-    assert store.reopen(draft, "tanaka", "課から追加資料") == 3
+    assert store.reopen(draft, "sato", "課から追加資料") == 3  # a lead's (the auditor: below)
     d = store.get_draft(draft)
     assert d.status == "draft" and d.signoff is None
     assert d.latest.payload == d.versions[1].payload and d.latest.comment == "課から追加資料"
     with pytest.raises(UserError, match="nothing to reopen"):
-        store.reopen(draft, "tanaka", "もう一度")
+        store.reopen(draft, "sato", "もう一度")
 
     with pytest.raises(UserError, match="reason"):
         store.reject(draft, "sato", "")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import UserError
-from copilot.review.drafts import Draft
+from copilot.review.drafts import Draft, draft_number
 from copilot.review.store import ReviewStore
 from copilot.review.users import User
 from copilot.services import ClauseRecord, Services, build_services
@@ -161,13 +161,33 @@ def cited_ids(payload: dict[str, Any]) -> list[str]:
     return ids
 
 
-def _draft_of_kind(deps: Deps, draft_id: float | None, kind: str) -> Draft:
-    if not draft_id:
+def reader(deps: Deps, name: str | None) -> User:
+    """The logged-in user if they may read drafts: an auditor or a lead, not the admin.
+
+    The admin manages users and the system; the audit's drafts are the audit team's.
+
+    Raises:
+        UserError: not logged in, or the admin.
+
+    """
+    user = current_user(deps, name)
+    if user.role not in ("auditor", "lead"):
+        raise UserError(
+            f"{user.name} は管理者（admin）なので下書きの内容は開けません。監査担当者か"
+            "主任担当者の利用者でログインしてください。",
+            f"{user.name} is an admin and may not open drafts' content; log in as an auditor "
+            "or a lead.",
+        )
+    return user
+
+
+def _draft_of_kind(deps: Deps, draft_id: object, kind: str) -> Draft:
+    if draft_id is None or draft_id == "":
         raise UserError(
             "表の行を選ぶか、下書きの番号を入力してください。",
             "pick a row of the table or give the draft number.",
         )
-    draft = deps.store.get_draft(int(draft_id))
+    draft = deps.store.get_draft(draft_number(draft_id))
     if draft.kind != kind:
         raise UserError(
             f"下書き {draft.id} は{KIND_JA.get(draft.kind, draft.kind)}です。"
@@ -178,12 +198,12 @@ def _draft_of_kind(deps: Deps, draft_id: float | None, kind: str) -> Draft:
 
 
 def open_draft(
-    deps: Deps, draft_id: float | None, kind: str
+    deps: Deps, name: str | None, draft_id: object, kind: str
 ) -> tuple[Draft, dict[str, ClauseRecord]]:
     """A draft of ``kind`` and the stored clauses its citations point at (gone ones left out).
 
     Raises:
-        UserError: no number, an unknown draft, or a draft of another kind.
+        UserError: no number, an unknown draft, a draft of another kind, or the admin.
 
     """
     draft = _draft_of_kind(deps, draft_id, kind)
@@ -193,17 +213,52 @@ def open_draft(
 
 
 def edit_draft(
+Shown = dict[str, int]  # what a page showed: {"draft": id, "version": n} (a gr.State's value)
+
+
+def shown(draft: Draft) -> Shown:
+    """What the page shows of ``draft``, kept in its state: the number and the latest version."""
+    return {"draft": draft.id, "version": draft.latest.version}
+
+
+def seen_version(draft_id: object, opened: Shown | None) -> tuple[int, int]:
+    """The draft numbered ``draft_id`` and the version of it this page showed.
+
+    Raises:
+        UserError: an unknown number, or a draft this page has not opened (a number typed
+            after opening another): what is saved or signed off must be what was read.
+
+    """
+    if draft_id is None or draft_id == "":
+        raise UserError("下書きの番号を入力してください。", "give the draft number.")
+    number = draft_number(draft_id)
+    if not opened or opened.get("draft") != number:
+        raise UserError(
+            f"下書き {number} をまだ開いていません。表の行を選ぶか番号を入れて「開く」で内容を"
+            "確かめてから、保存・承認・却下・差戻しをしてください。",
+            f"draft {number} is not open on this page; open it (pick its row or press 開く) "
+            "and read it before saving, approving, rejecting or reopening it.",
+        )
+    return number, int(opened["version"])
+
+
     deps: Deps,
     name: str | None,
-    draft_id: float | None,
+    draft_id: object,
     kind: str,
     changes: dict[str, str],
     comment: str,
 ) -> Draft:
-    """Save a draft of ``kind`` with ``changes`` as a new version under the user."""
+    """Save ``changes`` to the version of a draft of ``kind`` the page showed, as a new version.
+
+    Refused (with what changed) when someone saved another version after the page opened it.
+    """
     user = current_user(deps, name)
-    draft = _draft_of_kind(deps, draft_id, kind)
-    deps.store.edit(draft.id, {**draft.payload, **changes}, user, (comment or "").strip())
+    number, version = seen_version(draft_id, opened)
+    draft = _draft_of_kind(deps, number, kind)
+    payload = {**draft.payload, **changes}
+    deps.store.edit(draft.id, payload, user, (comment or "").strip(), seen_version=version)
+    reader(deps, name)
     return deps.store.get_draft(draft.id)
 
 
@@ -213,13 +268,27 @@ def drafts_by_id(deps: Deps, ids: list[int]) -> list[Draft]:
 
 
 def sign_off(
-    deps: Deps, name: str | None, draft_id: float | None, approve: bool, comment: str
+    deps: Deps,
+    name: str | None,
+    draft_id: object,
+    approve: bool,
+    comment: str,
+    opened: Shown | None,
 ) -> str:
-    """Approve or reject a draft as the logged-in user (the store checks the lead role)."""
+    """Approve or reject the version of a draft the page showed (the store checks the role)."""
     user = current_user(deps, name)
-    if not draft_id:
-        raise UserError("下書きの番号を入力してください。", "give the draft number.")
+    opened: Shown | None,
+    number, version = seen_version(draft_id, opened)
     if approve:
-        return deps.store.approve(int(draft_id), user, comment)
-    deps.store.reject(int(draft_id), user, comment)
+        return deps.store.approve(number, user, comment, seen_version=version)
+    deps.store.reject(number, user, comment, seen_version=version)
     return "reject"
+
+
+def reopen(
+    deps: Deps, name: str | None, draft_id: object, reason: str, opened: Shown | None
+) -> int:
+    """Reopen the signed-off version of a draft the page showed (lead only); the new version."""
+    user = current_user(deps, name)
+    number, version = seen_version(draft_id, opened)
+    return deps.store.reopen(number, user, reason, seen_version=version)

@@ -34,11 +34,13 @@ from ui.actions import (
     Deps,
     Notify,
     checklist_file,
+    Shown,
     current_user,
     download_folder,
     edit_draft,
     forget_uploads,
 )
+    reader,
 from ui.jobs import long_job
 
 
@@ -46,7 +48,7 @@ def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
     """Answer a question and record it under the user (as ``copilot ask --user``)."""
     from copilot.audit.ask import ask
 
-    user = current_user(deps, name)
+    user = reader(deps, name)  # the admin does not read the corpus through answers
     if not question.strip():
         raise UserError("質問を入力してください。", "type a question.")
     with deps.services() as s:
@@ -114,8 +116,11 @@ def draft_findings_and_record(
         return save_findings(deps.store, user, s, drafts)
 
 
-def drafts(deps: Deps, kind: str | None = None, prefix: str | None = None) -> list[Draft]:
-    """Drafts in the store, oldest first."""
+def drafts(
+    deps: Deps, name: str | None, kind: str | None = None, prefix: str | None = None
+) -> list[Draft]:
+    """Drafts in the store, oldest first (for an auditor or a lead: ``actions.reader``)."""
+    reader(deps, name)
     return deps.store.list_drafts(kind=kind, key_prefix=prefix or None)
 
 
@@ -128,6 +133,7 @@ def edit_judgement(
     proposed_wording: str,
     comment: str,
 ) -> Draft:
+    opened: Shown | None,
     """Save an edited checklist judgement as a new version (the store validates it).
 
     The はい/いいえ answer follows the verdict, as the drafters set it.
@@ -141,7 +147,7 @@ def edit_judgement(
     }
     if verdict in ANSWER_OF:
         changes["answer"] = ANSWER_OF[verdict]
-    return edit_draft(deps, name, draft_id, "checklist_judgement", changes, comment)
+    return edit_draft(deps, name, draft_id, "checklist_judgement", changes, comment, opened)
 
 
 def edit_finding(
@@ -151,9 +157,10 @@ def edit_finding(
     parts: dict[str, str],
     comment: str,
 ) -> Draft:
+    opened: Shown | None,
     """Save an edited finding (title, finding, rating, risk, recommendation) as a new version."""
     changes = {k: (v or "").strip() for k, v in parts.items()}
-    return edit_draft(deps, name, draft_id, "finding", changes, comment)
+    return edit_draft(deps, name, draft_id, "finding", changes, comment, opened)
 
 
 def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
@@ -269,10 +276,11 @@ def _stored(deps: Deps, division: str) -> Hearing:
     return hearing
 
 
-def hearing_mail_file(deps: Deps, division: str | None) -> tuple[Hearing, Path]:
+def hearing_mail_file(deps: Deps, name: str | None, division: str | None) -> tuple[Hearing, Path]:
     """The stored hearing mail as an .eml (【下書き】 until the lead has signed it off)."""
     from copilot.exports.hearing_mail import export_hearing_mail, mail_file_name
 
+    reader(deps, name)
     chosen = _division(division)
     hearing = _stored(deps, chosen)
     folder = download_folder(deps, "hearing")
@@ -305,7 +313,10 @@ def take_hearing_replies(
         forget_uploads(deps.settings, list(files or ()))
 
 
-def hearing_log(deps: Deps, division: str | None) -> tuple[Hearing, list[LogEntry]]:
+def hearing_log(
+    deps: Deps, name: str | None, division: str | None
+) -> tuple[Hearing, list[LogEntry]]:
     """A division's hearing and its log: question → reply → quoted evidence → status."""
+    reader(deps, name)
     hearing = _stored(deps, _division(division))
     return hearing, hearing.log()

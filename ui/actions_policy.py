@@ -14,7 +14,7 @@ from copilot.errors import UserError
 from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import Draft
 from copilot.schemas import GuidelineDiff, Workplan
-from ui.actions import Deps, Notify, current_user, download_folder, edit_draft
+from ui.actions import Deps, Notify, Shown, current_user, download_folder, edit_draft
 from ui.jobs import long_job
 
 
@@ -55,13 +55,14 @@ def edit_gap(
     proposed_wording: str,
     comment: str,
 ) -> Draft:
+    opened: Shown | None,
     """Save an edited gap judgement (coverage, advice, wording) as a new version."""
     changes = {
         "coverage": coverage,
         "advice": (advice or "").strip(),
         "proposed_wording": (proposed_wording or "").strip(),
     }
-    return edit_draft(deps, name, draft_id, "policy_gap", changes, comment)
+    return edit_draft(deps, name, draft_id, "policy_gap", changes, comment, opened)
 
 
 def gap_files(deps: Deps, policy: str | None, include_drafts: bool) -> tuple[Path, Path]:
@@ -123,12 +124,13 @@ def edit_advice(
     proposed_wording: str,
     comment: str,
 ) -> Draft:
+    opened: Shown | None,
     """Save edited revision advice (advice and proposed wording) as a new version."""
     changes = {
         "advice": (advice or "").strip(),
         "proposed_wording": (proposed_wording or "").strip(),
     }
-    return edit_draft(deps, name, draft_id, "policy_advice", changes, comment)
+    return edit_draft(deps, name, draft_id, "policy_advice", changes, comment, opened)
 
 
 def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:

@@ -19,7 +19,7 @@ import gradio as gr
 
 from copilot.errors import UserError
 from copilot.exports.styling import noted
-from copilot.review.drafts import Draft
+from copilot.review.drafts import Draft, draft_number
 from copilot.schemas import Answer
 from copilot.services import ClauseRecord
 from ui import actions
@@ -249,51 +249,83 @@ def fill_pickers(page: Page) -> Callable[[], tuple[Any, ...]]:
 
 @dataclass
 class SignOff:
-    """The lead-only approve/reject row under an opened draft."""
+    """The lead-only approve/reject/reopen rows under an opened draft."""
 
     comment: gr.Textbox
     approve: gr.Button
     reject: gr.Button
     message: gr.Markdown
+    reason: gr.Textbox
+    reopen: gr.Button
 
     def wire(
-        self, page: Page, draft_id: gr.Number, *then: tuple[Callable[..., Any], Any, Any]
+        self,
+        page: Page,
+        draft_id: gr.Number,
+        opened: gr.State,
+        *then: tuple[Callable[..., Any], Any, Any],
     ) -> None:
-        """Approve or reject the draft numbered in ``draft_id``; the store checks the role.
+        """Approve, reject or reopen the version of the draft that the page showed.
 
-        Each ``(handler, inputs, outputs)`` of ``then`` runs after it in turn, to show the result.
+        ``opened`` holds the number and version shown (``actions.shown``); the store checks
+        the role and that no version came after it. Each ``(handler, inputs, outputs)`` of
+        ``then`` runs after it in turn, to show the result.
         """
         deps = page.deps
 
-        def signed(draft_id: float | None, action: str) -> str:
+        def signed(draft_id: object, action: str) -> str:
             label = {"approve": "承認", "approve_with_edits": "修正承認", "reject": "却下"}[action]
-            return f"下書き {int(draft_id or 0)} を{label}しました。"
+            return f"下書き {draft_number(draft_id)} を{label}しました。"
 
         @in_place
-        def on_approve(draft_id: float | None, comment: str, request: gr.Request) -> str:
+        def on_approve(
+            draft_id: Any, comment: str, opened: actions.Shown | None, request: gr.Request
+        ) -> str:
             user = login_name(request)
-            return signed(draft_id, actions.sign_off(deps, user, draft_id, True, comment))
+            return signed(draft_id, actions.sign_off(deps, user, draft_id, True, comment, opened))
 
         @in_place
-        def on_reject(draft_id: float | None, comment: str, request: gr.Request) -> str:
+        def on_reject(
+            draft_id: Any, comment: str, opened: actions.Shown | None, request: gr.Request
+        ) -> str:
             user = login_name(request)
-            return signed(draft_id, actions.sign_off(deps, user, draft_id, False, comment))
+            return signed(draft_id, actions.sign_off(deps, user, draft_id, False, comment, opened))
 
-        for button, handler in ((self.approve, on_approve), (self.reject, on_reject)):
-            event = button.click(handler, [draft_id, self.comment], [self.message])
+        @in_place
+        def on_reopen(
+            draft_id: Any, reason: str, opened: actions.Shown | None, request: gr.Request
+        ) -> str:
+            version = actions.reopen(deps, login_name(request), draft_id, reason, opened)
+            return f"下書き {draft_number(draft_id)} を差し戻しました（版 {version}）。"
+
+        for button, handler, text in (
+            (self.approve, on_approve, self.comment),
+            (self.reject, on_reject, self.comment),
+            (self.reopen, on_reopen, self.reason),
+        ):
+            event = button.click(handler, [draft_id, text, opened], [self.message])
             for fn, inputs, outputs in then:
                 event = event.success(fn, inputs, outputs)
 
 
 def sign_off_row(page: Page, prefix: str) -> SignOff:
-    """Lay out the approve/reject row (ids ``<prefix>-approve`` …), shown to the lead only."""
+    """Lay out the approve/reject row and the reopen row, shown to the lead only.
+
+    Element ids: ``<prefix>-approve``, ``-reject``, ``-reopen``, ``-reopen-reason``, ``-sign-msg``.
+    """
     with gr.Row(visible=False) as row:
         comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
         approve = gr.Button("承認", variant="primary", elem_id=f"{prefix}-approve")
         reject = gr.Button("却下", variant="stop", elem_id=f"{prefix}-reject")
+    with gr.Row(visible=False) as again:
+        reason = gr.Textbox(
+            label="差戻しの理由（承認・却下済みの下書きを下書きに戻す）",
+            elem_id=f"{prefix}-reopen-reason",
+        )
+        reopen = gr.Button("差戻し", elem_id=f"{prefix}-reopen")
     message = gr.Markdown(elem_id=f"{prefix}-sign-msg")
-    page.lead_only.append(row)
-    return SignOff(comment, approve, reject, message)
+    page.lead_only.extend([row, again])
+    return SignOff(comment, approve, reject, message, reason, reopen)
 
 
 def picked_id(evt: gr.SelectData) -> float | None:
@@ -316,6 +348,7 @@ class DraftEditor:
     open_button: gr.Button
     head: gr.Markdown
     citations: gr.HTML
+    opened: gr.State  # {"draft": id, "version": n}: what the page showed (``actions.shown``)
     save: gr.Button | None = None
     saved: gr.Markdown | None = None
     sign: SignOff | None = None
@@ -329,20 +362,20 @@ class DraftEditor:
         on_save: Callable[..., Any],
         refresh: Handler,
     ) -> None:
-        """Open from the table or the number, save, approve or reject.
+        """Open from the table or the number, save, approve, reject or reopen.
 
-        ``on_open(id)`` fills head, citations and ``fields``; ``on_save(id, *fields)`` stores a
-        new version; ``refresh`` redraws the table after a save or a sign-off.
+        ``on_open(id)`` fills head, citations and ``fields`` and returns ``actions.shown`` of
+        the draft last, kept in the page's state; ``on_save(id, *fields, opened)`` stores a new
+        version of what was shown; ``refresh`` redraws the table after a save or a sign-off.
         """
         assert self.save is not None and self.saved is not None and self.sign is not None
-        opened = [self.head, self.citations, *fields]
-        show = (on_open, [self.draft_id], opened)
+        outputs = [self.head, self.citations, *fields, self.opened]
+        show = (on_open, [self.draft_id], outputs)
         table.select(picked_id, None, [self.draft_id]).success(*show)
         self.open_button.click(*show)
-        self.save.click(on_save, [self.draft_id, *fields], [self.saved]).success(*show).success(
-            *refresh
-        )
-        self.sign.wire(page, self.draft_id, show, refresh)
+        saving = [self.draft_id, *fields, self.opened]
+        self.save.click(on_save, saving, [self.saved]).success(*show).success(*refresh)
+        self.sign.wire(page, self.draft_id, self.opened, show, refresh)
 
 
 @contextmanager
@@ -356,11 +389,12 @@ def draft_editor(
     """
     gr.Markdown(f"### {what}を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
     with gr.Row():
-        draft_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id=f"{prefix}-id")
+        # no precision: a number that is not a whole one reaches the handler, which names it
+        draft_id = gr.Number(label="下書き番号", value=None, elem_id=f"{prefix}-id")
         open_button = gr.Button("開く", elem_id=f"{prefix}-open")
     head = gr.Markdown(elem_id=f"{prefix}-head")
     citations = gr.HTML(elem_id=citations_id or f"{prefix}-citations")
-    editor = DraftEditor(draft_id, open_button, head, citations)
+    editor = DraftEditor(draft_id, open_button, head, citations, gr.State(None))
     with gr.Group():
         yield editor
     editor.save = gr.Button("修正を保存（新しい版）", elem_id=f"{prefix}-save")

@@ -163,8 +163,8 @@ def tab_checklist(page: Page) -> None:
         return _rows(ids, order)
 
     @in_place
-    def on_open(draft_id: float | None) -> tuple[Any, ...]:
-        d, found = actions.open_draft(deps, draft_id, "checklist_judgement")
+    def on_open(draft_id: Any, request: gr.Request) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, login_name(request), draft_id, "checklist_judgement")
         p = d.payload
         head = (
             f"### {literal(p['item'])}（{literal(p['contract'])}）　下書き {d.id}・"
@@ -179,19 +179,21 @@ def tab_checklist(page: Page) -> None:
             + _versions_md(d)
         )
         cites = citations_html(d, found, {"evidence": "契約書類の根拠", "basis": "規程の根拠"})
-        return head, cites, p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), ""
+        fields = (p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), "")
+        return head, cites, *fields, actions.shown(d)
 
     @in_place
     def on_save(
-        draft_id: float | None,
+        draft_id: Any,
         verdict: str,
         advice: str,
         wording: str,
         comment: str,
+        opened: actions.Shown | None,
         request: gr.Request,
     ) -> str:
         d = actions_audit.edit_judgement(
-            deps, login_name(request), draft_id, verdict, advice, wording, comment
+            deps, login_name(request), draft_id, verdict, advice, wording, comment, opened
         )
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
@@ -229,7 +231,7 @@ def tab_findings(page: Page) -> None:
     """発見事項: draft a division's findings; open, edit, approve or reject; the notice."""
     deps = page.deps
 
-    def finding_rows() -> list[list[Any]]:
+    def finding_rows(name: str | None) -> list[list[Any]]:
         return [
             [
                 d.id,
@@ -239,12 +241,12 @@ def tab_findings(page: Page) -> None:
                 d.payload.get("title", ""),
                 d.payload.get("finding", ""),
             ]
-            for d in actions_audit.drafts(deps, kind="finding")
+            for d in actions_audit.drafts(deps, name, kind="finding")
         ]
 
     @in_place
-    def on_findings() -> list[list[Any]]:
-        return finding_rows()
+    def on_findings(request: gr.Request) -> list[list[Any]]:
+        return finding_rows(login_name(request))
 
     @in_place
     def on_draft(
@@ -260,11 +262,12 @@ def tab_findings(page: Page) -> None:
         run_id = actions_audit.draft_findings_and_record(
             deps, login_name(request), contract, checklist, division, notify
         )
-        return finding_rows(), f"発見事項の下書きを保存しました（実行 #{run_id}）。"
+        rows = finding_rows(login_name(request))
+        return rows, f"発見事項の下書きを保存しました（実行 #{run_id}）。"
 
     @in_place
-    def on_open(draft_id: float | None) -> tuple[Any, ...]:
-        d, found = actions.open_draft(deps, draft_id, "finding")
+    def on_open(draft_id: Any, request: gr.Request) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, login_name(request), draft_id, "finding")
         p = d.payload
         head = (
             f"### {literal(p.get('division', ''))}　下書き {d.id}・版 {d.latest.version}・"
@@ -280,17 +283,19 @@ def tab_findings(page: Page) -> None:
             p.get("risk", ""),
             p.get("recommendation", ""),
             "",
+            actions.shown(d),
         )
 
     @in_place
     def on_save(
-        draft_id: float | None,
+        draft_id: Any,
         title: str,
         finding: str,
         rating: str,
         risk: str,
         recommendation: str,
         comment: str,
+        opened: actions.Shown | None,
         request: gr.Request,
     ) -> str:
         parts = {
@@ -300,7 +305,7 @@ def tab_findings(page: Page) -> None:
             "risk": risk,
             "recommendation": recommendation,
         }
-        d = actions_audit.edit_finding(deps, login_name(request), draft_id, parts, comment)
+        d = actions_audit.edit_finding(deps, login_name(request), draft_id, parts, comment, opened)
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
     @in_place
@@ -410,15 +415,18 @@ def tab_hearing(page: Page) -> None:
         found = actions_audit.hearing_divisions(deps)
         return gr.update(choices=found, value=found[0] if found else None)
 
+    def shown(hearing: Any) -> dict[str, int]:
+        return {"draft": hearing.draft_id, "version": hearing.version}
+
     @in_place
     def on_draft(division: str, days: float, request: gr.Request) -> tuple[Any, ...]:
         hearing, path = actions_audit.draft_hearing_mail(deps, login_name(request), division, days)
-        return hearing.draft_id, _hearing_head(hearing), str(path)
+        return hearing.draft_id, _hearing_head(hearing), str(path), shown(hearing)
 
     @in_place
-    def on_mail(division: str) -> tuple[Any, ...]:
-        hearing, path = actions_audit.hearing_mail_file(deps, division)
-        return _hearing_head(hearing), str(path)
+    def on_mail(division: str, request: gr.Request) -> tuple[Any, ...]:
+        hearing, path = actions_audit.hearing_mail_file(deps, login_name(request), division)
+        return _hearing_head(hearing), str(path), hearing.draft_id, shown(hearing)
 
     @in_place
     def on_reply(division: str, files: list[str] | None, request: gr.Request) -> str:
@@ -434,8 +442,8 @@ def tab_hearing(page: Page) -> None:
         return f"回答メール {len(taken)} 通を取り込みました。\n\n" + "\n".join(lines)
 
     @in_place
-    def on_log(division: str) -> tuple[Any, ...]:
-        hearing, log = actions_audit.hearing_log(deps, division)
+    def on_log(division: str, request: gr.Request) -> tuple[Any, ...]:
+        hearing, log = actions_audit.hearing_log(deps, login_name(request), division)
         rows = [
             [
                 f"【質問{e.no}】",
@@ -452,7 +460,7 @@ def tab_hearing(page: Page) -> None:
             f"{s} {sum(e.status == s for e in log)} 件"
             for s in ("回答あり", "要追加確認", "未回答")
         )
-        return f"{_hearing_head(hearing)}\n\n{counts}", hearing.draft_id, rows
+        return f"{_hearing_head(hearing)}\n\n{counts}", hearing.draft_id, rows, shown(hearing)
 
     with gr.Tab("ヒアリング", id="hearing"):
         gr.Markdown(
@@ -470,7 +478,8 @@ def tab_hearing(page: Page) -> None:
             mail_btn = gr.Button("メール（.eml）を書き出す", elem_id="h-mail")
         head = gr.Markdown(elem_id="h-head")
         eml = gr.File(label="ヒアリングメール（.eml）", elem_id="h-eml")
-        draft_id = gr.Number(label="下書き番号", precision=0, value=None, elem_id="h-id")
+        draft_id = gr.Number(label="下書き番号", value=None, elem_id="h-id")
+        opened = gr.State(None)  # the mail's number and version shown (``actions.shown``)
         sign = sign_off_row(page, "hearing")
         gr.Markdown("### 回答メールの取り込み")
         replies = gr.File(
@@ -491,13 +500,13 @@ def tab_hearing(page: Page) -> None:
             elem_id="h-log",
         )
     load_btn.click(on_divisions, outputs=[division])
-    draft_btn.click(on_draft, [division, days], [draft_id, head, eml])
-    mail_btn.click(on_mail, [division], [head, eml])
+    draft_btn.click(on_draft, [division, days], [draft_id, head, eml, opened])
+    mail_btn.click(on_mail, [division], [head, eml, draft_id, opened])
     reply_btn.click(on_reply, [division, replies], [reply_msg]).success(
-        on_log, [division], [head, draft_id, log]
+        on_log, [division], [head, draft_id, log, opened]
     )
-    log_btn.click(on_log, [division], [head, draft_id, log])
-    sign.wire(page, draft_id, (on_mail, [division], [head, eml]))
+    log_btn.click(on_log, [division], [head, draft_id, log, opened])
+    sign.wire(page, draft_id, opened, (on_mail, [division], [head, eml, draft_id, opened]))
 
 
 def tab_ledger(page: Page) -> None:

@@ -148,8 +148,8 @@ def _gap_section(page: Page) -> None:
         return [_gap_row(d.id, d.payload, status_ja(d)) for d in actions.drafts_by_id(deps, ids)]
 
     @in_place
-    def on_open(draft_id: float | None) -> tuple[Any, ...]:
-        d, found = actions.open_draft(deps, draft_id, "policy_gap")
+    def on_open(draft_id: Any, request: gr.Request) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, login_name(request), draft_id, "policy_gap")
         p = d.payload
         missing = literal("、".join(p.get("missing") or []))
         head = (
@@ -166,19 +166,23 @@ def _gap_section(page: Page) -> None:
             found,
             {"guideline_citation": "ガイドラインの要件", "policy_citations": "ポリシーの該当条項"},
         )
-        return head, cites, p["coverage"], p.get("advice", ""), p.get("proposed_wording", ""), ""
+        fields = (p["coverage"], p.get("advice", ""), p.get("proposed_wording", ""), "")
+        return head, cites, *fields, actions.shown(d)
 
     @in_place
     def on_save(
-        draft_id: float | None,
+        draft_id: Any,
         coverage: str,
         advice: str,
         wording: str,
         comment: str,
+        opened: actions.Shown | None,
         request: gr.Request,
     ) -> str:
         user = login_name(request)
-        d = actions_policy.edit_gap(deps, user, draft_id, coverage, advice, wording, comment)
+        d = actions_policy.edit_gap(
+            deps, user, draft_id, coverage, advice, wording, comment, opened
+        )
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
     @in_place
@@ -298,8 +302,8 @@ def _advice_section(page: Page) -> None:
         return [_advice_row(d) for d in actions.drafts_by_id(deps, ids)]
 
     @in_place
-    def on_open(draft_id: float | None) -> tuple[Any, ...]:
-        d, found = actions.open_draft(deps, draft_id, "policy_advice")
+    def on_open(draft_id: Any, request: gr.Request) -> tuple[Any, ...]:
+        d, found = actions.open_draft(deps, login_name(request), draft_id, "policy_advice")
         p = d.payload
         happened = "\n".join(
             f"- {literal(line)}" for line in p.get("what_happened", "").splitlines()
@@ -313,14 +317,19 @@ def _advice_section(page: Page) -> None:
         cites = citations_html(
             d, found, {"clause": "対象の条項", "guideline_citations": "裏付けとなるガイドライン"}
         )
-        return head, cites, p.get("advice", ""), p.get("proposed_wording", ""), ""
+        return head, cites, p.get("advice", ""), p.get("proposed_wording", ""), "", actions.shown(d)
 
     @in_place
     def on_save(
-        draft_id: float | None, advice: str, wording: str, comment: str, request: gr.Request
+        draft_id: Any,
+        advice: str,
+        wording: str,
+        comment: str,
+        opened: actions.Shown | None,
+        request: gr.Request,
     ) -> str:
         d = actions_policy.edit_advice(
-            deps, login_name(request), draft_id, advice, wording, comment
+            deps, login_name(request), draft_id, advice, wording, comment, opened
         )
         return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
 
