@@ -4,8 +4,7 @@ One SQLite file, ``<data_dir>/review.sqlite`` (WAL, foreign keys on, a busy time
 tables only ever grow: triggers refuse every UPDATE and DELETE (``copilot.review.migrations``).
 ``ReviewStore`` is one connection (``copilot.review.db``) with the methods of its parts:
 ``users`` (users, roles, passwords, logins), ``drafts`` (runs, drafts, versions, reading),
-``signoff`` (edits, sign-off with separation of duties, reopening), ``documents`` (who replaced
-or removed an indexed document); every change is a record of
+``signoff`` (edits, sign-off with separation of duties, reopening); every change is a record of
 the hash-chained log (``copilot.review.log``, which says why it is chained).
 
 Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a context manager)::
@@ -29,8 +28,6 @@ Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a conte
     get_draft(draft_id) -> Draft;  history(draft_id) -> list[LogRecord]
     verify() -> Verification
 """
-    record_document_change(action, doc_id, old_sha256, user, new_sha256="", kept_as="") -> id
-    document_changes(doc_id=None) -> list[DocumentChange]   (replaced or removed documents)
 
 from __future__ import annotations
 
@@ -44,7 +41,7 @@ from copilot.review.db import connect
 from copilot.review.drafts import Drafts
 from copilot.review.log import Verification
 from copilot.review.signoff import SignOff
-from copilot.review.users import LOCK_AFTER, LOCK_MINUTES, Users
+from copilot.review.users import Users
 from copilot.settings import Settings
 from ingest.permissions import private_mkdir
 
@@ -53,7 +50,7 @@ __all__ = ["STORE_FILE", "ReviewStore", "open_store"]
 STORE_FILE = "review.sqlite"
 
 
-class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
+class ReviewStore(Users, Drafts, SignOff):
     """The review store in one SQLite file (see the module docstring)."""
 
     def __init__(
@@ -65,8 +62,6 @@ class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
     ) -> None:
         """Open (creating the folder and file if needed) and migrate the store at ``path``.
 
-        lock_failures: int = LOCK_AFTER,
-        lock_minutes: float = LOCK_MINUTES,
         Args:
             path: the SQLite file; its folder is created owner-only (0700) if missing.
             separate_duties: refuse a sign-off by someone who wrote the draft's content.
@@ -74,8 +69,6 @@ class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
 
         Raises:
             UserError: the file is not a review store, or is newer than this program.
-            lock_failures: failed logins in a row of a name from one address that lock it there.
-            lock_minutes: how long such a lock lasts.
 
         """
         self.path = Path(path)
@@ -84,8 +77,6 @@ class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
         private_mkdir(self.path.parent)
         if not self.path.exists():
             # confidential content: readable by its owner only (SQLite gives -wal/-shm the same)
-        self.lock_failures = lock_failures
-        self.lock_minutes = lock_minutes
             self.path.touch(mode=0o600, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = connect(self.path)
