@@ -197,22 +197,6 @@ def _draft_of_kind(deps: Deps, draft_id: object, kind: str) -> Draft:
     return draft
 
 
-def open_draft(
-    deps: Deps, name: str | None, draft_id: object, kind: str
-) -> tuple[Draft, dict[str, ClauseRecord]]:
-    """A draft of ``kind`` and the stored clauses its citations point at (gone ones left out).
-
-    Raises:
-        UserError: no number, an unknown draft, a draft of another kind, or the admin.
-
-    """
-    draft = _draft_of_kind(deps, draft_id, kind)
-    ids = cited_ids(draft.payload)
-    with deps.services() as s:
-        return draft, s.index.clauses(ids)
-
-
-def edit_draft(
 Shown = dict[str, int]  # what a page showed: {"draft": id, "version": n} (a gr.State's value)
 
 
@@ -242,12 +226,30 @@ def seen_version(draft_id: object, opened: Shown | None) -> tuple[int, int]:
     return number, int(opened["version"])
 
 
+def open_draft(
+    deps: Deps, name: str | None, draft_id: object, kind: str
+) -> tuple[Draft, dict[str, ClauseRecord]]:
+    """A draft of ``kind`` and the stored clauses its citations point at (gone ones left out).
+
+    Raises:
+        UserError: no number, an unknown draft, a draft of another kind, or the admin.
+
+    """
+    reader(deps, name)
+    draft = _draft_of_kind(deps, draft_id, kind)
+    ids = cited_ids(draft.payload)
+    with deps.services() as s:
+        return draft, s.index.clauses(ids)
+
+
+def edit_draft(
     deps: Deps,
     name: str | None,
     draft_id: object,
     kind: str,
     changes: dict[str, str],
     comment: str,
+    opened: Shown | None,
 ) -> Draft:
     """Save ``changes`` to the version of a draft of ``kind`` the page showed, as a new version.
 
@@ -258,7 +260,6 @@ def seen_version(draft_id: object, opened: Shown | None) -> tuple[int, int]:
     draft = _draft_of_kind(deps, number, kind)
     payload = {**draft.payload, **changes}
     deps.store.edit(draft.id, payload, user, (comment or "").strip(), seen_version=version)
-    reader(deps, name)
     return deps.store.get_draft(draft.id)
 
 
@@ -277,7 +278,6 @@ def sign_off(
 ) -> str:
     """Approve or reject the version of a draft the page showed (the store checks the role)."""
     user = current_user(deps, name)
-    opened: Shown | None,
     number, version = seen_version(draft_id, opened)
     if approve:
         return deps.store.approve(number, user, comment, seen_version=version)

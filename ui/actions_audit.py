@@ -33,14 +33,14 @@ from copilot.services import ClauseRecord
 from ui.actions import (
     Deps,
     Notify,
-    checklist_file,
     Shown,
+    checklist_file,
     current_user,
     download_folder,
     edit_draft,
     forget_uploads,
-)
     reader,
+)
 from ui.jobs import long_job
 
 
@@ -132,8 +132,8 @@ def edit_judgement(
     advice: str,
     proposed_wording: str,
     comment: str,
-) -> Draft:
     opened: Shown | None,
+) -> Draft:
     """Save an edited checklist judgement as a new version (the store validates it).
 
     The はい/いいえ answer follows the verdict, as the drafters set it.
@@ -156,8 +156,8 @@ def edit_finding(
     draft_id: float | None,
     parts: dict[str, str],
     comment: str,
-) -> Draft:
     opened: Shown | None,
+) -> Draft:
     """Save an edited finding (title, finding, rating, risk, recommendation) as a new version."""
     changes = {k: (v or "").strip() for k, v in parts.items()}
     return edit_draft(deps, name, draft_id, "finding", changes, comment, opened)

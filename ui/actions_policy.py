@@ -54,8 +54,8 @@ def edit_gap(
     advice: str,
     proposed_wording: str,
     comment: str,
-) -> Draft:
     opened: Shown | None,
+) -> Draft:
     """Save an edited gap judgement (coverage, advice, wording) as a new version."""
     changes = {
         "coverage": coverage,
@@ -123,8 +123,8 @@ def edit_advice(
     advice: str,
     proposed_wording: str,
     comment: str,
-) -> Draft:
     opened: Shown | None,
+) -> Draft:
     """Save edited revision advice (advice and proposed wording) as a new version."""
     changes = {
         "advice": (advice or "").strip(),

@@ -258,8 +258,8 @@ def _read_payload(path: Path) -> dict[str, Any]:
 
 def cmd_review_edit(args: argparse.Namespace) -> int:
     """Store an edited version of a draft (validated against its kind's model)."""
-    payload = _read_payload(Path(args.file))
     draft_id = draft_number(args.id)
+    payload = _read_payload(Path(args.file))
     with _store() as store:
         user = login(args, store)
         version = store.edit(draft_id, payload, user, args.comment or "", seen_version=args.version)
@@ -358,7 +358,6 @@ def _new_password_parent() -> argparse.ArgumentParser:
     return parent
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _seen_version(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--version",
@@ -369,6 +368,7 @@ def _seen_version(c: argparse.ArgumentParser) -> None:
     )
 
 
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `users` and `review` to the CLI."""
     auth, new_pw = auth_parent(), _new_password_parent()
 
@@ -417,26 +417,26 @@ def _seen_version(c: argparse.ArgumentParser) -> None:
     c = r_sub.add_parser("approve", parents=[auth], help="承認する / approve (lead)")
     c.add_argument("id", help="the draft number")
     c.add_argument("--comment")
-    c.set_defaults(func=cmd_review_approve)
     _seen_version(c)
+    c.set_defaults(func=cmd_review_approve)
     c = r_sub.add_parser("edit", parents=[auth], help="修正版を登録する / store an edit")
     c.add_argument("id", help="the draft number")
     c.add_argument("--file", required=True, help="the whole new content, JSON")
     c.add_argument("--comment")
-    c.set_defaults(func=cmd_review_edit)
     _seen_version(c)
+    c.set_defaults(func=cmd_review_edit)
     c = r_sub.add_parser("reject", parents=[auth], help="却下する / reject (lead)")
     c.add_argument("id", help="the draft number")
     c.add_argument("--comment", required=True)
-    c.set_defaults(func=cmd_review_reject)
     _seen_version(c)
+    c.set_defaults(func=cmd_review_reject)
     c = r_sub.add_parser(
         "reopen", parents=[auth], help="差し戻す / reopen a signed-off draft (lead)"
     )
     c.add_argument("id", help="the draft number")
     c.add_argument("--comment", required=True)
-    c.set_defaults(func=cmd_review_reopen)
     _seen_version(c)
+    c.set_defaults(func=cmd_review_reopen)
     c = r_sub.add_parser("verify", help="署名記録を検証する / verify the sign-off log")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_review_verify)
