@@ -92,6 +92,7 @@ def evaluate_checklist(
     pairs: list[tuple[str, str]] = []
     confident: list[tuple[float, bool]] = []  # (confidence, lean right) of judgements that have one
     found = expected = valid = cited = review = 0
+    quoted = quoted_right = 0  # quotes shown, and those that hold a labelled evidence string
     wrong = []
     started = time.perf_counter()
     for n, g in enumerate(golden, start=1):
@@ -105,6 +106,8 @@ def evaluate_checklist(
         v, t = quotes_valid(services, [*j.evidence, *j.basis])
         valid, cited = valid + v, cited + t
         quotes = [c.quote for c in j.evidence]
+        quoted += len(quotes)
+        quoted_right += sum(bool(g.evidence) and matches(q, g.evidence) for q in quotes)
         for needle in g.evidence:
             expected += 1
             found += any(matches(q, [needle]) for q in quotes)
@@ -115,6 +118,14 @@ def evaluate_checklist(
     elapsed = time.perf_counter() - started
     n = len(golden)
     decided = [(g, p) for g, p in pairs if p != "要確認"]
+    recall = {
+        label: (
+            round(sum(p == label for w, p in pairs if w == label) / total, 4)
+            if (total := sum(w == label for w, _ in pairs))
+            else None
+        )
+        for label in LABELS
+    }
     return {
         "golden": str(golden_path),
         "drafter": drafter.name,
@@ -130,6 +141,12 @@ def evaluate_checklist(
         **selective(confident),
         "macro_f1": round(macro_f1(pairs, LABELS), 4),
         "evidence_recall": round(found / expected, 4) if expected else None,
+        # how much of what the auditor reads is the evidence, and how much there is to read
+        "evidence_precision": round(quoted_right / quoted, 4) if quoted else None,
+        "quotes_per_item": round(quoted / n, 3),
+        "recall_by_verdict": recall,
+        # the score of answering 反映なし for every item: what a drafter must beat
+        "all_not_reflected_accuracy": round(sum(w == "反映なし" for w, _ in pairs) / n, 4),
         "citation_validity": round(valid / cited, 4) if cited else 1.0,
         "needs_review_rate": round(review / n, 4),
         "seconds_per_item": round(elapsed / n, 3),

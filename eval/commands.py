@@ -133,7 +133,7 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
     for report in reports:
         for key, value in report.items():
             if key != "wrong":
-                print(f"{key:>22}: {value}")
+                print(f"{key:>26}: {value}")
         for w in report.get("wrong", []):  # type: ignore[union-attr]
             print(f"  誤り {w['contract']} {w['item']}: 正解 {w['expected']} / 判定 {w['got']}")
         print()

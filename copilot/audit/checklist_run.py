@@ -43,7 +43,8 @@ def gather_evidence(services: Services, item: ChecklistItem, contract: str) -> E
     """The contract's clauses closest to the item, and the policy clauses it rests on.
 
     The item's sample wording (記載例) is searched too: it is phrased the way contracts are; and
-    so is each element of an item that asks for several (``copilot.drafting.facets``).
+    so is each element of an item that asks for several (``copilot.drafting.facets``). Every
+    clause of the contract goes along as ``scan``, for a drafter that reads them all.
 
     Raises:
         UserError: the contract has no ingested documents.
@@ -66,7 +67,15 @@ def gather_evidence(services: Services, item: ChecklistItem, contract: str) -> E
             ),
         )
     basis = _records(services, services.search(item.text, 2, BASIS_KINDS))
-    return Evidence(documents=docs, basis=basis)
+    return Evidence(documents=docs, basis=basis, scan=contract_clauses(services, contract))
+
+
+def contract_clauses(services: Services, contract: str) -> list[ClauseRecord]:
+    """Every clause of the contract's documents, document by document in reading order."""
+    docs = [
+        d for d in services.index.documents() if d.contract == contract and d.kind == "contract"
+    ]
+    return [c for d in docs for c in services.index.document_clauses(d.doc_id)]
 
 
 def needs_review(j: ChecklistJudgement, errors: list[str]) -> ChecklistJudgement:

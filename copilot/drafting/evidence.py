@@ -30,16 +30,25 @@ from dataclasses import dataclass, field
 
 from copilot.drafting.citations import cite, looks_like_instruction
 from copilot.drafting.facets import Facet, facets
+from copilot.drafting.profile_judgement import judge_by_profile
+from copilot.drafting.profiles import load_profiles, match_profile
 from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
 from copilot.drafting.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.drafting.verdicts import FEATURES, LEVELS, Decision, decide, model_in_use
-from copilot.schemas import ANSWER_OF, Answer, ChecklistItem, ChecklistJudgement, Finding
+from copilot.schemas import (
+    ANSWER_OF,
+    Answer,
+    ChecklistItem,
+    ChecklistJudgement,
+    Citation,
+    Finding,
+)
 from copilot.settings import Settings
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.normalise import squash
 
-VERSION = "evidence-6"
+VERSION = "evidence-7"
 SIMILARITY_FLOOR = 0.85  # e5 cosine of unrelated Japanese sentences sits near here
 SIMILARITY_SCALE = 10.0  # so that 0.85 → 0 and 0.95 → 1, on the scale of term coverage
 FACET_MET = 0.6  # an element is met by a sentence that holds this share of its weighted terms
@@ -140,6 +149,7 @@ class EvidenceDrafter:
         self.weights: TermWeights | None = None
         self.index: ClauseIndex | None = None
         self.verdict_model, self.model = model_in_use(settings)
+        self.profiles = load_profiles(settings)
         rules = "|".join(
             map(
                 str,
@@ -147,6 +157,7 @@ class EvidenceDrafter:
                     VERSION,
                     settings.evidence_review_below,
                     self.verdict_model.digest,
+                    *(f"{p.id}.v{p.version}" for p in self.profiles.values()),
                 ),
             )
         )
@@ -253,6 +264,35 @@ class EvidenceDrafter:
         return out
 
     def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
+        """Verdict from the item's requirement profile, or (with none) from its own wording."""
+        basis = [
+            cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
+            for c in evidence.basis[:2]
+        ]
+        profile = match_profile(item.id, item.text, self.profiles)
+        if profile is not None:
+            judgement = judge_by_profile(
+                item, contract, evidence, profile, self.settings.evidence_review_below
+            )
+            return judgement.model_copy(
+                update={
+                    "basis": basis,
+                    "provenance": provenance(
+                        self.name,
+                        self.model,
+                        "checklist_judgement",
+                        VERSION,
+                        self.rules_hash,
+                        evidence,
+                        self.settings,
+                    ),
+                }
+            )
+        return self._judge_by_wording(item, contract, evidence, basis)
+
+    def _judge_by_wording(
+        self, item: ChecklistItem, contract: str, evidence: Evidence, basis: list[Citation]
+    ) -> ChecklistJudgement:
         """Verdict by the support the contract's sentences give the item, with its confidence."""
         terms = key_terms(item.text)
         sup = self.support(item, evidence)
@@ -261,10 +301,6 @@ class EvidenceDrafter:
         verdict = decision.verdict(self.settings.evidence_review_below)
         if decision.leaning == "反映なし" and sup.coverage == 0:
             chosen = []  # nothing of the item's words anywhere: no sentence worth showing
-        basis = [
-            cite(c, sentences(c.text)[0] if sentences(c.text) else c.text)
-            for c in evidence.basis[:2]
-        ]
         quotes = "、".join(f"{_where(c.clause)}「{c.text}」" for c in chosen)
         unmet = sup.unmet
         gaps = [f"「{f.text}」の定め" for f in unmet[:3]]

@@ -28,16 +28,24 @@ class Evidence:
     documents: list[ClauseRecord]
     basis: list[ClauseRecord]
     query_vector_hint: str = ""
+    # every clause of the contract's documents, for drafters that read them all (profiles)
+    scan: list[ClauseRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # A clause set aside when read (quoted earlier mail, a form's boxes) is never evidence.
         object.__setattr__(self, "documents", [c for c in self.documents if not c.aside])
         object.__setattr__(self, "basis", [c for c in self.basis if not c.aside])
+        object.__setattr__(self, "scan", [c for c in self.scan if not c.aside])
 
     @property
     def allowed(self) -> dict[str, ClauseRecord]:
         """Every clause a citation may point at, by id."""
-        return {c.clause_id: c for c in [*self.documents, *self.basis]}
+        return {c.clause_id: c for c in [*self.documents, *self.basis, *self.scan]}
+
+    @property
+    def retrieved(self) -> list[str]:
+        """The ids of the clauses retrieved for the task (what a draft's provenance names)."""
+        return list(dict.fromkeys(c.clause_id for c in [*self.documents, *self.basis]))
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ def provenance(
         prompt=prompt,
         prompt_version=version,
         prompt_hash=prompt_hash,
-        evidence_ids=list(evidence.allowed),
+        evidence_ids=evidence.retrieved,
         settings_digest=settings_digest(settings),
         created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         attempts=attempts,

@@ -1,0 +1,143 @@
+"""A checklist judgement composed from the item's requirement profile, element by element.
+
+The verdict follows ``copilot.drafting.elements.item_verdict``; the texts are composed only from
+whole sentences: each element's own 記載例, 代替措置 and advice (``copilot.drafting.profiles``) and
+a few fixed sentences here, never from fragments of the item. One quote per element met or soft
+(at most three per item), none for an element missing, none at all for 反映なし.
+
+Confidence says how clear the element matches are: a duty of a named provider is clearer than one
+whose party the sentence does not name, and a soft match clearer than a bare statement (a table
+cell, a description), which may or may not be meant as a duty; an element whose only match is
+such a statement makes the item 要確認 when its confidence falls below ``evidence_review_below``.
+"""
+
+from __future__ import annotations
+
+from copilot.drafting.citations import cite, looks_like_instruction
+from copilot.drafting.elements import (
+    ElementResult,
+    contract_sentences,
+    item_verdict,
+    judge_elements,
+)
+from copilot.drafting.profiles import Profile
+from copilot.drafting.registry import Evidence
+from copilot.schemas import ANSWER_OF, ChecklistItem, ChecklistJudgement, Citation
+
+__all__ = ["MAX_QUOTES", "judge_by_profile"]
+
+MAX_QUOTES = 3
+
+# How sure an element's standing is, by what it rests on.
+_CLEAR_NAMED = 0.95  # a binding sentence that names the provider (or both parties)
+_CLEAR_UNNAMED = 0.85  # a binding sentence with no party named (a specification's style)
+_CLEAR_SOFT = 0.8  # hedged, or a condition short
+_CLEAR_STATEMENT = 0.45  # only a bare statement: a person must read it
+_CLEAR_MISSING = 0.9  # no sentence holds the element's expressions
+_CLEAR_REJECTED = 0.8  # sentences hold them, but none binds the right side
+
+
+def _clarity(result: ElementResult, near: bool) -> float:
+    if result.status == "met":
+        party = result.sentence.reading.party if result.sentence else "none"
+        return _CLEAR_NAMED if party in ("provider", "both", "city") else _CLEAR_UNNAMED
+    if result.status == "soft":
+        statement = result.sentence is not None and result.sentence.reading.modality == "statement"
+        return _CLEAR_STATEMENT if statement else _CLEAR_SOFT
+    return _CLEAR_REJECTED if near else _CLEAR_MISSING
+
+
+def _where(result: ElementResult) -> str:
+    assert result.sentence is not None
+    clause = result.sentence.clause
+    return f"{clause.title} {clause.path}".strip()
+
+
+def _rationale(results: list[ElementResult], verdict: str) -> str:
+    lines = []
+    for r in results:
+        optional = "" if r.element.required else "（任意）"
+        if r.status == "missing":
+            lines.append(f"{r.element.label}{optional}: 契約書類に定めが見当たらない")
+        elif r.status == "soft":
+            lines.append(
+                f"{r.element.label}{optional}: {_where(r)}「{r.sentence.text}」（{r.why}）"
+            )  # type: ignore[union-attr]
+        else:
+            lines.append(f"{r.element.label}{optional}: {_where(r)}「{r.sentence.text}」")  # type: ignore[union-attr]
+    closing = {
+        "反映あり": "求められる要素は、いずれも契約書類に定められている。",
+        "一部反映": "求められる要素の一部が定められていないか、定め方が十分でない。",
+        "反映なし": "求められる要素は、いずれも契約書類に定められていない。",
+    }[verdict]
+    return "／".join(lines) + "。" + closing
+
+
+def _advice(results: list[ElementResult]) -> str:
+    out = []
+    for r in results:
+        if r.status == "missing":
+            out.append(
+                f"{r.element.label}について定めがないため、記載例を参考に契約書又は仕様書に"
+                "追記するよう助言する。"
+            )
+        elif r.status == "soft":
+            out.append(r.element.soft_advice)
+    return "".join(out)
+
+
+def judge_by_profile(
+    item: ChecklistItem,
+    contract: str,
+    evidence: Evidence,
+    profile: Profile,
+    review_below: float,
+) -> ChecklistJudgement:
+    """The judgement of one item from its profile (without basis and provenance)."""
+    clauses = evidence.scan or evidence.documents
+    pool = [s for s in contract_sentences(clauses) if not looks_like_instruction(s.text)]
+    results = judge_elements(profile, pool)
+    leaning = item_verdict(results)
+    near = {r.element.id: any(r.element.holds(s.text) for s in pool) for r in results}
+    clarity = [_clarity(r, near[r.element.id]) for r in results if r.element.required]
+    confidence = min(clarity or [_CLEAR_MISSING])
+    verdict = leaning if confidence >= review_below else "要確認"
+
+    quotes: list[Citation] = []
+    seen: set[str] = set()
+    if leaning != "反映なし":
+        for r in results:
+            if r.sentence is not None and r.status != "missing" and len(quotes) < MAX_QUOTES:
+                if r.sentence.text not in seen:
+                    seen.add(r.sentence.text)
+                    quotes.append(cite(r.sentence.clause, r.sentence.text))
+    short = [r for r in results if r.status != "met"]
+    rationale = _rationale(results, leaning)
+    if verdict == "要確認":
+        rationale = (
+            "要素の記載が義務として定められたものか文面から判断できないため、担当者の確認が"
+            f"必要です（判定案: {leaning}）。" + rationale
+        )
+    proposed = "".join(r.element.proposal for r in short)
+    alternative = "".join(r.element.alternative for r in short if r.status == "missing")
+    met = sum(r.status == "met" for r in results)
+    reason = (
+        f"確信度 {confidence:.2f}。要素 {len(results)} 件中 {met} 件は契約書類の定めで満たされ、"
+        f"{sum(r.status == 'soft' for r in results)} 件は定め方が十分でなく、"
+        f"{sum(r.status == 'missing' for r in results)} 件は定めが見当たらない"
+        f"（要件プロファイル {profile.id} 第{profile.version}版）。"
+    )
+    return ChecklistJudgement(
+        item=item.id,
+        contract=contract,
+        verdict=verdict,  # type: ignore[arg-type]
+        answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
+        rationale=rationale,
+        evidence=quotes,
+        advice=_advice(results) if leaning != "反映あり" or short else "",
+        proposed_wording=proposed,
+        alternative_measure=alternative,
+        confidence=round(confidence, 4),
+        leaning=leaning,  # type: ignore[arg-type]
+        confidence_reason=reason,
+    )
