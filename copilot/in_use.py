@@ -45,7 +45,8 @@ def holding(data_dir: Path, what: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UserError(
-                f"データフォルダ {data_dir} を消去（purge）中です。終わってからやり直してください。",
+                f"データフォルダ {data_dir} を消去（purge）中です。"
+                "終わってからやり直してください。",
                 f"the data folder {data_dir} is being purged; try again when it is done.",
             ) from None
         note.write_text(what, encoding="utf-8")

@@ -34,7 +34,9 @@ def wait_for_signal(app: Any) -> None:
         if not getattr(app, "is_running", True):
             return  # closed from elsewhere: the caller returns as before
     name = signal.Signals(got[0]).name if got else "signal"
-    print(f"{name} を受けて画面を停止します / stopping the UI ({name})", file=sys.stderr, flush=True)
+    print(
+        f"{name} を受けて画面を停止します / stopping the UI ({name})", file=sys.stderr, flush=True
+    )
     closer = threading.Thread(target=app.close, daemon=True)
     closer.start()
     closer.join(CLOSE_S)
