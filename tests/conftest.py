@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest import limits
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus_public"
 GOLDEN = ROOT / "eval" / "golden" / "retrieval.jsonl"
@@ -78,6 +80,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)
+    limits.configure(limits.Limits())  # a test's services set them: the next test starts afresh
     return data
 
 
