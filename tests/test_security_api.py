@@ -272,6 +272,7 @@ def test_auditor_cannot_approve_reject_or_remove_through_the_api(served: Served,
     draft_id = drafted[0]
     approve = endpoint(sato, trigger="checklist-approve")
     reject = endpoint(sato, trigger="checklist-reject")
+    sato.predict(draft_id, api_name=endpoint(sato, trigger="item-open"))  # what is signed: read
     for api_name, comment in ((approve, ""), (reject, "根拠が不足")):
         with pytest.raises(AppError) as refused:
             sato.predict(draft_id, comment, api_name=api_name)
@@ -346,6 +347,7 @@ def test_a_lead_who_edited_a_draft_cannot_approve_it_another_lead_can(
     suzuki, tanaka = login("suzuki"), login("tanaka")
     with served.store() as store:
         verdict = store.get_draft(draft_id).payload["verdict"]
+    suzuki.predict(draft_id, api_name=endpoint(suzuki, trigger="item-open"))  # version 1, read
     saved = suzuki.predict(
         draft_id,
         verdict,
@@ -366,6 +368,7 @@ def test_a_lead_who_edited_a_draft_cannot_approve_it_another_lead_can(
     assert "separation of duties" in str(refused.value)
     assert status_of(served, draft_id) == "draft"
 
+    tanaka.predict(draft_id, api_name=endpoint(tanaka, trigger="item-open"))  # version 2, read
     signed = tanaka.predict(
         draft_id, "確認した", api_name=endpoint(tanaka, trigger="checklist-approve")
     )

@@ -227,6 +227,10 @@ def test_lead_approves_a_finding_and_downloads_the_notice(lead, tmp_path: Path):
     first = lead.locator("#findings-table [role=row]").nth(1)
     draft_id = first.locator("[role=gridcell]").first.inner_text().strip()
     lead.fill("#finding-id input", draft_id)
+    lead.click("#finding-open")  # a sign-off is of the version read
+    expect(lead.locator("#finding-head")).to_contain_text(
+        f"下書き {draft_id}・版 1", timeout=30_000
+    )
     lead.click("#finding-approve")
     lead.wait_for_selector(f"#finding-sign-msg :text('下書き {draft_id} を承認')", timeout=30_000)
     expect(lead.locator("#findings-table")).to_contain_text("承認済", timeout=30_000)
@@ -633,6 +637,8 @@ def test_revision_advice_from_a_signed_off_finding(lead, app_settings):
     clause = next(c for c in finding.payload["criteria"] if kinds[c["document"]] == "policy")
     tab(lead, "発見事項")
     lead.fill("#finding-id input", str(finding.id))
+    lead.click("#finding-open")  # a sign-off is of the version read
+    expect(lead.locator("#finding-head")).to_contain_text(f"下書き {finding.id}・", timeout=30_000)
     lead.click("#finding-approve")
     expect(lead.locator("#finding-sign-msg")).to_contain_text(
         f"下書き {finding.id} を承認", timeout=30_000
