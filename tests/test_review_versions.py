@@ -188,6 +188,8 @@ def test_cli_approve_and_edit_take_the_version_read(
 
     before = _snapshot(store, draft)
     _as(monkeypatch, "suzuki")
+    assert main(["review", "show", str(draft)]) == 0
+    assert "最新は第2版です" in capsys.readouterr().out  # and how to sign what was read
     assert main(["review", "approve", str(draft), "--version", "1"]) == 2
     err = capsys.readouterr().err
     assert "表示した版 1 のあとに" in err and "title: 「持出し簿の未整備」→「山田の表題」" in err

@@ -205,6 +205,10 @@ def cmd_review_show(args: argparse.Namespace) -> int:
         return 0
     print(f"下書き {d.id}  {d.kind}  {d.key}  状態: {STATUS_JA[d.status]}（{d.status}）")
     print(f"実行記録 {d.run_id}、{d.created_at} {d.created_by} が作成")
+    print(
+        f"最新は第{d.latest.version}版です。読んだこの版に対して修正・承認・却下・差戻しするには"
+        f" --version {d.latest.version} を付けてください（その後に保存された版があれば断ります）。"
+    )
     print("版:")
     for v in d.versions:
         note = f"「{v.comment}」" if v.comment else ""
