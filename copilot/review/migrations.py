@@ -131,9 +131,27 @@ _LOGINS = (
     *_append_only("logins"),
 )
 
+# Every replacement of an indexed document by new content, and every removal: who, which
+# document, its sha256 before (and after), and the id its previous version is kept under.
+_DOCUMENT_CHANGES = (
+    """CREATE TABLE document_changes (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('replace_document', 'remove_document')),
+        doc_id TEXT NOT NULL,
+        old_sha256 TEXT NOT NULL,
+        new_sha256 TEXT NOT NULL DEFAULT '',
+        kept_as TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL REFERENCES users(name)
+    )""",
+    "CREATE INDEX document_changes_doc ON document_changes(doc_id, id)",
+    *_append_only("document_changes"),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_review_store", _INITIAL),
     Migration("0002_logins", _LOGINS),
+    Migration("0003_document_changes", _DOCUMENT_CHANGES),
 )
 
 

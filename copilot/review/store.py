@@ -4,7 +4,8 @@ One SQLite file, ``<data_dir>/review.sqlite`` (WAL, foreign keys on, a busy time
 tables only ever grow: triggers refuse every UPDATE and DELETE (``copilot.review.migrations``).
 ``ReviewStore`` is one connection (``copilot.review.db``) with the methods of its parts:
 ``users`` (users, roles, passwords, logins), ``drafts`` (runs, drafts, versions, reading),
-``signoff`` (edits, sign-off with separation of duties, reopening); every change is a record of
+``signoff`` (edits, sign-off with separation of duties, reopening), ``documents`` (who replaced
+or removed an indexed document); every change is a record of
 the hash-chained log (``copilot.review.log``, which says why it is chained).
 
 Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a context manager)::
@@ -26,6 +27,8 @@ Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a conte
     (seen_version: the version the person read; refused when another was added since)
     list_drafts(status=None, kind=None, key_prefix=None) -> list[Draft]
     get_draft(draft_id) -> Draft;  history(draft_id) -> list[LogRecord]
+    record_document_change(action, doc_id, old_sha256, user, new_sha256="", kept_as="") -> id
+    document_changes(doc_id=None) -> list[DocumentChange]   (replaced or removed documents)
     verify() -> Verification
 """
 
@@ -38,6 +41,7 @@ from pathlib import Path
 
 from copilot.review import log
 from copilot.review.db import connect
+from copilot.review.documents import DocumentChanges
 from copilot.review.drafts import Drafts
 from copilot.review.log import Verification
 from copilot.review.signoff import SignOff
@@ -50,7 +54,7 @@ __all__ = ["STORE_FILE", "ReviewStore", "open_store"]
 STORE_FILE = "review.sqlite"
 
 
-class ReviewStore(Users, Drafts, SignOff):
+class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
     """The review store in one SQLite file (see the module docstring)."""
 
     def __init__(
