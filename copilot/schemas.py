@@ -39,6 +39,17 @@ class SearchResult(BaseModel):
     hits: list[Hit]
 
 
+class VersionStatus(BaseModel):
+    """An earlier version of a document, kept after new content replaced it."""
+
+    document: str  # <document>@v<version>: the id its clauses are kept under
+    version: int
+    sha256: str
+    clauses: int
+    ingested_at: str
+    replaced_at: str
+
+
 class DocumentStatus(BaseModel):
     """A row of `copilot status`."""
 
@@ -50,6 +61,9 @@ class DocumentStatus(BaseModel):
     ingested_at: str
     source: str
     body: str = ""  # the public body, when not the audited one
+    version: int = 1  # one more each time new content replaced it
+    sha256: str = ""  # of the file the version was read from
+    earlier: list[VersionStatus] = Field(default_factory=list)  # kept earlier versions
 
 
 class IndexStatus(BaseModel):

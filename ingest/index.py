@@ -5,6 +5,13 @@ derived from it. A document is written in this order: vectors into Chroma under 
 one SQLite transaction that swaps the document's rows, then the old vectors are deleted. Readers
 only see clauses that SQLite lists, so a failure at any step leaves the previous state visible
 and never half a document. BM25 is rebuilt from SQLite whenever its generation is behind.
+
+A document is versioned, not overwritten: when new content (another sha256) replaces a
+document, the previous version moves, in the same transaction, to ``archived_documents`` and
+``archived_clauses`` under the id ``<doc_id>@v<n>``, keeping its clause ids and text. Search never
+sees it (its vectors leave Chroma, BM25 reads the live tables only), but ``clauses(ids,
+archived=True)`` still resolves the clauses that approved drafts cite. Removing a document drops
+it with all its kept versions.
 """
 
 from __future__ import annotations
@@ -54,6 +61,18 @@ CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
     path TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS items_doc ON items(doc_id, path);
+CREATE TABLE IF NOT EXISTS archived_documents (
+    doc_id TEXT PRIMARY KEY, of_doc TEXT NOT NULL, version INTEGER NOT NULL,
+    source TEXT NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL, contract TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, n_clauses INTEGER NOT NULL, ingested_at TEXT NOT NULL,
+    recipe TEXT NOT NULL, meta TEXT NOT NULL, body TEXT NOT NULL, archived_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS archived_of ON archived_documents(of_doc, version);
+CREATE TABLE IF NOT EXISTS archived_clauses (
+    clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES archived_documents(doc_id),
+    ordinal INTEGER NOT NULL, path TEXT NOT NULL, heading TEXT NOT NULL, page INTEGER,
+    text TEXT NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+    ocr INTEGER NOT NULL DEFAULT 0, aside TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS archived_clauses_doc ON archived_clauses(doc_id, ordinal);
 """
 
 
@@ -72,11 +91,31 @@ class DocumentRecord:
     recipe: str = ""  # how it was split (splitter version, max clause size): a change re-splits
     meta: str = "{}"  # JSON: e-mail headers, and "attached_to" (the mail's id) for an attachment
     body: str = ""  # the public body it belongs to when not the audited one (a sample's 架空町)
+    version: int = 1  # 1, then one more each time new content replaced it (set by the index)
 
     @property
     def headers(self) -> dict[str, str]:
         """The document's metadata (see ``meta``)."""
         return json.loads(self.meta or "{}")
+
+
+@dataclass(frozen=True)
+class ArchivedVersion:
+    """An earlier version of a document, kept after new content replaced it."""
+
+    doc_id: str  # <of_doc>@v<version>
+    of_doc: str  # the document it was a version of
+    version: int  # 1 for the first version ingested
+    sha256: str
+    title: str
+    n_clauses: int
+    ingested_at: str
+    archived_at: str  # when newer content replaced it
+
+
+def archived_id(doc_id: str, version: int) -> str:
+    """The id an earlier version of a document is kept under."""
+    return f"{doc_id}@v{version}"
 
 
 @dataclass(frozen=True)
@@ -150,6 +189,10 @@ class ClauseIndex:
         if "ocr" not in columns:  # ... and before clauses were marked by how they were read
             self.db.execute("ALTER TABLE clauses ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
             self.db.execute("ALTER TABLE clauses ADD COLUMN aside TEXT NOT NULL DEFAULT ''")
+        if "version" not in {r[1] for r in self.db.execute("PRAGMA table_info(documents)")}:
+            # ... and before documents were versioned: each is its first version
+            self.db.execute("ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+            self.db.commit()
         self._client: Any = None
         self._collection: Any = None
         self._items: Any = None
@@ -324,7 +367,7 @@ class ClauseIndex:
         """All documents, ordered by id."""
         rows = self.db.execute(
             "SELECT doc_id, source, sha256, kind, contract, title, n_clauses, ingested_at, recipe, "
-            "meta, body FROM documents ORDER BY doc_id"
+            "meta, body, version FROM documents ORDER BY doc_id"
         ).fetchall()
         return [DocumentRecord(*r) for r in rows]
 
@@ -333,9 +376,25 @@ class ClauseIndex:
         return next((d for d in self.documents() if d.doc_id == doc_id), None)
 
     def document_text(self, doc_id: str) -> str:
-        """The document's full text, into which clause offsets point."""
-        row = self.db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        """The document's full text (or a kept version's), into which clause offsets point."""
+        row = self.db.execute(
+            "SELECT text FROM documents WHERE doc_id=? UNION ALL "
+            "SELECT text FROM archived_documents WHERE doc_id=?",
+            (doc_id, doc_id),
+        ).fetchone()
         return row[0] if row else ""
+
+    def versions(self, doc_id: str | None = None) -> list[ArchivedVersion]:
+        """The kept earlier versions of a document (of every document when None), oldest first."""
+        sql = (
+            "SELECT doc_id, of_doc, version, sha256, title, n_clauses, ingested_at, archived_at "
+            "FROM archived_documents"
+        )
+        if doc_id is None:
+            rows = self.db.execute(f"{sql} ORDER BY of_doc, version").fetchall()
+        else:
+            rows = self.db.execute(f"{sql} WHERE of_doc=? ORDER BY version", (doc_id,)).fetchall()
+        return [ArchivedVersion(*r) for r in rows]
 
     def put_document(
         self,
@@ -344,10 +403,16 @@ class ClauseIndex:
         clauses: list[Clause],
         batch: int = 16,
         progress: Progress | None = None,
-    ) -> None:
-        """Add or replace one document: all of it lands in every index, or nothing changes.
+    ) -> str:
+        """Add or update one document: all of it lands in every index, or nothing changes.
 
-        Its clauses and its items (see ``ingest.units``) are embedded in one job.
+        Its clauses and its items (see ``ingest.units``) are embedded in one job. When other
+        content (another sha256) replaces the document, its previous version is kept (see the
+        module docstring).
+
+        Returns:
+            The id the previous version is kept under, or "" when none was replaced.
+
         """
         fingerprint = self.check_fingerprint()
         items = build_items(clauses)
@@ -375,10 +440,12 @@ class ClauseIndex:
                         metadatas=[meta] * len(unit_ids[s : s + 1000]),
                     )
             with self.db:
+                kept, version = self._archive(doc.doc_id, doc.sha256)
                 self._delete_rows(doc.doc_id)
                 self.db.execute(
                     "INSERT INTO documents (doc_id, source, sha256, kind, contract, title, text, "
-                    "n_clauses, ingested_at, recipe, meta, body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "n_clauses, ingested_at, recipe, meta, body, version) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         doc.doc_id,
                         doc.source,
@@ -392,6 +459,7 @@ class ClauseIndex:
                         doc.recipe,
                         doc.meta,
                         doc.body,
+                        version,
                     ),
                 )
                 self.db.executemany(
@@ -434,6 +502,47 @@ class ClauseIndex:
             if stale:
                 target.delete(ids=stale)
         tighten(self.root)  # Chroma writes its files with the process umask and takes no mode
+        return kept
+
+    def _archive(self, doc_id: str, sha256: str) -> tuple[str, int]:
+        """Keep the live version of ``doc_id`` when ``sha256`` is other content (in a transaction).
+
+        Returns:
+            The kept version's id ("" when nothing was kept) and the new version's number.
+
+        """
+        row = self.db.execute(
+            "SELECT sha256, version FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return "", 1
+        old_sha, version = row
+        if old_sha == sha256:
+            return "", version  # the same content (split anew, or retitled): not a new version
+        # content that comes back is live again under its old clause ids: drop its kept copy
+        for (same,) in self.db.execute(
+            "SELECT doc_id FROM archived_documents WHERE of_doc=? AND sha256=?", (doc_id, sha256)
+        ).fetchall():
+            self._drop_archived(same)
+        kept = archived_id(doc_id, version)
+        self._drop_archived(kept)  # never two kept copies under one id
+        self.db.execute(
+            "INSERT INTO archived_documents (doc_id, of_doc, version, source, sha256, kind, "
+            "contract, title, text, n_clauses, ingested_at, recipe, meta, body, archived_at) "
+            "SELECT ?, doc_id, version, source, sha256, kind, contract, title, text, n_clauses, "
+            "ingested_at, recipe, meta, body, ? FROM documents WHERE doc_id=?",
+            (kept, now_iso(), doc_id),
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO archived_clauses SELECT clause_id, ?, ordinal, path, heading, "
+            "page, text, char_start, char_end, ocr, aside FROM clauses WHERE doc_id=?",
+            (kept, doc_id),
+        )
+        return kept, version + 1
+
+    def _drop_archived(self, archived: str) -> None:
+        self.db.execute("DELETE FROM archived_clauses WHERE doc_id=?", (archived,))
+        self.db.execute("DELETE FROM archived_documents WHERE doc_id=?", (archived,))
 
     def _ids(self, table: str, doc_id: str) -> list[str]:
         """The ids a document holds in ``clauses`` or ``items``."""
@@ -447,13 +556,15 @@ class ClauseIndex:
             self.db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
 
     def remove_document(self, doc_id: str) -> None:
-        """Remove a document from both indexes, and the attachments of a mail with it."""
+        """Remove a document (with its kept versions) from both indexes, and a mail's attachments."""
         for doc in self.documents():
             if doc.headers.get("attached_to") == doc_id:
                 self.remove_document(doc.doc_id)
         old_ids, old_items = self._ids("clauses", doc_id), self._ids("items", doc_id)
         with self.db:
             self._delete_rows(doc_id)
+            for v in self.versions(doc_id):
+                self._drop_archived(v.doc_id)
             self._bump(None)
         if old_ids:
             self.collection().delete(ids=old_ids)
@@ -478,14 +589,29 @@ class ClauseIndex:
         "FROM clauses c JOIN documents d USING (doc_id)"
     )
 
-    def clauses(self, ids: list[str]) -> dict[str, ClauseRecord]:
-        """Clauses by id (ids the manifest does not know are left out)."""
+    # a kept version's clauses: its title says which version it was
+    _ARCHIVED_SQL = (
+        "SELECT c.clause_id, c.doc_id, c.ordinal, c.path, c.heading, c.page, c.text, c.char_start, "
+        "c.char_end, d.kind, d.contract, d.title || '（第' || d.version || '版・差し替え前）', "
+        "c.ocr, c.aside, d.meta, d.body FROM archived_clauses c JOIN archived_documents d "
+        "USING (doc_id)"
+    )
+
+    def clauses(self, ids: list[str], archived: bool = False) -> dict[str, ClauseRecord]:
+        """Clauses by id (ids the manifest does not know are left out).
+
+        With ``archived``, an id the live documents no longer hold is looked up in the kept
+        versions: what an approved draft cited stays readable after its document was replaced.
+        """
         out: dict[str, ClauseRecord] = {}
-        for s in range(0, len(ids), 500):
-            chunk = ids[s : s + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(f"{self._CLAUSE_SQL} WHERE c.clause_id IN ({marks})", chunk):
-                out[row[0]] = _clause(row)
+        sqls = [self._CLAUSE_SQL, self._ARCHIVED_SQL] if archived else [self._CLAUSE_SQL]
+        for sql in sqls:
+            missing = [i for i in dict.fromkeys(ids) if i not in out]
+            for s in range(0, len(missing), 500):
+                chunk = missing[s : s + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(f"{sql} WHERE c.clause_id IN ({marks})", chunk):
+                    out[row[0]] = _clause(row)
         return out
 
     def document_clauses(self, doc_id: str) -> list[ClauseRecord]:

@@ -50,6 +50,12 @@ FOLDER_KINDS = {
 BODY_FILE = "_団体.txt"
 
 Notify = Callable[[str], None]
+# Asked before new content replaces a document: (the stored document, the new file's sha256).
+# Raises UserError to refuse; the file is then reported as failed and nothing of it changes.
+Guard = Callable[[DocumentRecord, str], None]
+# Told after new content replaced a document: (the old record, the new one, the id the old
+# version is kept under).
+Replaced = Callable[[DocumentRecord, DocumentRecord, str], None]
 
 
 def kind_folder(kind: str, contract: str = "") -> Path:
@@ -72,6 +78,7 @@ class FileResult:
     clauses: int = 0
     error_ja: str = ""
     error_en: str = ""
+    kept: str = ""  # updated with new content: the id its previous version is kept under
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,8 @@ def ingest_paths(
     base: Path | None = None,
     body: str | None = None,
     limits: Limits | None = None,
+    guard: Guard | None = None,
+    replaced: Replaced | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index.
 
@@ -164,6 +173,9 @@ def ingest_paths(
     ``contracts/<id>/`` folder in the id, so same-named files of two contracts stay two documents).
     A document belongs to ``body`` when given, else to the body its folder names in a
     ``_団体.txt`` (see ``folder_body``), else to the audited body ("").
+
+    A file with new content for a known document is a new version: ``guard`` may refuse it
+    first, the previous version is kept (see ``ingest.index``), and ``replaced`` is told.
 
     ``limits`` (default: the process's, see ``ingest.limits``) bound each file, the pages of a
     PDF, the unpacked size of an Office file, a mail's attachments and the pages OCR'd in this
@@ -188,7 +200,7 @@ def ingest_paths(
     index.check_fingerprint()
     with job(limits):
         args = (index, paths, kind, contract, title, prune, max_chars, batch, say, base, body)
-        return _ingest(*args)
+        return _ingest(*args, guard=guard, replaced=replaced)
 
 
 def _ingest(
@@ -203,6 +215,8 @@ def _ingest(
     say: Notify,
     base: Path | None,
     body: str | None,
+    guard: Guard | None = None,
+    replaced: Replaced | None = None,
 ) -> IngestReport:
     jobs: list[tuple[Path, str, str]] = []
     for root in paths:
@@ -246,6 +260,8 @@ def _ingest(
             continue
         say(f"[{n}/{total}] 読み取り中 {doc_id}")
         try:
+            if old and old.sha256 != digest and guard is not None:
+                guard(old, digest)
             reading = read_document(f, say)
             if division:
                 reading.meta["division"] = division
@@ -264,13 +280,20 @@ def _ingest(
                 json.dumps(reading.meta, ensure_ascii=False, sort_keys=True),
                 doc_body,
             )
-            index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
+            kept = index.put_document(
+                record, text, clauses, batch=batch, progress=_embedding(say)
+            )
         except UserError as exc:
             results.append(FileResult(str(f), doc_id, "failed", 0, exc.ja, exc.en))
             say(f"[{n}/{total}] 失敗 {exc.ja}")
             continue
-        results.append(FileResult(str(f), doc_id, "updated" if old else "added", len(clauses)))
-        results.extend(_attachments(index, record, reading.attachments, batch, say))
+        if old and kept:
+            say(f"[{n}/{total}] 前の版を {kept} として残しました")
+            if replaced is not None:
+                replaced(old, record, kept)
+        status = "updated" if old else "added"
+        results.append(FileResult(str(f), doc_id, status, len(clauses), kept=kept))
+        results.extend(_attachments(index, record, reading.attachments, batch, say, replaced))
     if prune:
         roots = [p.resolve() for p in paths if p.is_dir()]
         seen = {doc_id for _, doc_id, _ in jobs}
@@ -343,6 +366,7 @@ def _attachments(
     attachments: list[Attachment],
     batch: int,
     say: Notify,
+    replaced: Replaced | None = None,
 ) -> list[FileResult]:
     """Ingest a mail's attachments as documents linked to it; drop those it no longer has."""
     results: list[FileResult] = []
@@ -386,15 +410,20 @@ def _attachments(
                     json.dumps(meta, ensure_ascii=False, sort_keys=True),
                     mail.body,
                 )
-                index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
-                nested = _attachments(index, record, reading.attachments, batch, say)
+                kept = index.put_document(
+                    record, text, clauses, batch=batch, progress=_embedding(say)
+                )
+                if old and kept and replaced is not None:
+                    replaced(old, record, kept)
+                nested = _attachments(index, record, reading.attachments, batch, say, replaced)
             except UserError as exc:
                 ja = exc.ja.replace(str(path), source)
                 en = exc.en.replace(str(path), source)
                 results.append(FileResult(source, doc_id, "failed", 0, ja, en))
                 say(f"    添付 {name}: 失敗 {ja}")
                 continue
-            results.append(FileResult(source, doc_id, "updated" if old else "added", len(clauses)))
+            status = "updated" if old else "added"
+            results.append(FileResult(source, doc_id, status, len(clauses), kept=kept))
             results.extend(nested)  # a mail forwarded as an attachment brings its own
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -35,6 +35,7 @@ def deps(isolated_env: Path):  # type: ignore[no-untyped-def]
     store = open_store(settings)
     store.add_user("admin", "管理 者", "admin", "admin-pass-1")
     store.add_user("sato", "佐藤 花子", "auditor", "sato-pass-1", by="admin")
+    store.add_user("yamada", "山田 太郎", "lead", "yamada-pass-1", by="admin")
     yield Deps(settings, store)
     store.close()
 
@@ -66,7 +67,9 @@ def test_same_named_files_of_two_contracts_are_two_documents(deps, tmp_path: Pat
         assert "B社" in s.search("再委託", contract="C-B")[0].text
 
     newer = _contract(tmp_path / "again" / "契約書.docx", "受注者は、A社の業務を一切再委託しない。")
-    update = ingest_uploads(deps, "sato", [str(newer)], "contract", "C-A", lambda _m: None)
+    with pytest.raises(UserError, match="主任担当者"):  # the same name is C-A's: a lead replaces
+        ingest_uploads(deps, "sato", [str(newer)], "contract", "C-A", lambda _m: None)
+    update = ingest_uploads(deps, "yamada", [str(newer)], "contract", "C-A", lambda _m: None, True)
     assert [(r.doc_id, r.status) for r in update.results] == [
         ("contracts/C-A/契約書.docx", "updated")
     ]

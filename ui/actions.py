@@ -231,6 +231,8 @@ def open_draft(
 ) -> tuple[Draft, dict[str, ClauseRecord]]:
     """A draft of ``kind`` and the stored clauses its citations point at (gone ones left out).
 
+    A clause of a document since replaced is found in its kept version: the text it quoted.
+
     Raises:
         UserError: no number, an unknown draft, a draft of another kind, or the admin.
 
@@ -239,7 +241,7 @@ def open_draft(
     draft = _draft_of_kind(deps, draft_id, kind)
     ids = cited_ids(draft.payload)
     with deps.services() as s:
-        return draft, s.index.clauses(ids)
+        return draft, s.index.clauses(ids, archived=True)
 
 
 def edit_draft(

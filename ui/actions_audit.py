@@ -64,8 +64,8 @@ def clause(deps: Deps, clause_id: str) -> ClauseRecord:
         UserError: the clause is no longer in the index.
 
     """
-    with deps.services() as s:
-        found = s.index.clauses([clause_id])
+    with deps.services() as s:  # an answer's clause, though its document was replaced since
+        found = s.index.clauses([clause_id], archived=True)
     if clause_id not in found:
         raise UserError(
             "この条項は索引にありません（文書が更新された可能性があります）。",

@@ -15,6 +15,7 @@ from copilot.audit import learning
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
 from copilot.review.drafts import Draft
+from copilot.replacements import Replacing
 from copilot.review.log import Verification
 from copilot.schemas import DocumentStatus, IndexStatus
 from copilot.services import IngestReport, check_size, kind_folder
@@ -48,6 +49,7 @@ def ingest_uploads(
     kind: str,
     contract: str,
     note: Callable[[str], None],
+    replace: bool = False,
 ) -> IngestReport:
     """Ingest uploaded files (kind and contract as given), keeping each document's identity.
 
@@ -56,8 +58,13 @@ def ingest_uploads(
     folder: the 契約書.docx of two contracts are two documents, and the same name for the same
     contract is an update. Gradio's own copies are deleted afterwards, whatever the outcome.
 
+    An update with other content is a new version (the previous one is kept): only a lead who
+    ticked ``replace`` makes it, and it is logged (``copilot.replacements``); anyone else is
+    refused before anything is copied. The same content again changes nothing.
+
     Raises:
-        UserError: no files; a contract document without a valid contract id.
+        UserError: no files; a contract document without a valid contract id; new content for
+            a known document from an auditor or admin, or from a lead without ``replace``.
 
     """
     try:
@@ -81,6 +88,16 @@ def ingest_uploads(
         root = Path(deps.settings.data_dir) / "uploads"
         named = kind in ("contract", "correspondence")  # the folder names the contract or division
         folder = root / kind_folder(kind, contract if named else "")
+        replacing = Replacing.app(deps.store, user, replace)
+        with deps.services() as s:  # refused before anything is copied: all stays as it was
+            top = root.resolve()
+            replacing.check_files(
+                s.index,
+                {
+                    (folder / Path(f).name).resolve().relative_to(top).as_posix(): Path(f)
+                    for f in files
+                },
+            )
         folder.mkdir(parents=True, exist_ok=True)
         with long_job(deps.settings, user.name):  # refused before anything is copied
             kept, fresh = [], set()
@@ -91,7 +108,14 @@ def ingest_uploads(
                 shutil.copyfile(f, target)
                 kept.append(target)
             with deps.services() as s:
-                report = s.ingest(kept, kind=kind, contract=contract or None, notify=note, base=root)
+                report = s.ingest(
+                    kept,
+                    kind=kind,
+                    contract=contract or None,
+                    notify=note,
+                    base=root,
+                    replacing=replacing,
+                )
         for r in report.failed:  # a failed new upload leaves no copy behind
             if Path(r.path).resolve() in fresh:
                 Path(r.path).unlink(missing_ok=True)
@@ -128,13 +152,15 @@ def document(deps: Deps, doc_id: str | None) -> DocumentStatus:
 def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> DocumentStatus:
     """Take a document out of the index; a copy that the upload made is deleted too.
 
-    Only the lead (主任担当者) may: the index is everyone's working material.
+    Only the lead (主任担当者) may: the index is everyone's working material. The removal is a
+    record of the review log (``remove_document``).
     """
-    deps.store.require(current_user(deps, name), "lead")
+    lead = deps.store.require(current_user(deps, name), "lead")
     if not doc_id:
         raise UserError("外す文書を選んでください。", "choose the document to remove.")
     with deps.services() as s:
         removed = s.remove(doc_id)
+    deps.store.record_document_change("remove_document", removed.document, removed.sha256, lead)
     source = Path(removed.source)
     uploads = (Path(deps.settings.data_dir) / "uploads").resolve()
     if source.resolve().is_relative_to(uploads) and source.is_file():

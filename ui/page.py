@@ -47,6 +47,8 @@ ACTION_JA = {
     "login_failed": "ログイン失敗",
     "lockout": "ロック",
     "unlock": "ロック解除",
+    "replace_document": "文書の差し替え",
+    "remove_document": "文書の削除",
 }
 
 

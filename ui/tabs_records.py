@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from copilot.replacements import CONFIRM_LABEL
 from copilot.services import KINDS
 from ui import actions_records
 from ui.page import ACTION_JA, Page, in_place, literal, login_name, progress_note, status_ja
@@ -264,7 +265,8 @@ def tab_documents(page: Page) -> None:
             "|---|---|---|---|---|",
         ]
         for d in st.documents:
-            cells = (d.kind, d.contract or "-", d.clauses, d.ingested_at, d.title)
+            title = f"{d.title}（第{d.version}版）" if d.version > 1 else d.title
+            cells = (d.kind, d.contract or "-", d.clauses, d.ingested_at, title)
             lines.append("| " + " | ".join(literal(c) for c in cells) + " |")
         return "\n".join(lines)
 
@@ -277,6 +279,7 @@ def tab_documents(page: Page) -> None:
         files: list[str] | None,
         kind: str,
         contract: str,
+        replace: bool,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, str]:
@@ -287,14 +290,16 @@ def tab_documents(page: Page) -> None:
             kind,
             contract.strip(),
             lambda m: progress(None, desc=m),
+            bool(replace),
         )
         said = {
             "added": "追加",
-            "updated": "更新（同じ文書 ID の前の版を置き換え）",
+            "updated": "更新（同じ文書 ID の新しい版）",
             "unchanged": "変更なし",
         }
         lines = "".join(
             f"\n- {said[r.status]}: <code>{literal(r.doc_id)}</code>"
+            + (f"（前の版は <code>{literal(r.kept)}</code> として残しました）" if r.kept else "")
             for r in report.results
             if r.status in said
         )
@@ -311,7 +316,8 @@ def tab_documents(page: Page) -> None:
         question = (
             f"**{literal(d.title)}**（<code>{literal(d.document)}</code>、{d.clauses} 条項）を"
             "索引から外します。"
-            "検索・質問・審査に使われなくなります（審査記録はそのまま残ります）。よろしいですか？"
+            + (f"残している前の版（{len(d.earlier)} 件）も一緒に外します。" if d.earlier else "")
+            + "検索・質問・審査に使われなくなります（審査記録はそのまま残ります）。よろしいですか？"
         )
         return gr.update(visible=True), question, ""
 
@@ -343,6 +349,12 @@ def tab_documents(page: Page) -> None:
             contract = gr.Textbox(
                 label="契約番号（契約書類のとき）・課名（ヒアリング回答 correspondence のとき）"
             )
+        replace = gr.Checkbox(  # the lead's only; the server checks the role again
+            label=f"{CONFIRM_LABEL}（主任担当者のみ。前の版は残り、承認済みの引用から参照できます）",
+            value=False,
+            visible=False,
+            elem_id="ingest-replace",
+        )
         ingest_btn = gr.Button("取り込む", variant="primary")
         ingest_msg = gr.Markdown(elem_id="ingest-msg")
         with gr.Group(visible=False) as remove_box:  # the lead's only
@@ -357,10 +369,11 @@ def tab_documents(page: Page) -> None:
             remove_msg = gr.Markdown(elem_id="remove-msg")
     page.documents.append(doc)
     page.lead_only.append(remove_box)
+    page.lead_only.append(replace)
 
     status_btn.click(on_status, outputs=[status])
     page.index_changed.append(
-        ingest_btn.click(on_ingest, [uploads, kind, contract], [ingest_msg, status])
+        ingest_btn.click(on_ingest, [uploads, kind, contract, replace], [ingest_msg, status])
     )
     remove_btn.click(on_ask_remove, [doc], [confirm_row, question, remove_msg])
     no_btn.click(on_cancel, outputs=[confirm_row, remove_msg])

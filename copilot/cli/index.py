@@ -7,21 +7,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from copilot.cli.common import err, open_services, print_json
+from copilot.cli.common import auth_parent, err, login, open_services, print_json
 from copilot.errors import UserError
+from copilot.replacements import Replacing
 from copilot.retrieval import ALL_BODIES
 from copilot.schemas import Hit
+from copilot.review.store import STORE_FILE, open_store
 from copilot.services import purge
-from copilot.settings import load_settings
+from copilot.settings import Settings, load_settings
 from ingest.permissions import widened
 from ingest.pipeline import KINDS
 
 
+@contextmanager
+def _replacing(args: argparse.Namespace, settings: Settings) -> Iterator[Replacing]:
+    """The terminal's rule for new content of a known document (``copilot.replacements``).
+
+    The acting user (``--user`` or COPILOT_USER) logs in only when a file replaces a document.
+    """
+    if not (Path(settings.data_dir) / STORE_FILE).exists():  # no review store: no users yet
+        yield Replacing.terminal(None, lambda: None)
+        return
+    named = args.user or os.environ.get("COPILOT_USER")
+    with open_store(settings) as store:
+        yield Replacing.terminal(store, (lambda: login(args, store)) if named else (lambda: None))
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Ingest files and folders."""
-    with open_services() as s:
+    """Ingest files and folders; new content for a known document is a new version, logged."""
+    with open_services() as s, _replacing(args, s.settings) as replacing:
         report = s.ingest(
             [Path(p) for p in args.paths],
             kind=args.kind,
@@ -30,6 +49,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             prune=args.prune,
             notify=err,
             body=args.body,
+            replacing=replacing,
         )
     for r in report.failed:
         err(f"失敗: {r.error_ja}\nfailed: {r.error_en}")
@@ -151,7 +171,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     for d in status.documents:
         contract = d.contract or "-"
         body = f"  〔{d.body}〕" if d.body else ""
-        print(f"  {d.kind:<10} {contract:<12} {d.clauses:>5}  {d.ingested_at}  {d.document}{body}")
+        version = f"  （第{d.version}版）" if d.version > 1 else ""
+        print(
+            f"  {d.kind:<10} {contract:<12} {d.clauses:>5}  {d.ingested_at}  {d.document}{body}"
+            f"{version}"
+        )
+        for v in d.earlier:  # kept for the citations of approved drafts; never searched
+            print(
+                f"      前の版 第{v.version}版 {v.clauses:>5} 条項  {v.ingested_at} 取込・"
+                f"{v.replaced_at} 差し替え  {v.document}"
+            )
     return 0
 
 
@@ -180,7 +209,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `ingest`, `search`, `status`, `purge` and `remove` to the CLI."""
-    p = sub.add_parser("ingest", help="文書を取り込む / ingest documents")
+    p = sub.add_parser(
+        "ingest",
+        help="文書を取り込む / ingest documents",
+        parents=[auth_parent()],  # who replaced a changed document, for the review log
+    )
     p.add_argument("paths", nargs="+", help="files or folders")
     p.add_argument("--kind", choices=KINDS)
     p.add_argument("--contract", help="contract id (e.g. C-2026-001)")

@@ -2,8 +2,9 @@
 
 Every change to the review store is a log record: a run, a draft's create/edit/reopen and its
 sign-off (approve, approve_with_edits, reject), a user's password record (user_add, passwd) and
-a login, failed login, lockout or unlock. A draft's status is read from its newest record whose
-action is in ``STATUS_OF``.
+a login, failed login, lockout or unlock; an indexed document replaced by new content or removed
+(replace_document, remove_document: its ``document_changes`` row). A draft's status is read from
+its newest record whose action is in ``STATUS_OF``.
 
 Why the log is hash-chained: the brief promises that what was drafted, by which model and prompt,
 from which evidence, and who changed or approved it "cannot be silently rewritten". Triggers stop
@@ -27,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "DOCUMENT_ACTIONS",
     "GENESIS",
     "LOGIN_ACTIONS",
     "SIGNOFF_ACTIONS",
@@ -52,6 +54,7 @@ STATUS_OF = {
 }
 SIGNOFF_ACTIONS = ("approve", "approve_with_edits", "reject")
 LOGIN_ACTIONS = ("login", "login_failed", "lockout", "unlock")
+DOCUMENT_ACTIONS = ("replace_document", "remove_document")  # subject: doc id; version: row id
 _LOG_FIELDS = (
     "seq",
     "at",
@@ -148,6 +151,14 @@ def _ref_content(conn: sqlite3.Connection, row: Mapping[str, Any]) -> dict[str, 
             "SELECT * FROM logins WHERE id = ? AND name = ?", row["version"], row["subject"]
         )
         return {"login": login} if login else None
+    if action in DOCUMENT_ACTIONS:
+        change = one(
+            "SELECT * FROM document_changes WHERE id = ? AND doc_id = ? AND action = ?",
+            row["version"],
+            row["subject"],
+            action,
+        )
+        return {"document_change": change} if change else None
     return None
 
 
@@ -201,6 +212,11 @@ def _ref_name(row: sqlite3.Row) -> tuple[str, str]:
         )
     if row["action"] in LOGIN_ACTIONS:
         return f"ログイン記録 {row['version']}", f"login row {row['version']}"
+    if row["action"] in DOCUMENT_ACTIONS:
+        return (
+            f"文書 {row['subject']} の変更記録 {row['version']}",
+            f"document {row['subject']}'s change row {row['version']}",
+        )
     return (
         f"下書き {row['draft_id']} の第{row['version']}版",
         f"draft {row['draft_id']} version {row['version']}",
@@ -262,6 +278,11 @@ _ORPHANS = (
         "SELECT 'logins', id FROM logins g WHERE outcome IN ('ok', 'unlock') AND NOT EXISTS "
         "(SELECT 1 FROM log l WHERE l.version = g.id AND l.subject = g.name "
         "AND l.action IN ('login', 'unlock'))"
+    ),
+    (
+        "SELECT 'document_changes', id FROM document_changes c WHERE NOT EXISTS "
+        "(SELECT 1 FROM log l WHERE l.version = c.id AND l.subject = c.doc_id "
+        "AND l.action = c.action)"
     ),
 )
 
