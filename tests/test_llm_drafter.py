@@ -18,6 +18,7 @@ from copilot.audit.checklist_run import judge_item
 from copilot.audit.checklists import import_checklist
 from copilot.cli.main import main
 from copilot.drafting.drafters import make_drafter
+from copilot.drafting.profiles import load_profiles
 from copilot.errors import UserError
 from copilot.services import build_services
 from copilot.settings import load_settings
@@ -47,6 +48,7 @@ def _items(n: int):
 
 def test_valid_structured_output_is_accepted_with_verified_quotes(llm_services):
     drafter = make_drafter("llm", llm_services.settings)
+    drafter.profiles = {}  # the path of an item that no requirement profile matches
     for item in _items(3):
         j = judge_item(llm_services, drafter, item, "C-2026-001")
         assert j.verdict != "要確認", j.rationale
@@ -71,12 +73,35 @@ def test_invented_quotes_are_rejected_and_retries_end_in_needs_review(llm_servic
     monkeypatch.setenv("COPILOT_LLM_RETRIES", "1")
     settings = load_settings()
     drafter = make_drafter("llm", settings)
+    drafter.profiles = {}  # the path of an item that no requirement profile matches
     item = _items(1)[0]
     j = judge_item(llm_services, drafter, item, "C-2026-001")
     assert j.verdict == "要確認" and j.answer == "未回答"
     assert "検証" in j.rationale
     assert j.evidence == []
     assert j.provenance is not None and j.provenance.attempts == 2
+
+
+def test_an_item_with_a_profile_is_answered_element_by_element(llm_services):
+    """Whatever the model says of each element, the verdict follows the rule, the quotes are the
+    contract's sentences word for word (one per element at most) and the texts a city receives
+    are the profile's own sentences, never the model's."""
+    drafter = make_drafter("llm", llm_services.settings)
+    item = next(i for i in import_checklist(CHECKLIST).items if i.id == "1-5-1")
+    profile = load_profiles()["subcontracting"]
+    j = judge_item(llm_services, drafter, item, "C-2026-001")
+    assert j.provenance is not None and j.provenance.drafter == "llm"
+    assert (j.provenance.prompt, j.provenance.prompt_version) == ("checklist_elements", "v1")
+    assert len(j.evidence) <= len(profile.elements)
+    for c in j.evidence:
+        stored = llm_services.index.clauses([c.clause_id])[c.clause_id]
+        assert c.quote in stored.text and c.document.startswith("contracts/C-2026-001/")
+    rest = j.proposed_wording
+    for e in profile.elements:
+        rest = rest.replace(e.proposal, "")
+    assert rest == ""
+    if j.verdict == "反映なし":
+        assert j.evidence == [] and j.proposed_wording and j.alternative_measure
 
 
 def test_ask_through_the_llm_cites_only_policy_text(llm_services):

@@ -16,7 +16,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.drafting.citations import answer_errors, finding_errors, judgement_errors
+from copilot.drafting.elements import ElementResult, Sentence, assess
 from copilot.drafting.facets import facets
+from copilot.drafting.profile_judgement import compose, contract_pool
+from copilot.drafting.profiles import Element, Profile, load_profiles, match_profile
 from copilot.drafting.prompts import load_prompt
 from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
 from copilot.errors import ConfigError, UserError
@@ -49,6 +52,25 @@ class _Judgement(BaseModel):
     proposed_wording: str = ""
     alternative_measure: str = ""
     confidence: float = Field(ge=0)  # 0–1; a model that answers in percent (69) is read as 0.69
+
+    @field_validator("confidence")
+    @classmethod
+    def _share(cls, value: float) -> float:
+        return min(value / 100 if value > 1 else value, 1.0)
+
+
+class _ElementAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    status: Literal["met", "soft", "missing"]
+    quote: str = ""
+    reason: str = ""
+
+
+class _Elements(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    elements: list[_ElementAnswer]
+    confidence: float = Field(ge=0)
 
     @field_validator("confidence")
     @classmethod
@@ -133,6 +155,73 @@ def _cites(quotes: list[_Quote], allowed: dict[str, ClauseRecord]) -> list[Citat
     return out
 
 
+CANDIDATES = 8  # sentences offered to the model for one element
+
+
+def _candidates(element: Element, pool: list[Sentence], evidence: Evidence) -> list[Sentence]:
+    """The sentences that hold the element's expressions, then those retrieved for the item."""
+    retrieved = {c.clause_id for c in evidence.documents}
+    holding = [s for s in pool if element.holds(s.text)]
+    near = [s for s in pool if s.clause.clause_id in retrieved and s not in holding]
+    return [*holding, *near][:CANDIDATES]
+
+
+def _element_listing(profile: Profile) -> str:
+    need_ja = {
+        "prior": "事前",
+        "written": "書面",
+        "approval": "承認",
+        "notice": "通知",
+        "report": "報告",
+        "survives": "契約終了後の存続",
+    }
+    lines = []
+    for n, e in enumerate(profile.elements, start=1):
+        words = "、".join("・".join(group) for group in e.terms)
+        line = f"{n}. id={e.id}　{e.label}{'' if e.required else '（任意）'}\n   表現の例: {words}"
+        if e.needs:
+            line += f"\n   条件: {'・'.join(need_ja[x] for x in e.needs)}"
+        if e.exclude:
+            line += f"\n   似ているが該当しないもの: {'、'.join(e.exclude)}"
+        if "city" in e.accept:
+            line += "\n   市の権利として定められていてもよい"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _element_results(
+    raw: _Elements, by_id: dict[str, Element], offered: dict[str, list[Sentence]]
+) -> tuple[list[ElementResult], list[str]]:
+    """The model's answers as element standings, and what is wrong with them.
+
+    A quote must be one of the element's candidate sentences, word for word; a "met" that the
+    rules reject (the provider's discretion, the user's duty, a disclaimer) becomes "soft".
+    """
+    results: list[ElementResult] = []
+    errors: list[str] = []
+    for answer in raw.elements:
+        element = by_id.get(answer.id)
+        if element is None or any(r.element.id == answer.id for r in results):
+            continue
+        if answer.status == "missing":
+            results.append(ElementResult(element, "missing", None, ""))
+            continue
+        sentence = next((s for s in offered[answer.id] if s.text == answer.quote), None)
+        if sentence is None:
+            errors.append(
+                f"要素 {answer.id} の quote は、その要素の候補の文を一字一句そのまま選んでください"
+            )
+            continue
+        status = answer.status
+        if status == "met" and assess(element, sentence.text, sentence.reading)[0] != "met":
+            status = "soft"
+        why = answer.reason.strip() or "定め方が十分でない"
+        results.append(ElementResult(element, status, sentence, "" if status == "met" else why))
+    answered = {r.element.id for r in results} | {a.id for a in raw.elements if a.id in by_id}
+    errors += [f"要素 {e} の回答がありません" for e in by_id if e not in answered]
+    return results, errors
+
+
 @register("llm")
 class LLMDrafter:
     """Drafts with a local LLM; every reply is validated and its citations verified."""
@@ -149,6 +238,7 @@ class LLMDrafter:
             )
         self.settings = settings
         self.model = settings.llm_model
+        self.profiles = load_profiles(settings)
         self.cut_off = False  # the last reply stopped at llm_max_tokens
         from llama_index.llms.openai_like import OpenAILike
 
@@ -248,7 +338,15 @@ class LLMDrafter:
     # --- tasks -------------------------------------------------------------------------------
 
     def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
-        """A verdict drafted by the LLM, or 要確認 when no attempt passes the gate."""
+        """A verdict drafted by the LLM, or 要確認 when no attempt passes the gate.
+
+        An item with a requirement profile is answered element by element
+        (``judge_elements``); the verdict and the texts then come from the same rule and the
+        same profile texts as the evidence drafter's.
+        """
+        profile = match_profile(item.id, item.text, self.profiles)
+        if profile is not None:
+            return self.judge_elements(item, contract, evidence, profile)
         constrain = self.settings.llm_constrain_quotes
         schema = {
             "type": "object",
@@ -316,6 +414,105 @@ class LLMDrafter:
             self.name,
             self.model,
             "checklist_judgement",
+            version,
+            digest,
+            evidence,
+            self.settings,
+            attempts,
+        )
+        if checked is None:
+            return ChecklistJudgement(
+                item=item.id,
+                contract=contract,
+                verdict="要確認",
+                answer=ANSWER_OF["要確認"],  # type: ignore[arg-type]
+                rationale=f"{attempts}回の下書きがいずれも検証に通らなかったため、担当者の確認が"
+                "必要です: " + " / ".join(errors),
+                provenance=prov,
+            )
+        return checked.model_copy(update={"provenance": prov})
+
+    def judge_elements(
+        self, item: ChecklistItem, contract: str, evidence: Evidence, profile: Profile
+    ) -> ChecklistJudgement:
+        """The LLM reads each element's candidate sentences; the verdict rule decides.
+
+        A sentence the rules read as the provider's discretion, the user's duty or a disclaimer
+        is never "met", whatever the model says (it becomes "soft"): the model can weaken a
+        match, never invent one.
+        """
+        pool = contract_pool(evidence)
+        offered = {e.id: _candidates(e, pool, evidence) for e in profile.elements}
+
+        def element_schema(e: Element) -> dict[str, Any]:
+            return {
+                "type": "object",
+                "properties": {
+                    "id": {"const": e.id},
+                    "status": {"enum": ["met", "soft", "missing"]},
+                    "quote": (
+                        {"enum": ["", *dict.fromkeys(s.text for s in offered[e.id])]}
+                        if self.settings.llm_constrain_quotes
+                        else {"type": "string"}
+                    ),
+                    "reason": {"type": "string"},
+                },
+                "required": ["id", "status", "quote", "reason"],
+                "additionalProperties": False,
+            }
+
+        n = len(profile.elements)
+        schema = {
+            "type": "object",
+            "properties": {
+                "elements": _array({"anyOf": [element_schema(e) for e in profile.elements]}, n, n),
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "required": ["elements", "confidence"],
+            "additionalProperties": False,
+        }
+        by_id = {e.id: e for e in profile.elements}
+
+        def parse(data: Any) -> _Elements:
+            return _Elements.model_validate(data)
+
+        def check(raw: _Elements) -> tuple[Any, list[str]]:
+            results, errors = _element_results(raw, by_id, offered)
+            if errors:
+                return None, errors
+            confidence = raw.confidence
+            draft = compose(
+                item,
+                contract,
+                profile,
+                results,
+                pool,
+                self.settings.evidence_review_below,
+                confidence,
+            )
+            return judgement_errors(draft, evidence.allowed)
+
+        values = {
+            "item_id": item.id,
+            "group": item.group,
+            "item_text": item.text,
+            "guidance": item.guidance or "（なし）",
+            "elements": _element_listing(profile),
+            "contract": contract,
+            "candidates": "\n\n".join(
+                f"<element id={e.id}>\n"
+                + ("\n".join(f"- {s.text}" for s in offered[e.id]) or "（候補なし）")
+                + "\n</element>"
+                for e in profile.elements
+            ),
+        }
+        checked, errors, attempts, version, digest = self._draft(
+            "checklist_elements", values, schema, parse, check
+        )
+        prov = provenance(
+            self.name,
+            self.model,
+            "checklist_elements",
             version,
             digest,
             evidence,

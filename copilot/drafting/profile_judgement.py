@@ -16,6 +16,7 @@ from __future__ import annotations
 from copilot.drafting.citations import cite, looks_like_instruction
 from copilot.drafting.elements import (
     ElementResult,
+    Sentence,
     contract_sentences,
     item_verdict,
     judge_elements,
@@ -24,7 +25,7 @@ from copilot.drafting.profiles import Profile
 from copilot.drafting.registry import Evidence
 from copilot.schemas import ANSWER_OF, ChecklistItem, ChecklistJudgement, Citation
 
-__all__ = ["MAX_QUOTES", "judge_by_profile"]
+__all__ = ["MAX_QUOTES", "compose", "contract_pool", "judge_by_profile"]
 
 MAX_QUOTES = 3
 
@@ -86,6 +87,12 @@ def _advice(results: list[ElementResult]) -> str:
     return "".join(out)
 
 
+def contract_pool(evidence: Evidence) -> list[Sentence]:
+    """Every sentence of the contract, read, less any that addresses the drafter."""
+    clauses = evidence.scan or evidence.documents
+    return [s for s in contract_sentences(clauses) if not looks_like_instruction(s.text)]
+
+
 def judge_by_profile(
     item: ChecklistItem,
     contract: str,
@@ -94,14 +101,36 @@ def judge_by_profile(
     review_below: float,
 ) -> ChecklistJudgement:
     """The judgement of one item from its profile (without basis and provenance)."""
-    clauses = evidence.scan or evidence.documents
-    pool = [s for s in contract_sentences(clauses) if not looks_like_instruction(s.text)]
-    results = judge_elements(profile, pool)
+    pool = contract_pool(evidence)
+    return compose(item, contract, profile, judge_elements(profile, pool), pool, review_below)
+
+
+def compose(
+    item: ChecklistItem,
+    contract: str,
+    profile: Profile,
+    results: list[ElementResult],
+    pool: list[Sentence],
+    review_below: float,
+    confidence: float | None = None,
+) -> ChecklistJudgement:
+    """The judgement from each element's standing: verdict rule, quotes and the texts.
+
+    Args:
+        item: the checklist item.
+        contract: the contract id.
+        profile: the item's profile.
+        results: each element's standing (by the rules, or as an LLM read it).
+        pool: the contract's sentences (to tell an element nobody mentions from one rejected).
+        review_below: a judgement less sure than this is 要確認.
+        confidence: the drafter's own confidence, if lower than the clarity of the matches.
+
+    """
     leaning = item_verdict(results)
     near = {r.element.id: any(r.element.holds(s.text) for s in pool) for r in results}
     clarity = [_clarity(r, near[r.element.id]) for r in results if r.element.required]
-    confidence = min(clarity or [_CLEAR_MISSING])
-    verdict = leaning if confidence >= review_below else "要確認"
+    sure = min([*clarity, *([confidence] if confidence is not None else [])] or [_CLEAR_MISSING])
+    verdict = leaning if sure >= review_below else "要確認"
 
     quotes: list[Citation] = []
     seen: set[str] = set()
@@ -122,7 +151,7 @@ def judge_by_profile(
     alternative = "".join(r.element.alternative for r in short if r.status == "missing")
     met = sum(r.status == "met" for r in results)
     reason = (
-        f"確信度 {confidence:.2f}。要素 {len(results)} 件中 {met} 件は契約書類の定めで満たされ、"
+        f"確信度 {sure:.2f}。要素 {len(results)} 件中 {met} 件は契約書類の定めで満たされ、"
         f"{sum(r.status == 'soft' for r in results)} 件は定め方が十分でなく、"
         f"{sum(r.status == 'missing' for r in results)} 件は定めが見当たらない"
         f"（要件プロファイル {profile.id} 第{profile.version}版）。"
@@ -137,7 +166,7 @@ def judge_by_profile(
         advice=_advice(results) if leaning != "反映あり" or short else "",
         proposed_wording=proposed,
         alternative_measure=alternative,
-        confidence=round(confidence, 4),
+        confidence=round(sure, 4),
         leaning=leaning,  # type: ignore[arg-type]
         confidence_reason=reason,
     )
