@@ -383,11 +383,12 @@ def test_ui_two_auditors_saving_the_same_draft_lose_nothing(served: Served, logi
     opened = _open(yamada, draft)  # the form now holds sato's title: yamada's change adds to it
     assert opened[2] == "佐藤が直した表題"
     assert "版 3" in _save(yamada, draft, title=str(opened[2]), risk="山田が直したリスク")
+    again = _save(yamada, draft, title=str(opened[2]), risk="山田が直したリスク（再）")
+    assert "版 4" in again  # what one saved is what one has seen: no need to open it again
     with open_store(served.settings) as store:
         d = store.get_draft(draft)
-        assert (
-            d.payload["title"] == "佐藤が直した表題" and d.payload["risk"] == "山田が直したリスク"
-        )
+        assert d.payload["title"] == "佐藤が直した表題"
+        assert d.payload["risk"] == "山田が直したリスク（再）"
 
 
 @pytest.mark.slow

@@ -296,16 +296,18 @@ class SignOff:
         @in_place
         def on_reopen(
             draft_id: Any, reason: str, opened: actions.Shown | None, request: gr.Request
-        ) -> str:
+        ) -> tuple[str, actions.Shown]:
             version = actions.reopen(deps, login_name(request), draft_id, reason, opened)
-            return f"下書き {draft_number(draft_id)} を差し戻しました（版 {version}）。"
+            number = draft_number(draft_id)
+            shown = {"draft": number, "version": version}  # a copy of the version the lead read
+            return f"下書き {number} を差し戻しました（版 {version}）。", shown
 
-        for button, handler, text in (
-            (self.approve, on_approve, self.comment),
-            (self.reject, on_reject, self.comment),
-            (self.reopen, on_reopen, self.reason),
+        for button, handler, text, written in (
+            (self.approve, on_approve, self.comment, [self.message]),
+            (self.reject, on_reject, self.comment, [self.message]),
+            (self.reopen, on_reopen, self.reason, [self.message, opened]),
         ):
-            event = button.click(handler, [draft_id, text, opened], [self.message])
+            event = button.click(handler, [draft_id, text, opened], written)
             for fn, inputs, outputs in then:
                 event = event.success(fn, inputs, outputs)
 
@@ -328,6 +330,12 @@ def sign_off_row(page: Page, prefix: str) -> SignOff:
     message = gr.Markdown(elem_id=f"{prefix}-sign-msg")
     page.lead_only.extend([row, again])
     return SignOff(comment, approve, reject, message, reason, reopen)
+
+
+def saved(draft: Draft) -> tuple[str, actions.Shown]:
+    """The message after a save, and the version saved: what the page now shows of the draft."""
+    message = f"下書き {draft.id} を版 {draft.latest.version} として保存しました（承認待ち）。"
+    return message, actions.shown(draft)
 
 
 def picked_id(evt: gr.SelectData) -> float | None:
@@ -368,7 +376,8 @@ class DraftEditor:
 
         ``on_open(id)`` fills head, citations and ``fields`` and returns ``actions.shown`` of
         the draft last, kept in the page's state; ``on_save(id, *fields, opened)`` stores a new
-        version of what was shown; ``refresh`` redraws the table after a save or a sign-off.
+        version of what was shown and returns ``saved``; ``refresh`` redraws the table after a
+        save or a sign-off.
         """
         assert self.save is not None and self.saved is not None and self.sign is not None
         outputs = [self.head, self.citations, *fields, self.opened]
@@ -376,7 +385,8 @@ class DraftEditor:
         table.select(picked_id, None, [self.draft_id]).success(*show)
         self.open_button.click(*show)
         saving = [self.draft_id, *fields, self.opened]
-        self.save.click(on_save, saving, [self.saved]).success(*show).success(*refresh)
+        written = [self.saved, self.opened]  # the saver has seen what they saved
+        self.save.click(on_save, saving, written).success(*show).success(*refresh)
         self.sign.wire(page, self.draft_id, self.opened, show, refresh)
 
 

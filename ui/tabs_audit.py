@@ -20,6 +20,7 @@ from ui.page import (
     in_place,
     literal,
     login_name,
+    saved,
     sign_off_row,
     status_ja,
 )
@@ -191,11 +192,11 @@ def tab_checklist(page: Page) -> None:
         comment: str,
         opened: actions.Shown | None,
         request: gr.Request,
-    ) -> str:
+    ) -> tuple[str, actions.Shown]:
         d = actions_audit.edit_judgement(
             deps, login_name(request), draft_id, verdict, advice, wording, comment, opened
         )
-        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+        return saved(d)
 
     with gr.Tab("チェックリスト審査", id="checklist"):
         with gr.Row():
@@ -297,7 +298,7 @@ def tab_findings(page: Page) -> None:
         comment: str,
         opened: actions.Shown | None,
         request: gr.Request,
-    ) -> str:
+    ) -> tuple[str, actions.Shown]:
         parts = {
             "title": title,
             "finding": finding,
@@ -306,7 +307,7 @@ def tab_findings(page: Page) -> None:
             "recommendation": recommendation,
         }
         d = actions_audit.edit_finding(deps, login_name(request), draft_id, parts, comment, opened)
-        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+        return saved(d)
 
     @in_place
     def on_notice(division: str, period: str, signer: str) -> str:

@@ -22,6 +22,7 @@ from ui.page import (
     in_place,
     literal,
     login_name,
+    saved,
     status_ja,
 )
 
@@ -178,12 +179,12 @@ def _gap_section(page: Page) -> None:
         comment: str,
         opened: actions.Shown | None,
         request: gr.Request,
-    ) -> str:
+    ) -> tuple[str, actions.Shown]:
         user = login_name(request)
         d = actions_policy.edit_gap(
             deps, user, draft_id, coverage, advice, wording, comment, opened
         )
-        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+        return saved(d)
 
     @in_place
     def on_files(policy: str | None, include_drafts: bool) -> tuple[str, str]:
@@ -327,11 +328,11 @@ def _advice_section(page: Page) -> None:
         comment: str,
         opened: actions.Shown | None,
         request: gr.Request,
-    ) -> str:
+    ) -> tuple[str, actions.Shown]:
         d = actions_policy.edit_advice(
             deps, login_name(request), draft_id, advice, wording, comment, opened
         )
-        return f"下書き {d.id} を版 {d.latest.version} として保存しました（承認待ち）。"
+        return saved(d)
 
     @in_place
     def on_memo(policy: str | None, include_drafts: bool) -> str:
