@@ -145,3 +145,32 @@ def test_an_instruction_hidden_in_the_contract_is_never_evidence() -> None:
     )
     assert j.verdict == "反映なし"
     assert j.evidence == []
+
+
+def test_a_survival_clause_that_refers_back_carries_the_duty_it_refers_to() -> None:
+    item = ChecklistItem(id="4-3", text="契約終了後も秘密保持義務が存続することを定めているか。")
+    profile = PROFILES["confidentiality_survival"]
+    j = judge_by_profile(
+        item,
+        "C-T",
+        contract(
+            "乙は、本業務で知り得た秘密を第三者に漏らしてはならない。",
+            "前項の規定は、本契約の終了後も同様とする。",
+        ),
+        profile,
+        0.5,
+    )
+    assert j.verdict == "反映あり", j.rationale
+    assert [c.quote for c in j.evidence] == ["前項の規定は、本契約の終了後も同様とする。"]
+    unrelated = judge_by_profile(
+        item,
+        "C-T",
+        contract(
+            "乙は、本業務で知り得た秘密を第三者に漏らしてはならない。",
+            "乙は、作業の記録を保存しなければならない。",
+            "前項の規定は、本契約の終了後も同様とする。",
+        ),
+        profile,
+        0.5,
+    )
+    assert unrelated.verdict != "反映あり", unrelated.rationale

@@ -18,6 +18,7 @@ top hits of a search.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +43,12 @@ _HEDGED = frozenset({"effort", "principle", "statement"})
 _RANK = {"met": 2, "soft": 1, "missing": 0}
 
 
+# A sentence that speaks of what was said just before: 「前項の規定は、本契約の終了後も同様とする」.
+_BACK_REFERENCE = re.compile(
+    r"^[\s\d０-９()（）.．、]*(?:前項|前条|前各項|前[二三２３23]項|本条|同項|同条|前号|前各号|前記|上記)"
+)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One sentence of a contract's clause, read."""
@@ -49,6 +56,12 @@ class Sentence:
     clause: ClauseRecord
     text: str
     reading: Reading
+    before: str = ""  # what a back-reference (前項・本条 …) points at: the text just before
+
+    @property
+    def scope(self) -> str:
+        """The text whose words count for an element: the sentence, and what it refers back to."""
+        return f"{self.before}{self.text}" if self.before else self.text
 
 
 @dataclass(frozen=True)
@@ -117,11 +130,16 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     out: list[Sentence] = []
     for doc_clauses in by_doc.values():
         parties: Parties = defined_parties("\n".join(c.text for c in doc_clauses[:30]))
+        previous = ""  # the clause before: what 前項・前条 point at
         for clause in doc_clauses:
             if clause.aside:
                 continue
+            said = ""  # the sentences of this clause before the one read
             for text in sentences(clause.text):
-                out.append(Sentence(clause, text, read_sentence(text, parties)))
+                before = f"{previous}{said}" if _BACK_REFERENCE.search(text) else ""
+                out.append(Sentence(clause, text, read_sentence(text, parties), before))
+                said += text
+            previous = clause.text
     return out
 
 
@@ -131,7 +149,7 @@ def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult
     for element in profile.elements:
         best = ElementResult(element, "missing", None, "")
         for sentence in pool:
-            status, why = assess(element, sentence.text, sentence.reading)
+            status, why = assess(element, sentence.scope, sentence.reading)
             if _RANK[status] > _RANK[best.status]:
                 best = ElementResult(element, status, sentence, why)
                 if status == "met":

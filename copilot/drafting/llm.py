@@ -161,7 +161,7 @@ CANDIDATES = 8  # sentences offered to the model for one element
 def _candidates(element: Element, pool: list[Sentence], evidence: Evidence) -> list[Sentence]:
     """The sentences that hold the element's expressions, then those retrieved for the item."""
     retrieved = {c.clause_id for c in evidence.documents}
-    holding = [s for s in pool if element.holds(s.text)]
+    holding = [s for s in pool if element.holds(s.scope)]
     near = [s for s in pool if s.clause.clause_id in retrieved and s not in holding]
     return [*holding, *near][:CANDIDATES]
 
@@ -213,7 +213,7 @@ def _element_results(
             )
             continue
         status = answer.status
-        if status == "met" and assess(element, sentence.text, sentence.reading)[0] != "met":
+        if status == "met" and assess(element, sentence.scope, sentence.reading)[0] != "met":
             status = "soft"
         why = answer.reason.strip() or "定め方が十分でない"
         results.append(ElementResult(element, status, sentence, "" if status == "met" else why))

@@ -127,7 +127,7 @@ def compose(
 
     """
     leaning = item_verdict(results)
-    near = {r.element.id: any(r.element.holds(s.text) for s in pool) for r in results}
+    near = {r.element.id: any(r.element.holds(s.scope) for s in pool) for r in results}
     clarity = [_clarity(r, near[r.element.id]) for r in results if r.element.required]
     sure = min([*clarity, *([confidence] if confidence is not None else [])] or [_CLEAR_MISSING])
     verdict = leaning if sure >= review_below else "要確認"
