@@ -24,7 +24,7 @@ from ingest.limits import configure as configure_limits
 from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder
 
 if TYPE_CHECKING:
-    from copilot.replacements import Replacing
+    from copilot.review.replacements import Replacing
 
 # What the faces (CLI, UI) need of the index's own types comes through here, so that ui imports
 # copilot only (DESIGN.md's rooms).
@@ -91,7 +91,7 @@ class Services:
         """Ingest files and folders (see ``ingest.pipeline.ingest_paths``).
 
         New content for a known document is a new version (the previous one is kept);
-        ``replacing`` (see ``copilot.replacements``) may refuse it and records who made it.
+        ``replacing`` (see ``copilot.review.replacements``) may refuse it and records who made it.
         """
         return ingest_paths(
             self.index,

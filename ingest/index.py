@@ -556,7 +556,7 @@ class ClauseIndex:
             self.db.execute(f"DELETE FROM {table} WHERE doc_id=?", (doc_id,))
 
     def remove_document(self, doc_id: str) -> None:
-        """Remove a document (with its kept versions) from both indexes, and a mail's attachments."""
+        """Remove a document, its kept versions and a mail's attachments from both indexes."""
         for doc in self.documents():
             if doc.headers.get("attached_to") == doc_id:
                 self.remove_document(doc.doc_id)

@@ -280,9 +280,7 @@ def _ingest(
                 json.dumps(reading.meta, ensure_ascii=False, sort_keys=True),
                 doc_body,
             )
-            kept = index.put_document(
-                record, text, clauses, batch=batch, progress=_embedding(say)
-            )
+            kept = index.put_document(record, text, clauses, batch=batch, progress=_embedding(say))
         except UserError as exc:
             results.append(FileResult(str(f), doc_id, "failed", 0, exc.ja, exc.en))
             say(f"[{n}/{total}] 失敗 {exc.ja}")

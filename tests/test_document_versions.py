@@ -55,7 +55,9 @@ def served(
     settings = load_settings(data_dir=data)
     with open_store(settings) as store:
         for name, role in USERS.items():
-            store.add_user(name, name, role, password(name), by=None if name == "admin" else "admin")
+            store.add_user(
+                name, name, role, password(name), by=None if name == "admin" else "admin"
+            )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]

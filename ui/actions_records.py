@@ -15,8 +15,8 @@ from copilot.audit import learning
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
 from copilot.review.drafts import Draft
-from copilot.replacements import Replacing
 from copilot.review.log import Verification
+from copilot.review.replacements import Replacing
 from copilot.schemas import DocumentStatus, IndexStatus
 from copilot.services import IngestReport, check_size, kind_folder
 from ui.actions import Deps, checklist_file, current_user, forget_uploads
@@ -59,7 +59,7 @@ def ingest_uploads(
     contract is an update. Gradio's own copies are deleted afterwards, whatever the outcome.
 
     An update with other content is a new version (the previous one is kept): only a lead who
-    ticked ``replace`` makes it, and it is logged (``copilot.replacements``); anyone else is
+    ticked ``replace`` makes it, and it is logged (``copilot.review.replacements``); anyone else is
     refused before anything is copied. The same content again changes nothing.
 
     Raises:

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.replacements import CONFIRM_LABEL
+from copilot.review.replacements import CONFIRM_LABEL
 from copilot.services import KINDS
 from ui import actions_records
 from ui.page import ACTION_JA, Page, in_place, literal, login_name, progress_note, status_ja

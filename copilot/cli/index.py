@@ -14,10 +14,10 @@ from pathlib import Path
 
 from copilot.cli.common import auth_parent, err, login, open_services, print_json
 from copilot.errors import UserError
-from copilot.replacements import Replacing
 from copilot.retrieval import ALL_BODIES
-from copilot.schemas import Hit
+from copilot.review.replacements import Replacing
 from copilot.review.store import STORE_FILE, open_store
+from copilot.schemas import Hit
 from copilot.services import purge
 from copilot.settings import Settings, load_settings
 from ingest.permissions import widened
@@ -26,7 +26,7 @@ from ingest.pipeline import KINDS
 
 @contextmanager
 def _replacing(args: argparse.Namespace, settings: Settings) -> Iterator[Replacing]:
-    """The terminal's rule for new content of a known document (``copilot.replacements``).
+    """The terminal's rule for new content of a known document (``copilot.review.replacements``).
 
     The acting user (``--user`` or COPILOT_USER) logs in only when a file replaces a document.
     """

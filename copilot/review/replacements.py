@@ -5,8 +5,8 @@ version of that document. The index keeps the previous version, whose clauses ap
 still cite (``ingest.index``); this module decides who may make the new version current and
 records who did in the review store's hash-chained log (``replace_document``):
 
-- in the app, only a lead (主任担当者) who ticked 「既存の文書を新しい版で置き換える」: an auditor or
-  an admin is refused, a lead without the tick is asked for it, and nothing changes;
+- in the app, only a lead (主任担当者) who ticked 「既存の文書を新しい版で置き換える」: an
+  auditor or an admin is refused, a lead without the tick is asked for it, and nothing changes;
 - at the terminal (``copilot ingest``) the person there owns the data folder, whatever their
   role: once the review store has users, a replacement needs the acting user named (``--user`` or
   COPILOT_USER, authenticated like the other commands) so that the log can say who; before any
@@ -101,8 +101,9 @@ class Replacing:
                 )
             if not self.confirmed:
                 raise UserError(
-                    f"同じ名前の文書 {old.doc_id} が既にあり、内容が異なります。新しい版で置き換える"
-                    f"には「{CONFIRM_LABEL}」にチェックを入れて、もう一度取り込んでください"
+                    f"同じ名前の文書 {old.doc_id} が既にあり、内容が異なります。"
+                    f"新しい版で置き換えるには「{CONFIRM_LABEL}」にチェックを入れて、"
+                    "もう一度取り込んでください"
                     "（前の版は残り、承認済みの下書きの引用から参照できます）。",
                     f"a document {old.doc_id} of that name already exists with other content; to "
                     f"replace it with a new version, tick 「{CONFIRM_LABEL}」 and upload again "
