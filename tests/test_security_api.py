@@ -153,9 +153,9 @@ def is_offered(client: Client, value: str) -> bool:
 
 
 def offered_checklist(client: Client) -> str:
-    """The checklist the page offers (its picker's values are the ingested files' paths)."""
-    paths = [v for values in offered(client) for v in values if Path(str(v)).is_absolute()]
-    return next(str(v) for v in paths if str(v).endswith(".xlsx"))
+    """The checklist the page offers (its picker's values are document ids, not paths)."""
+    values = [str(v) for vs in offered(client) for v in vs]
+    return next(v for v in values if v.startswith("checklists/") and v.endswith(".xlsx"))
 
 
 @pytest.fixture(scope="module")

@@ -90,7 +90,7 @@ class Choices:
 
 
 def choices(deps: Deps) -> Choices:
-    """Contract ids, checklists (title, source) and documents (title and id, id) of the index.
+    """Contract ids, checklists and documents (title and id, id) of the index: no server paths.
 
     Policies and guidelines are the documents of those kinds, for the policy revision pickers.
     """
@@ -100,7 +100,7 @@ def choices(deps: Deps) -> Choices:
     kinds = {d.doc_id: d.kind for d in docs}
     return Choices(
         contracts=sorted({d.contract for d in docs if d.contract}),
-        checklists=[(d.title, d.source) for d in docs if d.kind == "checklist"],
+        checklists=[(f"{d.title}（{d.doc_id}）", d.doc_id) for d in docs if d.kind == "checklist"],
         documents=documents,
         policies=[c for c in documents if kinds[c[1]] == "policy"],
         guidelines=[c for c in documents if kinds[c[1]] == "guideline"],
@@ -130,10 +130,15 @@ def download_folder(deps: Deps, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=parent))
 
 
-def checklist_file(source: str) -> Path:
-    """The checklist picked (its source path), which must still be on disk."""
-    path = Path(source or "")
-    if not source or not path.is_file():
+def checklist_file(deps: Deps, doc_id: str | None) -> Path:
+    """The file of the checklist picked by its document id, which must still be on disk.
+
+    The picker offers document ids, not paths: the file is the ingested checklist's own source.
+    """
+    with deps.services() as s:
+        found = [d for d in s.index.documents() if d.doc_id == doc_id and d.kind == "checklist"]
+    path = Path(found[0].source) if found else None
+    if path is None or not path.is_file():
         raise UserError(
             "チェックリストを選んでください（文書管理で取り込んだ .xlsx・.xls・.ods）。",
             "choose a checklist (an .xlsx, .xls or .ods ingested under 文書管理).",

@@ -17,6 +17,7 @@ from copilot.audit.ledger import LedgerCheck
 from copilot.audit.selfcheck import Triage
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
+from copilot.filenames import inside, safe_name
 from copilot.review.drafts import Draft
 from copilot.review.recording import (
     Hearing,
@@ -85,7 +86,7 @@ def run_checklist_and_record(
 ) -> tuple[ChecklistRun, list[Draft]]:
     """Judge every checklist item against a contract and record the run under the user."""
     user = current_user(deps, name)
-    source = checklist_file(checklist)
+    source = checklist_file(deps, checklist)
     with long_job(deps.settings, user.name), deps.services() as s:
         run = run_checklist(
             s,
@@ -106,7 +107,7 @@ def draft_findings_and_record(
     user = current_user(deps, name)
     if not division.strip():
         raise UserError("対象課を入力してください。", "type the audited division.")
-    source = checklist_file(checklist)
+    source = checklist_file(deps, checklist)
     checklist_ = import_checklist(source)
     items = {i.id: i for i in checklist_.items}
     with long_job(deps.settings, user.name), deps.services() as s:
@@ -174,9 +175,8 @@ def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
             f"no findings for {division}; draft them first.",
         )
     folder = download_folder(deps, "notice")
-    return export_notice(
-        division, findings, period, signer, folder / f"監査結果通知_{division}.docx"
-    )
+    path = inside(folder, f"監査結果通知_{safe_name(division)}.docx")
+    return export_notice(division, findings, period, signer, path)
 
 
 def _ingested(deps: Deps, kind: str, what_ja: str, what_en: str) -> list[Path]:
@@ -262,7 +262,7 @@ def draft_hearing_mail(
     save_hearing_mail(deps.store, user, mail, sheets)
     hearing = _stored(deps, chosen)
     folder = download_folder(deps, "hearing")
-    return hearing, export_hearing_mail(mail, folder / mail_file_name(chosen), False)
+    return hearing, export_hearing_mail(mail, inside(folder, mail_file_name(chosen)), False)
 
 
 def _stored(deps: Deps, division: str) -> Hearing:
@@ -284,7 +284,7 @@ def hearing_mail_file(deps: Deps, name: str | None, division: str | None) -> tup
     chosen = _division(division)
     hearing = _stored(deps, chosen)
     folder = download_folder(deps, "hearing")
-    path = folder / mail_file_name(chosen)
+    path = inside(folder, mail_file_name(chosen))
     return hearing, export_hearing_mail(hearing.mail, path, hearing.signed_off)
 
 

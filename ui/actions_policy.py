@@ -11,6 +11,7 @@ from pathlib import Path
 
 from copilot.engagement.deadlines import Deadline
 from copilot.errors import UserError
+from copilot.filenames import inside, readable, safe_name
 from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import Draft
 from copilot.schemas import GuidelineDiff, Workplan
@@ -149,36 +150,63 @@ def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
     )
 
 
-# The sample engagement file of a source checkout, offered as the default path
+# The sample engagement file of a source checkout, offered first
 SAMPLE_ENGAGEMENT = Path(__file__).resolve().parents[1] / "examples" / "engagement.toml"
 
 
-def engagement_file(upload: str | None, path: str) -> Path:
-    """The uploaded engagement file, else the one at ``path`` on this machine."""
+def engagement_choices(deps: Deps) -> list[str]:
+    """The engagement files offered by name: the sample and ``<data folder>/engagements/*.toml``."""
+    from copilot.engagement.file import offered_engagements
+
+    return list(offered_engagements(deps.settings.data_dir, SAMPLE_ENGAGEMENT))
+
+
+def engagement_file(deps: Deps, upload: str | None, chosen: str | None) -> Path:
+    """The uploaded engagement file, else the offered one of that name (never a typed path).
+
+    Raises:
+        UserError: nothing uploaded or chosen, a name that is not offered, or an upload that is
+            not in Gradio's cache inside the data folder.
+
+    """
+    from copilot.engagement.file import ENGAGEMENTS, offered_engagements
+
+    data = deps.settings.data_dir
     if upload:
-        return Path(upload)
-    if not (path or "").strip():
+        return readable(Path(upload), data)
+    offered = offered_engagements(data, SAMPLE_ENGAGEMENT)
+    if not chosen:
         raise UserError(
-            "作業計画の設定ファイル（engagement.toml）をアップロードするか、パスを入力してください。",
-            "upload the engagement file (engagement.toml) or type its path.",
+            "作業計画の設定ファイル（engagement.toml）をアップロードするか、一覧から選んでください。",
+            "upload the engagement file (engagement.toml) or choose one from the list.",
         )
-    return Path(path.strip())
+    if chosen not in offered:
+        raise UserError(
+            f"「{chosen}」は選べる設定ファイルではありません。一覧から選ぶか、アップロードして"
+            f"ください（一覧にはデータフォルダの {ENGAGEMENTS}/ の .toml が並びます）。",
+            f"{chosen!r} is not one of the engagement files offered; choose one from the list "
+            f"or upload it (the list shows the .toml files in the data folder's {ENGAGEMENTS}/).",
+        )
+    return offered[chosen]
 
 
-def workplan(deps: Deps, upload: str | None, path: str) -> Workplan:
+def workplan(deps: Deps, upload: str | None, chosen: str | None) -> Workplan:
     """The work plan (WBS) of the engagement file."""
     from copilot.engagement.file import load_engagement
     from copilot.engagement.workplan import build_workplan
 
-    source = engagement_file(upload, path)
-    return build_workplan(load_engagement(source), source.name)
+    source = engagement_file(deps, upload, chosen)
+    name = Path(upload).name if upload else str(chosen)  # no server folder in the messages
+    return build_workplan(load_engagement(source, deps.settings.data_dir, name), name)
 
 
-def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan, Path, Path]:
+def workplan_files(
+    deps: Deps, upload: str | None, chosen: str | None
+) -> tuple[Workplan, Path, Path]:
     """The WBS, and the work plan (作業計画書.docx) and the schedule (WBS.xlsx) written from it."""
     from copilot.exports.workplan import export_wbs, export_workplan
 
-    plan = workplan(deps, upload, path)
+    plan = workplan(deps, upload, chosen)
     folder = download_folder(deps, "plan")
     return (
         plan,
@@ -187,12 +215,14 @@ def workplan_files(deps: Deps, upload: str | None, path: str) -> tuple[Workplan,
     )
 
 
-def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts: bool) -> Path:
+def final_report_file(
+    deps: Deps, upload: str | None, chosen: str | None, include_drafts: bool
+) -> Path:
     """The final report (事業報告書.docx) from the review store and the ingested self-checks."""
     from copilot.engagement.final_report import approach_triage, compile_final_report
     from copilot.exports.final_report import export_final_report
 
-    plan = workplan(deps, upload, path)
+    plan = workplan(deps, upload, chosen)
     with deps.services() as s:
         result, note = approach_triage(s)
     report = compile_final_report(
@@ -201,21 +231,21 @@ def final_report_file(deps: Deps, upload: str | None, path: str, include_drafts:
     return export_final_report(report, download_folder(deps, "report") / "事業報告書.docx")
 
 
-def due_list(deps: Deps, upload: str | None, path: str) -> list[Deadline]:
+def due_list(deps: Deps, upload: str | None, chosen: str | None) -> list[Deadline]:
     """The engagement's deadlines (minutes, time tables, summaries, findings), earliest first."""
     from copilot.engagement.deadlines import deadlines
 
-    return deadlines(workplan(deps, upload, path), deps.store)
+    return deadlines(workplan(deps, upload, chosen), deps.store)
 
 
 def record_due_done(
-    deps: Deps, name: str | None, upload: str | None, path: str, wbs: str | None, on: str
+    deps: Deps, name: str | None, upload: str | None, chosen: str | None, wbs: str | None, on: str
 ) -> Deadline:
     """Record a tracked deliverable done on ``on`` (YYYY-MM-DD; blank: today) under the user."""
     from copilot.engagement.deadlines import parse_day, record_done
 
     user = current_user(deps, name)
-    plan = workplan(deps, upload, path)
+    plan = workplan(deps, upload, chosen)
     wbs = _chosen(wbs, "完了した成果物", "the deliverable done")
     return record_done(plan, deps.store, user, wbs, parse_day(on, "完了日"))
 
@@ -228,7 +258,12 @@ BRIEFING_FILES = {
 
 
 def briefing_file(
-    deps: Deps, upload: str | None, path: str, kind: str, division: str, include_drafts: bool
+    deps: Deps,
+    upload: str | None,
+    chosen: str | None,
+    kind: str,
+    division: str,
+    include_drafts: bool,
 ) -> Path:
     """A briefing deck (.pptx): the plan, the results (of one division, if given) or the year."""
     from copilot.engagement.final_report import compile_final_report
@@ -236,10 +271,10 @@ def briefing_file(
 
     division = (division or "").strip() if kind == "results" else ""
     check_briefing(kind, division)
-    plan = workplan(deps, upload, path)
+    plan = workplan(deps, upload, chosen)
     report = None
     if kind != "plan":
         report = compile_final_report(deps.store, plan, include_drafts=include_drafts)
-    name = BRIEFING_FILES[kind] if not division else f"監査結果説明_{division}.pptx"
-    out = download_folder(deps, "briefing") / name
+    name = BRIEFING_FILES[kind] if not division else f"監査結果説明_{safe_name(division)}.pptx"
+    out = inside(download_folder(deps, "briefing"), name)
     return export_briefing(kind, plan, report, out, division)

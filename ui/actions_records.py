@@ -14,6 +14,7 @@ from pathlib import Path
 from copilot.audit import learning
 from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
+from copilot.filenames import inside, safe_name
 from copilot.review.drafts import Draft
 from copilot.review.log import Verification
 from copilot.review.replacements import Replacing
@@ -94,7 +95,7 @@ def ingest_uploads(
             replacing.check_files(
                 s.index,
                 {
-                    (folder / Path(f).name).resolve().relative_to(top).as_posix(): Path(f)
+                    inside(folder, safe_name(Path(f).name)).relative_to(top).as_posix(): Path(f)
                     for f in files
                 },
             )
@@ -102,7 +103,7 @@ def ingest_uploads(
         with long_job(deps.settings, user.name):  # refused before anything is copied
             kept, fresh = [], set()
             for f in files:
-                target = folder / Path(f).name
+                target = inside(folder, safe_name(Path(f).name))
                 if not target.exists():
                     fresh.add(target.resolve())
                 shutil.copyfile(f, target)
@@ -201,12 +202,13 @@ def evaluate(
     if which not in GOLDEN:
         raise UserError("正解データの種類を選んでください。", "choose which golden set to run.")
     golden = golden_file(which, upload)
+    source = checklist_file(deps, checklist) if which == "checklist" else None
     with deps.services() as s:
-        if which == "retrieval":
+        if source is None:
             from eval.retrieval import evaluate_retrieval
 
             return evaluate_retrieval(s, golden, with_baseline=with_baseline, notify=note)
         from eval.checklist import evaluate_checklist
 
         drafter = make_drafter(deps.drafter_name(), s.settings)
-        return evaluate_checklist(s, checklist_file(checklist), golden, drafter, notify=note)
+        return evaluate_checklist(s, source, golden, drafter, notify=note)

@@ -392,7 +392,7 @@ def tab_engagement(page: Page) -> None:
     deps = page.deps
 
     @in_place
-    def on_plan(upload: str | None, path: str) -> tuple[Any, ...]:
+    def on_plan(upload: str | None, path: str | None) -> tuple[Any, ...]:
         plan, plan_docx, wbs_xlsx = actions_policy.workplan_files(deps, upload, path)
         rows = [
             [
@@ -419,7 +419,7 @@ def tab_engagement(page: Page) -> None:
     @in_place
     def on_report(
         upload: str | None,
-        path: str,
+        path: str | None,
         include_drafts: bool,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, str]:
@@ -430,7 +430,7 @@ def tab_engagement(page: Page) -> None:
 
     @in_place
     def on_briefing(
-        upload: str | None, path: str, kind: str, division: str, include_drafts: bool
+        upload: str | None, path: str | None, kind: str, division: str, include_drafts: bool
     ) -> tuple[str, str]:
         deck = actions_policy.briefing_file(deps, upload, path, kind, division, include_drafts)
         which = "下書きを【下書き】として含めて" if include_drafts and kind != "plan" else ""
@@ -438,23 +438,30 @@ def tab_engagement(page: Page) -> None:
         return str(deck), f"説明資料（{literal(what)}）を{which}作成しました。"
 
     @in_place
-    def on_due(upload: str | None, path: str) -> tuple[Any, ...]:
+    def on_due(upload: str | None, path: str | None) -> tuple[Any, ...]:
         return _due_view(actions_policy.due_list(deps, upload, path))
 
     @in_place
     def on_done(
-        upload: str | None, path: str, wbs: str | None, on: str, request: gr.Request
+        upload: str | None, path: str | None, wbs: str | None, on: str, request: gr.Request
     ) -> tuple[Any, ...]:
         d = actions_policy.record_due_done(deps, login_name(request), upload, path, wbs, on)
         msg, rows, choices = _due_view(actions_policy.due_list(deps, upload, path))
         done = f"{literal(d.wbs)} {literal(d.what)} を {d.done_on} に完了として記録しました。"
         return f"{done}\n\n{msg}", rows, choices
 
-    sample = actions_policy.SAMPLE_ENGAGEMENT
+    @in_place
+    def on_engagements() -> Any:
+        offered = actions_policy.engagement_choices(deps)
+        return gr.update(choices=offered, value=offered[0] if offered else None)
+
+    offered = actions_policy.engagement_choices(deps)
     with gr.Tab("業務文書", id="engagement"):
         gr.Markdown(
             "作業計画の設定ファイル（engagement.toml。例: `examples/engagement.toml`）から"
             "作業計画書（WBS）を作り、審査記録の承認済みの内容から事業報告書を作ります。"
+            "設定ファイルはアップロードするか、一覧（見本と、管理者がデータフォルダの "
+            "`engagements/` に置いた .toml）から選びます。"
         )
         with gr.Row():
             upload = gr.File(
@@ -463,10 +470,12 @@ def tab_engagement(page: Page) -> None:
                 file_types=[".toml"],
                 elem_id="engagement-upload",
             )
-            path = gr.Textbox(
-                label="またはこの端末の設定ファイルのパス（アップロードがなければこちらを使用）",
-                value=str(sample) if sample.is_file() else "",
-                elem_id="engagement-path",
+            path = gr.Dropdown(
+                label="または一覧の設定ファイル（アップロードがなければこちらを使用）",
+                choices=offered,
+                value=offered[0] if offered else None,
+                allow_custom_value=False,
+                elem_id="engagement-file",
             )
         plan_btn = gr.Button("作業計画を作成", variant="primary")
         msg = gr.Markdown(elem_id="plan-msg")
@@ -537,6 +546,7 @@ def tab_engagement(page: Page) -> None:
         [briefing, briefing_msg],
     )
     due_btn.click(on_due, [upload, path], [due_msg, due_table, due_wbs])
+    page.loads.append((on_engagements, [path]))
     done_btn.click(on_done, [upload, path, due_wbs, due_on], [due_msg, due_table, due_wbs])
 
 

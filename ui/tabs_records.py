@@ -257,8 +257,7 @@ def tab_documents(page: Page) -> None:
 
     def status_md() -> str:
         st = actions_records.index_status(deps)
-        lines = [
-            f"データフォルダ: <code>{literal(st.data_dir)}</code>　"
+        lines = [  # no data folder path: the server's folders are not the users' business
             f"文書 {len(st.documents)} 件 / 条項 {st.clauses} 件",
             "",
             "| 種類 | 契約 | 条項数 | 取込日時 | 文書 |",

@@ -44,6 +44,7 @@ from copilot.calendar_jp import add_business_days
 from copilot.drafting.citations import cite, gate
 from copilot.drafting.registry import sentences
 from copilot.errors import UserError
+from copilot.filenames import inside, readable, safe_name
 from copilot.services import Services, kind_folder
 from ingest.index import ClauseRecord
 from ingest.normalise import squash
@@ -362,9 +363,10 @@ def take_reply(
             kept copy and the index are then as they were.
 
     """
+    path = readable(path, services.settings.data_dir)
     reply = read_reply(path, mail, mail_draft)
     root = services.settings.data_dir / "uploads"
-    target = root / kind_folder("correspondence", mail.division) / path.name
+    target = inside(root, kind_folder("correspondence", mail.division) / safe_name(path.name))
     target.parent.mkdir(parents=True, exist_ok=True)
     before = target.read_bytes() if target.is_file() else None
     if path.resolve() != target.resolve():

@@ -13,12 +13,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from copilot.errors import UserError
 from copilot.review.store import ReviewStore
 from copilot.review.users import User
 from copilot.services import Services, build_services
 from copilot.settings import load_settings
+
+if TYPE_CHECKING:
+    from copilot.schemas import Engagement
 
 
 @contextmanager
@@ -173,3 +177,10 @@ def default_checklist(s: Services) -> Path:
         "--checklist FILE（.xlsx・.xls・.ods）で指定してください。",
         "no checklist is ingested; give one with --checklist FILE (.xlsx, .xls or .ods).",
     )
+
+
+def engagement_of(args: argparse.Namespace) -> Engagement:
+    """The engagement file of ``--engagement``, never one of the data folder's own files."""
+    from copilot.engagement.file import load_engagement
+
+    return load_engagement(Path(args.engagement), load_settings().data_dir)

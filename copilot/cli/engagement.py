@@ -24,12 +24,11 @@ WBS_XLSX = "WBS.xlsx"
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """The WBS of the engagement: printed, as JSON, or written as Word and Excel."""
-    from copilot.cli.common import print_json
-    from copilot.engagement.file import load_engagement
+    from copilot.cli.common import engagement_of, print_json
     from copilot.engagement.workplan import build_workplan
     from copilot.exports.workplan import export_wbs, export_workplan
 
-    plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
+    plan = build_workplan(engagement_of(args), args.engagement)
     if args.due or args.done:
         return _deadlines(args, plan)
     if args.out_dir:
@@ -98,13 +97,13 @@ def _triage(selfcheck: list[str] | None) -> tuple[Triage | None, str]:
 
 def cmd_report_final(args: argparse.Namespace) -> int:
     """The final report (事業報告書) from the signed-off drafts."""
-    from copilot.engagement.file import load_engagement
+    from copilot.cli.common import engagement_of
     from copilot.engagement.final_report import compile_final_report
     from copilot.engagement.workplan import build_workplan
     from copilot.exports.final_report import export_final_report
     from copilot.review.store import open_store
 
-    plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
+    plan = build_workplan(engagement_of(args), args.engagement)
     result, note = _triage(args.selfcheck)
     with open_store(load_settings()) as store:
         report = compile_final_report(

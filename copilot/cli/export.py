@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copilot.errors import UserError
+from copilot.filenames import inside, safe_name
 from copilot.settings import load_settings
 
 if TYPE_CHECKING:
@@ -111,15 +112,14 @@ def cmd_hearing(args: argparse.Namespace) -> int:
 
 def cmd_onsite(args: argparse.Namespace) -> int:
     """The on-site check's time table (Word), one per visit, for the city to confirm."""
-    from copilot.cli.common import open_services
-    from copilot.engagement.file import load_engagement
+    from copilot.cli.common import engagement_of, open_services
     from copilot.engagement.final_report import approach_triage
     from copilot.engagement.onsite import checks_for, visit, visits
     from copilot.engagement.workplan import build_workplan
     from copilot.exports.onsite import export_onsite_timetable
     from copilot.exports.styling import check_suffix
 
-    plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
+    plan = build_workplan(engagement_of(args), args.engagement)
     chosen = [visit(plan, args.division)] if args.division else visits(plan)
     if args.out:
         check_suffix(Path(args.out), ".docx")
@@ -134,7 +134,7 @@ def cmd_onsite(args: argparse.Namespace) -> int:
         out = (
             Path(args.out)
             if args.out
-            else Path(args.out_dir) / f"現地監査タイムテーブル_{v.division}.docx"
+            else inside(Path(args.out_dir), f"現地監査タイムテーブル_{safe_name(v.division)}.docx")
         )
         print(export_onsite_timetable(plan, v.division, checks_for(result, v.division), out))
     return 0
@@ -142,7 +142,7 @@ def cmd_onsite(args: argparse.Namespace) -> int:
 
 def cmd_briefing(args: argparse.Namespace) -> int:
     """A briefing deck (PowerPoint): the plan, the results (of one division) or the final report."""
-    from copilot.engagement.file import load_engagement
+    from copilot.cli.common import engagement_of
     from copilot.engagement.final_report import compile_final_report
     from copilot.engagement.workplan import build_workplan
     from copilot.exports.briefing import check_briefing, export_briefing
@@ -152,7 +152,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
     check_briefing(args.briefing, args.division)
     out = Path(args.out)
     check_suffix(out, ".pptx")
-    plan = build_workplan(load_engagement(Path(args.engagement)), args.engagement)
+    plan = build_workplan(engagement_of(args), args.engagement)
     report = None
     if args.briefing != "plan":
         with open_store(load_settings()) as store:
@@ -169,6 +169,23 @@ def _ledger_checks(ledger: Path, report: FinalReport) -> list[LedgerCheck]:
 
     with open_services() as services:
         return [check_ledger(services, ledger, c.contract) for c in report.contracts]
+
+
+def _unused(folder: Path, prefix: str, name: str, suffix: str) -> Path:
+    """A new file in ``folder`` named from stored data (a division, a contract id), cleaned.
+
+    Numbered ``_2``, ``_3`` … where two names were cleaned alike; a name with nothing usable in
+    it is written as 名称なし, so that one odd name does not stop the whole export.
+    """
+    try:
+        stem = prefix + safe_name(name)
+    except UserError:
+        stem = prefix + "名称なし"
+    path, n = inside(folder, stem + suffix), 1
+    while path.exists():
+        n += 1
+        path = inside(folder, f"{stem}_{n}{suffix}")
+    return path
 
 
 def _sha(path: Path) -> str:
@@ -248,7 +265,7 @@ def export_all(folder: Path) -> Path:
                     reviewed_findings(store, division),
                     "",
                     "",
-                    exports / f"監査結果通知案_{division}.docx",
+                    _unused(exports, "監査結果通知案_", division, ".docx"),
                     include_drafts=True,
                 )
             contracts = sorted(
@@ -259,7 +276,7 @@ def export_all(folder: Path) -> Path:
                     checklist,
                     contract,
                     reviewed_judgements(store, contract),  # type: ignore[arg-type]
-                    exports / f"チェックリスト結果_{contract}.xlsx",
+                    _unused(exports, "チェックリスト結果_", contract, ".xlsx"),
                     include_drafts=True,
                 )
         files = sorted(p for p in root.rglob("*") if p.is_file())

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from copilot.errors import UserError
+from copilot.filenames import readable
 from copilot.schemas import Engagement
 
 _MAX_ERRORS = 5
@@ -76,39 +77,70 @@ def engagement_error(source: str, exc: ValidationError) -> UserError:
     )
 
 
-def load_engagement(path: Path) -> Engagement:
+def load_engagement(
+    path: Path, data_dir: Path | None = None, shown: str | None = None
+) -> Engagement:
     """Read and validate an engagement file.
 
     Args:
         path: the TOML file.
+        data_dir: the data folder, whose own files (the databases, the index) are never read:
+            only its owned sub-folders (``copilot.filenames.OWNED``) may hold the file.
+        shown: how messages name the file (default: its path); the UI gives the name only, so
+            that no server folder is shown.
 
     Returns:
         The engagement.
 
     Raises:
-        UserError: the file is missing, is not TOML, or a value is wrong (the message names the
-            file and the field).
+        UserError: the file is missing, is not TOML, a value is wrong (the message names the
+            file and the field), or it lies among the data folder's own files.
 
     """
+    where = shown or str(path)
+    if data_dir is not None:
+        path = readable(path, data_dir)
     if not path.is_file():
         raise UserError(
-            f"{path} が見つかりません。作業計画の設定ファイル（例 examples/engagement.toml）を"
+            f"{where} が見つかりません。作業計画の設定ファイル（例 examples/engagement.toml）を"
             "指定してください。",
-            f"{path} does not exist; give an engagement file (see examples/engagement.toml).",
+            f"{where} does not exist; give an engagement file (see examples/engagement.toml).",
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise UserError(
-            f"{path}: UTF-8 の TOML ファイルとして読めません。",
-            f"{path}: not a UTF-8 TOML file.",
+            f"{where}: UTF-8 の TOML ファイルとして読めません。",
+            f"{where}: not a UTF-8 TOML file.",
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise UserError(
-            f"{path}: TOML の書き方に誤りがあります（{exc}）。",
-            f"{path}: not valid TOML ({exc}).",
+            f"{where}: TOML の書き方に誤りがあります（{exc}）。",
+            f"{where}: not valid TOML ({exc}).",
         ) from exc
     try:
         return Engagement.model_validate(data)
     except ValidationError as exc:
-        raise engagement_error(str(path), exc) from exc
+        raise engagement_error(where, exc) from exc
+
+
+# <data folder>/engagements/: engagement files put there are offered by name in the UI
+ENGAGEMENTS = "engagements"
+
+
+def offered_engagements(data_dir: Path, sample: Path | None = None) -> dict[str, Path]:
+    """The engagement files the UI offers, by name: the sample, then ``engagements/*.toml``.
+
+    The names are what a person picks (never a path they type); a file that leads out of the
+    engagements folder into the data folder's own files (a link) is not offered.
+    """
+    offered = {}
+    if sample is not None and sample.is_file():
+        offered[f"examples/{sample.name}"] = sample
+    folder = data_dir / ENGAGEMENTS
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            offered[f"{ENGAGEMENTS}/{path.name}"] = readable(path, data_dir)
+        except UserError:
+            continue
+    return {name: path for name, path in offered.items() if path.is_file()}

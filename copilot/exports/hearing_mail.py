@@ -16,6 +16,7 @@ from pathlib import Path
 from copilot.audit.hearing_records import HearingMail
 from copilot.calendar_jp import weekday_ja
 from copilot.exports.styling import check_suffix, cite_text, save_atomically, wareki
+from copilot.filenames import safe_name
 from copilot.schemas import DRAFT
 
 UNSIGNED_NOTE = "【下書き】この文面は主任担当者の承認前です。承認を受けるまで送信しないでください。"
@@ -23,7 +24,7 @@ UNSIGNED_NOTE = "【下書き】この文面は主任担当者の承認前です
 
 def mail_file_name(division: str) -> str:
     """The file name a division's hearing mail is written under: ヒアリング（書面）_課名.eml."""
-    return f"ヒアリング（書面）_{division}.eml"
+    return f"ヒアリング（書面）_{safe_name(division)}.eml"
 
 
 def _day(d: date) -> str:
