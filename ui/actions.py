@@ -69,11 +69,22 @@ def current_user(deps: Deps, name: str | None) -> User:
     return deps.store.get_user(name)
 
 
-def check_password(deps: Deps, name: str, password: str, address: str = "") -> bool:
-    """Gradio's auth callback: True when the store's throttled, recorded login accepts them."""
+def check_password(
+    deps: Deps,
+    name: str,
+    password: str,
+    address: str = "",
+    on_refusal: Callable[[UserError], None] | None = None,
+) -> bool:
+    """Gradio's auth callback: True when the store's throttled, recorded login accepts them.
+
+    A refusal (wrong password, a wait, a lock and until when) goes to ``on_refusal``.
+    """
     try:
         deps.store.login(name, password, address)
-    except UserError:
+    except UserError as exc:
+        if on_refusal is not None:
+            on_refusal(exc)
         return False
     return True
 

@@ -25,8 +25,18 @@ from copilot.review.users import ROLE_JA
 from copilot.settings import Settings
 from ui import actions
 from ui.actions import Deps
+from ui.hosts import AllowedHosts
 from ui.page import Page, fill_pickers, literal, login_name
-from ui.security import client_address, guarded_lifespan, is_guarded, tls_files, trusting
+from ui.security import (
+    Policy,
+    client_address,
+    guarded_lifespan,
+    is_guarded,
+    refuse_login,
+    tls_files,
+    trusting,
+)
+from ui.sessions import Sessions
 from ui.shutdown import wait_for_signal
 from ui.tabs_audit import (
     tab_ask,
@@ -192,13 +202,27 @@ def launch(
     block: bool,
     tls: tuple[Path, Path] | None = None,
 ) -> None:
-    """Start the server: login against the review store, security headers, no share link."""
+    """Start the server: login against the review store, security headers, no share link.
+
+    No run history: Gradio would keep every input and output (questions, drafts, contract text)
+    in the browser's localStorage, past logout and purge.
+    """
     message = login_message(deps_settings)
     login_store = open_store(deps_settings)
+    policy = Policy(
+        hosts=AllowedHosts(host, deps_settings.ui_allowed_hosts),
+        sessions=Sessions(
+            idle_s=deps_settings.session_idle_minutes * 60,
+            max_s=deps_settings.session_max_hours * 3600,
+            stamp=login_store.password_version,
+        ),
+    )
 
     def auth(name: str, password: str) -> bool:
         deps = Deps(deps_settings, login_store)
-        return actions.check_password(deps, name, password, address=client_address())
+        return actions.check_password(
+            deps, name, password, address=client_address(), on_refusal=refuse_login
+        )
 
     warning = exposure_warning(host, tls is not None)
     if warning:
@@ -207,7 +231,7 @@ def launch(
     app.launch(
         server_name=host,
         server_port=port,
-        app_kwargs={"lifespan": guarded_lifespan()},
+        app_kwargs={"lifespan": guarded_lifespan(policy)},
         **tls_launch_args(tls),
         share=False,
         auth=auth,
@@ -222,6 +246,7 @@ def launch(
         mcp_server=False,
         pwa=False,
         enable_monitoring=False,
+        run_history=False,
         max_file_size=deps_settings.max_upload_mb * 1024 * 1024,  # refused before it is stored
     )
     if not is_guarded(app.server_app):  # fail closed: never serve without the headers and guard

@@ -10,7 +10,17 @@ address, with credentials). It
   change something (any method but GET/HEAD, or a websocket) is refused with 403;
 - empties the description of the API that Gradio writes into every page it serves;
 - keeps the client's address in ``CLIENT_ADDRESS`` for the request, so that Gradio's login
-  callback, which gets no request, can pass it to the login throttle.
+  callback, which gets no request, can pass it to the login throttle, and hands the reason a
+  login was refused (``refuse_login``) to the login page in place of Gradio's "Incorrect
+  credentials" (``LOGIN_NOTICE`` shows it there);
+- with a ``Policy``: refuses a Host header that is none of this machine's names with 400
+  (``ui.hosts``), ends sessions that are idle, too old or older than a password change
+  (``ui.sessions``), and sends Gradio's session cookie as one ``HttpOnly; SameSite=Strict``
+  cookie (``Secure`` under TLS);
+- refuses ``/logout`` asked by another site (a link or image on another page would log the
+  user out);
+- adds ``Strict-Transport-Security`` under TLS and ``Cache-Control: no-store`` to everything but
+  the frontend's static files (downloads, answers and pages hold audit content).
 
 It is attached by ``guarded_lifespan``: uvicorn runs the lifespan before it opens the socket, so no
 request is ever served without it. Nothing here imports gradio.
@@ -18,23 +28,31 @@ request is ever served without it. Nothing here imports gradio.
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from copilot.errors import UserError
+from ui.hosts import AllowedHosts
+from ui.sessions import COOKIE, Sessions, ended_cookie, session_cookie
 
 # The client address of the request being served ("" outside a request).
 CLIENT_ADDRESS: ContextVar[str] = ContextVar("client_address", default="")
+# Why the login being served was refused (``refuse_login``); None outside a login.
+LOGIN_REFUSALS: ContextVar[list[UserError] | None] = ContextVar("login_refusals", default=None)
 
 # Gradio's page has inline scripts and styles and its frontend compiles some code at run time,
 # hence 'unsafe-inline' and 'unsafe-eval'; nothing may come from, or go to, another host.
@@ -63,13 +81,110 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
+HSTS = "max-age=31536000"
 SAFE_METHODS = ("GET", "HEAD")
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+# The frontend's own files (the same for everyone): the only responses a browser may cache.
+STATIC = ("/assets/", "/static/", "/svelte/", "/favicon.ico")
+# Requests that keep a session open without anyone using it: they do not count as use.
+UNUSED = ("/gradio_api/heartbeat/",)
+
+# Gradio's login page shows its own "Incorrect credentials" whatever the server answers. This
+# script, put into every page, shows the server's reason instead (a wrong password, a wait, a
+# lock and until when), as text, where Gradio shows its own.
+LOGIN_NOTICE = b"""<script>(() => {
+  const fetch0 = window.fetch;
+  window.fetch = async function (...args) {
+    const answer = await fetch0.apply(this, args);
+    try {
+      const target = new URL(String(args[0] && args[0].url || args[0]), location.href);
+      if (answer.status === 400 && /\/login\/?$/.test(target.pathname)) {
+        const detail = (await answer.clone().json()).detail;
+        let tries = 0;
+        const show = () => {
+          const shown = document.querySelector("p.creds");
+          if (shown) { shown.textContent = detail; shown.setAttribute("role", "alert"); }
+          else if (tries++ < 100) { requestAnimationFrame(show); }
+        };
+        if (typeof detail === "string") { setTimeout(show, 0); }
+      }
+    } catch (e) { /* not ours to answer */ }
+    return answer;
+  };
+})();</script>"""
 
 
 def client_address() -> str:
     """The address of the client whose request is being served ("" when unknown)."""
     return CLIENT_ADDRESS.get()
+
+
+def refuse_login(error: UserError) -> None:
+    """Note why the login being served was refused: the login page shows it (Japanese)."""
+    held = LOGIN_REFUSALS.get()
+    if held is not None:
+        held.append(error)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What ``Guard`` enforces beyond headers and origins: Host names and session lifetimes."""
+
+    hosts: AllowedHosts | None = None
+    sessions: Sessions | None = None
+
+
+def path_of(scope: Scope) -> str:
+    """The request's path without a trailing slash."""
+    return str(scope.get("path", "")).rstrip("/") or "/"
+
+
+def is_static(scope: Scope) -> bool:
+    """True for the frontend's own files (scripts, styles, fonts)."""
+    return str(scope.get("path", "")).startswith(STATIC)
+
+
+def is_tls(scope: Scope) -> bool:
+    """True when the request came over TLS."""
+    return scope.get("scheme") in ("https", "wss")
+
+
+def is_cross_site(scope: Scope) -> bool:
+    """True when the request says it comes from another page than the UI's own.
+
+    ``Sec-Fetch-Site`` (sent by current browsers) must be ``same-origin`` or ``none`` (typed or
+    bookmarked); an ``Origin`` or ``Referer`` must be the UI's own. A request naming none of
+    them (a script, an old browser) is not cross-site by this test.
+    """
+    headers = Headers(scope=scope)
+    site = headers.get("sec-fetch-site")
+    if site is not None and site.lower() not in ("same-origin", "none"):
+        return True
+    if is_foreign(scope):
+        return True
+    referer = headers.get("referer")
+    if referer:
+        parts = urlsplit(referer)
+        return normal_origin(f"{parts.scheme}://{parts.netloc}") != own_origin(scope)
+    return False
+
+
+def session_tokens(scope: Scope) -> list[str]:
+    """The session tokens the request's cookies carry."""
+    cookies = cookie_parser(Headers(scope=scope).get("cookie", ""))
+    return [v for k, v in cookies.items() if k.startswith(COOKIE) and v]
+
+
+def session_cookie_names(scope: Scope) -> list[str]:
+    """The names of the request's session cookies."""
+    cookies = cookie_parser(Headers(scope=scope).get("cookie", ""))
+    return [k for k in cookies if k.startswith(COOKIE)]
+
+
+def without_encoding(scope: Scope) -> Scope:
+    """The scope without Accept-Encoding: pages must come uncompressed to be rewritten here."""
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+    return {**scope, "headers": headers}
 
 
 def own_origin(scope: Scope) -> str:
@@ -106,8 +221,16 @@ API_INFO = re.compile(rb"window\.gradio_api_info = .*?;</script>", re.DOTALL)
 NO_API_INFO = b'window.gradio_api_info = {"named_endpoints": {}, "unnamed_endpoints": {}};</script>'
 
 
+def rewrite_page(body: bytes) -> bytes:
+    """A page with its API description emptied and the login notice script in its head."""
+    body = API_INFO.sub(NO_API_INFO, body)
+    if b"</head>" in body:
+        body = body.replace(b"</head>", LOGIN_NOTICE + b"</head>", 1)
+    return body
+
+
 def without_api_info(send: Send) -> Send:
-    """``send`` that holds back an HTML page until it is whole and empties its API description."""
+    """``send`` that holds back an HTML page until it is whole and rewrites it."""
     held: list[Message] = []
 
     async def send_page(message: Message) -> None:
@@ -125,7 +248,7 @@ def without_api_info(send: Send) -> Send:
                 return
             start, *parts = held
             held.clear()
-            body = API_INFO.sub(NO_API_INFO, b"".join(p.get("body", b"") for p in parts))
+            body = rewrite_page(b"".join(p.get("body", b"") for p in parts))
             headers = MutableHeaders(scope=start)
             headers["content-length"] = str(len(body))
             await send(start)
@@ -136,62 +259,178 @@ def without_api_info(send: Send) -> Send:
     return send_page
 
 
-class Guard:
-    """Security headers, same-origin CORS and the client address around an ASGI app."""
+def login_answer(send: Send, refusals: list[UserError]) -> Send:
+    """``send`` that answers a refused login with the reason (JSON ``detail``, in Japanese)."""
+    held: list[Message] = []
 
-    def __init__(self, app: ASGIApp) -> None:
+    async def send_answer(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 400 and refusals:
+            held.append(message)
+            return
+        if held and message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            start = held.pop()
+            error = refusals[-1]
+            body = json.dumps({"detail": error.ja, "detail_en": error.en}, ensure_ascii=False)
+            headers = MutableHeaders(scope=start)
+            if "content-encoding" in headers:
+                del headers["content-encoding"]
+            headers["content-type"] = "application/json"
+            headers["content-length"] = str(len(body.encode()))
+            await send(start)
+            await send({"type": "http.response.body", "body": body.encode(), "more_body": False})
+            return
+        await send(message)
+
+    return send_answer
+
+
+class Guard:
+    """Security headers, Host and origin checks, sessions and the client address around an app."""
+
+    def __init__(self, app: ASGIApp, policy: Policy | None = None, gradio: Any = None) -> None:
+        """Guard ``app``; ``gradio`` is Gradio's app, whose ``tokens`` hold its sessions."""
         self.app = app
+        self.policy = policy or Policy()
+        self.gradio = gradio
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one request (lifespan messages pass untouched)."""
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        hosts = self.policy.hosts
+        if hosts is not None and not hosts.allows(Headers(scope=scope).get("host")):
+            await self.refuse(scope, receive, send, 400)
+            return
         foreign = is_foreign(scope)
         if foreign and (scope["type"] == "websocket" or scope["method"] not in SAFE_METHODS):
             await self.refuse(scope, receive, send)
             return
+        if path_of(scope) == "/logout" and is_cross_site(scope):
+            await self.refuse(scope, receive, send)
+            return
         if foreign:
             scope = without_origin(scope)
+        if not is_static(scope) and scope["type"] == "http":
+            scope = without_encoding(scope)
+        ended = self.end_sessions(scope)
+        is_login = (
+            scope["type"] == "http" and scope["method"] == "POST" and (path_of(scope) == "/login")
+        )
+        refusals: list[UserError] = []
         client = scope.get("client")
-        token = CLIENT_ADDRESS.set(str(client[0]) if client else "")
+        address = CLIENT_ADDRESS.set(str(client[0]) if client else "")
+        held = LOGIN_REFUSALS.set(refusals if is_login else None)
         try:
-            await self.app(scope, receive, without_api_info(self.sender(send, foreign)))
+            answer = self.sender(send, foreign, scope, ended, is_login)
+            if is_login:
+                answer = login_answer(answer, refusals)
+            await self.app(scope, receive, without_api_info(answer))
         finally:
-            CLIENT_ADDRESS.reset(token)
+            LOGIN_REFUSALS.reset(held)
+            CLIENT_ADDRESS.reset(address)
 
-    @staticmethod
-    def sender(send: Send, foreign: bool) -> Send:
-        """``send`` that adds the security headers (and drops any CORS answer to a foreign page)."""
+    def end_sessions(self, scope: Scope) -> list[str]:
+        """End the request's sessions that no longer hold; the names of their cookies."""
+        sessions = self.policy.sessions
+        if sessions is None or self.gradio is None:
+            return []
+        tokens = self.gradio.tokens
+        touch = not str(scope.get("path", "")).startswith(UNUSED)
+        ended = False
+        for token in session_tokens(scope):
+            if token not in tokens:
+                sessions.end(token)
+            elif sessions.check(token, touch) is None:
+                tokens.pop(token, None)
+                ended = True
+        return session_cookie_names(scope) if ended else []
+
+    def sender(
+        self,
+        send: Send,
+        foreign: bool,
+        scope: Scope | None = None,
+        ended: list[str] | None = None,
+        is_login: bool = False,
+    ) -> Send:
+        """``send`` that adds the security headers (and drops any CORS answer to a foreign page).
+
+        It also rewrites the session cookie, records a new session after a login, and removes
+        the cookies of sessions that ``end_sessions`` ended.
+        """
+        tls = scope is not None and is_tls(scope)
+        static = scope is not None and is_static(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers[name] = value
+                if tls:
+                    headers["Strict-Transport-Security"] = HSTS
+                if not static:
+                    headers["Cache-Control"] = "no-store"
                 if foreign:
                     for name in [k for k in headers if k.startswith("access-control-")]:
                         del headers[name]
+                self.cookies(message, tls, ended or [], is_login)
             await send(message)
 
         return send_with_headers
 
-    async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """403 for a request from another origin that could change something."""
+    def cookies(self, message: Message, tls: bool, ended: list[str], is_login: bool) -> None:
+        """Rewrite the response's session cookies; record the session a login started."""
+        kept: list[tuple[bytes, bytes]] = []
+        set_names: set[str] = set()
+        for key, value in message.get("headers", []):
+            if key.lower() != b"set-cookie":
+                kept.append((key, value))
+                continue
+            cookie = session_cookie(value.decode("latin-1"), tls)
+            if cookie is None:
+                continue
+            name, _, rest = cookie.partition("=")
+            set_names.add(name)
+            kept.append((key, cookie.encode("latin-1")))
+            token = rest.split(";")[0]
+            sessions = self.policy.sessions
+            if is_login and message["status"] == 200 and sessions is not None:
+                user = self.gradio.tokens.get(token) if self.gradio is not None else None
+                if user is not None:
+                    sessions.start(token, user, self.gradio.tokens)
+        for name in ended:
+            if name not in set_names:
+                kept.append((b"set-cookie", ended_cookie(name, tls).encode("latin-1")))
+        message["headers"] = kept
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, status: int = 403) -> None:
+        """403 for a request from another site that could change something; 400 for a bad Host."""
         if scope["type"] == "websocket":
             await WebSocketClose(code=1008)(scope, receive, send)
             return
-        response = PlainTextResponse("cross-origin request refused", status_code=403)
-        await response(scope, receive, self.sender(send, True))
+        if status == 400:
+            text = (
+                "この名前では監査コパイロットの画面を開けません。サーバーのアドレスで開くか、"
+                "管理者に名前を COPILOT_UI_ALLOWED_HOSTS に加えてもらってください。\n"
+                "The UI does not answer to this host name: open it by the server's address, or "
+                "ask the administrator to add the name to COPILOT_UI_ALLOWED_HOSTS.\n"
+            )
+        else:
+            text = "cross-origin request refused"
+        response = PlainTextResponse(text, status_code=status)
+        await response(scope, receive, self.sender(send, True, scope))
 
 
-def guarded_lifespan() -> Callable[[Any], Any]:
+def guarded_lifespan(policy: Policy | None = None) -> Callable[[Any], Any]:
     """A FastAPI lifespan that wraps the app's built middleware stack in ``Guard`` at startup."""
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         if not isinstance(app.middleware_stack, Guard):
-            app.middleware_stack = Guard(app.middleware_stack)
+            app.middleware_stack = Guard(app.middleware_stack, policy, app)
         yield
 
     return lifespan

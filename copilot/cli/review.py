@@ -125,7 +125,8 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     for u in users:
         state = states[u.name]
         last = f"最終ログイン {state.last_login}" if state.last_login else "ログインなし"
-        lock = "  【ロック中 / locked】" if state.locked else ""
+        where = "、".join(f"{a or '不明'} から {t} まで" for a, t in state.locked_from.items())
+        lock = f"  【ロック中 / locked: {where}】" if state.locked else ""
         print(f"{u.name:<16} {u.role:<8} {u.display_name}  （{u.created_at}、{last}）{lock}")
     if not users:
         print("利用者はまだいません。`copilot users add NAME --role admin` で登録してください。")

@@ -148,10 +148,25 @@ _DOCUMENT_CHANGES = (
     *_append_only("document_changes"),
 )
 
+# The login throttle's streaks: one row per (name, address) updated in place, and deleted on a
+# success, an unlock or once stale (``copilot.review.users``). Counters, not records: the table
+# is not append-only and no log record vouches for its rows.
+_LOGIN_FAILURES = (
+    """CREATE TABLE login_failures (
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_epoch REAL NOT NULL,
+        locked_until REAL,
+        PRIMARY KEY (name, address)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_review_store", _INITIAL),
     Migration("0002_logins", _LOGINS),
     Migration("0003_document_changes", _DOCUMENT_CHANGES),
+    Migration("0004_login_failures", _LOGIN_FAILURES),
 )
 
 

@@ -1,7 +1,8 @@
 """The review store: users, task runs, drafts and their versions, and the sign-off log.
 
 One SQLite file, ``<data_dir>/review.sqlite`` (WAL, foreign keys on, a busy timeout), whose
-tables only ever grow: triggers refuse every UPDATE and DELETE (``copilot.review.migrations``).
+tables only ever grow: triggers refuse every UPDATE and DELETE (``copilot.review.migrations``);
+the one exception is the login throttle's counters (``login_failures``), which are no record.
 ``ReviewStore`` is one connection (``copilot.review.db``) with the methods of its parts:
 ``users`` (users, roles, passwords, logins), ``drafts`` (runs, drafts, versions, reading),
 ``signoff`` (edits, sign-off with separation of duties, reopening), ``documents`` (who replaced
@@ -13,6 +14,7 @@ Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a conte
     add_user(name, display_name, role, password, by=None) -> User   (by=None: bootstrap admin)
     login(name, password, address) -> User   (throttled and recorded; the way in)
     unlock(name, by, address="cli") -> None;  login_states() -> dict[str, LoginState]
+    password_version(name) -> int | None   (grows with each password change)
     authenticate(name, password) -> User   (the bare password check: no throttle, no record)
     set_password(name, password, by) -> None
     get_user(name) -> User;  list_users() -> list[User]
@@ -45,7 +47,7 @@ from copilot.review.documents import DocumentChanges
 from copilot.review.drafts import Drafts
 from copilot.review.log import Verification
 from copilot.review.signoff import SignOff
-from copilot.review.users import Users
+from copilot.review.users import LOCK_AFTER, LOCK_MINUTES, Users
 from copilot.settings import Settings
 from ingest.permissions import private_mkdir
 
@@ -63,6 +65,8 @@ class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
         *,
         separate_duties: bool = True,
         now: Callable[[], float] = time.time,
+        lock_failures: int = LOCK_AFTER,
+        lock_minutes: float = LOCK_MINUTES,
     ) -> None:
         """Open (creating the folder and file if needed) and migrate the store at ``path``.
 
@@ -70,6 +74,8 @@ class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
             path: the SQLite file; its folder is created owner-only (0700) if missing.
             separate_duties: refuse a sign-off by someone who wrote the draft's content.
             now: the login throttle's clock (seconds since the epoch); tests pass their own.
+            lock_failures: failed logins in a row of a name from one address that lock it there.
+            lock_minutes: how long such a lock lasts.
 
         Raises:
             UserError: the file is not a review store, or is newer than this program.
@@ -78,6 +84,8 @@ class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
         self.path = Path(path)
         self.separate_duties = separate_duties
         self._clock = now
+        self.lock_failures = lock_failures
+        self.lock_minutes = lock_minutes
         private_mkdir(self.path.parent)
         if not self.path.exists():
             # confidential content: readable by its owner only (SQLite gives -wal/-shm the same)
@@ -115,5 +123,8 @@ def open_store(settings: Settings) -> ReviewStore:
 
     """
     return ReviewStore(
-        Path(settings.data_dir) / STORE_FILE, separate_duties=settings.separate_duties
+        Path(settings.data_dir) / STORE_FILE,
+        separate_duties=settings.separate_duties,
+        lock_failures=settings.login_lock_failures,
+        lock_minutes=settings.login_lock_minutes,
     )

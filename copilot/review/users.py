@@ -6,13 +6,25 @@ Only a ``lead`` (主任担当者) signs off; an ``auditor`` runs tasks, edits an
 ``user`` arguments take a name or a ``User``; the role is read afresh in each transaction
 (``require_role``).
 
-Logins: every attempt is a row of ``logins`` (name, client address, time); a success, a failure
-for a real user, a lockout and an unlock are also log records (``login``, ``login_failed``,
-``lockout``, ``unlock``) that vouch for that row. After ``THROTTLE_AFTER`` consecutive failures
-for a name or from an address, each further attempt is refused, its password unchecked, until
-2, 4, 8 … seconds have passed since the last failure; after ``LOCK_AFTER`` for a name it is locked
-until an admin runs ``copilot users unlock NAME``. A success resets the streak. Names that are no
-user are throttled and locked alike (kept as a hash), so the answers do not tell names apart.
+Logins are throttled per name *and* client address, so that nobody can lock another person out
+from elsewhere: ``login_failures`` keeps, for each (name, address), the failures in a row and when
+the last one was (one row, updated in place: failed guesses do not grow the store). After
+``THROTTLE_AFTER`` of them each further attempt from that address is refused, its password
+unchecked, until 2, 4, 8 … seconds have passed; after ``lock_failures`` (the setting
+``login_lock_failures``) the name is locked *from that address* for ``lock_minutes``
+(``login_lock_minutes``), and the refusal says until when. Failures from one address for any
+names (a row with the name "") make its next attempts wait too, but never more than
+``ADDRESS_MAX_DELAY_S`` seconds, so that a client guessing names delays the others who share its
+address (all of loopback is one address) by a moment only. A success clears its name's and its
+address's rows; ``copilot users unlock NAME`` clears the name's rows from every address (and
+those addresses' own). Rows
+older than the lock are dropped. Names that are no user are throttled and locked alike (kept as
+a hash), so the answers do not tell names apart.
+
+What the hash-chained log keeps of logins (each record vouching for a row of the append-only
+``logins`` table): every success (``login``), every lock (``lockout``: the failure that locked,
+with its address) and every unlock (``unlock``). Stores written before this kept one
+``login_failed`` record per failure; they still verify.
 """
 
 from __future__ import annotations
@@ -33,7 +45,9 @@ from copilot.review.db import Transactions
 from copilot.review.log import append, now, sha
 
 __all__ = [
+    "ADDRESS_MAX_DELAY_S",
     "LOCK_AFTER",
+    "LOCK_MINUTES",
     "ROLES",
     "ROLE_JA",
     "THROTTLE_AFTER",
@@ -48,10 +62,15 @@ ROLE_JA = {"auditor": "監査担当者", "lead": "主任担当者", "admin": "�
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 SALT_BYTES = 16
 MIN_PASSWORD = 8
-# Logins: failures in a row before each attempt waits; before a name is locked; the longest wait.
+# Logins: failures in a row (of a name from an address) before each attempt waits; the longest
+# wait; the defaults of the lock (the settings login_lock_failures and login_lock_minutes); the
+# longest wait that failures from an address, for any names, put on the others there.
 THROTTLE_AFTER = 5
-LOCK_AFTER = 10
 MAX_DELAY_S = 900
+LOCK_AFTER = 10
+LOCK_MINUTES = 15
+ADDRESS_MAX_DELAY_S = 2.0
+ANY_NAME = ""  # the name of an address's own row in login_failures
 _NAME = re.compile(r"^[^\s/\\]{1,64}$")
 
 
@@ -68,13 +87,17 @@ class User:
 
 @dataclass(frozen=True)
 class LoginState:
-    """How a user's logins stand: the last success, the failures since, and a lock."""
+    """How a user's logins stand: the last success, failures since (most from one address), locks.
+
+    ``locked_from`` maps each address the name is locked from to when that lock lifts.
+    """
 
     name: str
     last_login: str | None
     last_address: str | None
     failures: int
     locked: bool
+    locked_from: dict[str, str]
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -130,46 +153,30 @@ def _throttled(wait: float) -> UserError:
     )
 
 
-def _locked(name: str) -> UserError:
+def _local_time(epoch: float, today: float) -> str:
+    """``epoch`` as local HH:MM, rounded up to the minute (with the date when not ``today``)."""
+    at = datetime.fromtimestamp(math.ceil(epoch / 60) * 60).astimezone()
+    same_day = at.date() == datetime.fromtimestamp(today).astimezone().date()
+    return at.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M")
+
+
+def _locked(name: str, address: str, until: str) -> UserError:
+    where_ja = f"このアドレス（{address}）から" if address else "この端末から"
+    where_en = f"from this address ({address})" if address else "from here"
     return UserError(
-        f"利用者「{name}」はログインの失敗が続いたためロックされています。管理者に"
+        f"利用者「{name}」は{where_ja}のログインの失敗が続いたため、{until} まで一時的に"
+        f"ロックされています。{until} を過ぎてからもう一度入力するか、管理者に"
         f" `copilot users unlock {name}` を実行してもらってください。",
-        f"{name!r} is locked after too many failed logins; ask an admin to run "
-        f"`copilot users unlock {name}`.",
+        f"{name!r} is locked {where_en} until {until} after too many failed logins; try again "
+        f"after {until}, or ask an admin to run `copilot users unlock {name}`.",
     )
 
 
-def _delay(failures: int) -> float:
+def _delay(failures: int, longest: float = MAX_DELAY_S) -> float:
     """Seconds an attempt waits after the last of ``failures`` failures in a row (0: none)."""
     if failures < THROTTLE_AFTER:
         return 0.0
-    return float(min(MAX_DELAY_S, 2 ** (failures - THROTTLE_AFTER + 1)))
-
-
-def _streak(
-    conn: sqlite3.Connection,
-    column: str,
-    value: str,
-    resets: tuple[str, ...],
-    upto: int | None = None,
-) -> tuple[int, float]:
-    """Failed attempts for ``column = value`` since its last reset, and the last one's time.
-
-    An attempt row is written before its password is checked and a success adds an ``ok`` row
-    after it, so every attempt that has not (yet) succeeded counts: parallel guesses included.
-    ``upto`` stops the count at that row (which failure in the streak it was).
-    """
-    marks = ", ".join("?" * len(resets))
-    (since,) = conn.execute(
-        f"SELECT COALESCE(MAX(id), 0) FROM logins WHERE {column} = ? AND outcome IN ({marks})",
-        (value, *resets),
-    ).fetchone()
-    count, last = conn.execute(
-        f"SELECT COUNT(*), MAX(epoch) FROM logins WHERE {column} = ? AND outcome = 'attempt' "
-        "AND id > ? AND id <= ?",
-        (value, since, upto if upto is not None else 2**62),
-    ).fetchone()
-    return int(count), float(last or 0.0)
+    return float(min(longest, 2 ** (failures - THROTTLE_AFTER + 1)))
 
 
 def _password_matches(record: sqlite3.Row | None, password: str) -> bool:
@@ -207,6 +214,8 @@ class Users(Transactions):
     """The store's users, passwords and logins (a part of ``ReviewStore``)."""
 
     _clock: Callable[[], float]
+    lock_failures: int = LOCK_AFTER
+    lock_minutes: float = LOCK_MINUTES
 
     def add_user(
         self,
@@ -330,6 +339,19 @@ class Users(Transactions):
 
         self._write(tx)
 
+    def password_version(self, name: str) -> int | None:
+        """The number of ``name``'s current password record (it grows with each change).
+
+        None when there is no such user. The UI compares it on every request with the one its
+        session started with: a password change ends the user's other sessions.
+        """
+        (version,) = self._read(
+            lambda conn: conn.execute(
+                "SELECT MAX(version) FROM passwords WHERE user = ?", (name,)
+            ).fetchone()
+        )
+        return None if version is None else int(version)
+
     def authenticate(self, name: str, password: str) -> User:
         """The user, if ``password`` is theirs.
 
@@ -376,82 +398,133 @@ class Users(Transactions):
         )
         return int(cur.lastrowid)  # type: ignore[arg-type]
 
-    def _wait(self, conn: sqlite3.Connection, key: str, address: str) -> float:
-        """Seconds left before the name and the address may try again (0: now)."""
-        now = self._clock()
-        streaks = [_streak(conn, "name", key, ("ok", "unlock"))]
-        if address:  # an unknown address is no key: it would throttle everyone at once
-            streaks.append(_streak(conn, "address", address, ("ok",)))
-        return max(0.0, *(last + _delay(n) - now for n, last in streaks))
+    def _failures(
+        self, conn: sqlite3.Connection, key: str, address: str, now: float
+    ) -> sqlite3.Row | None:
+        """The streak of ``key`` from ``address`` (None: none, or its lock has run out)."""
+        row = conn.execute(
+            "SELECT * FROM login_failures WHERE name = ? AND address = ?", (key, address)
+        ).fetchone()
+        if row is None or (row["locked_until"] is not None and row["locked_until"] <= now):
+            return None
+        return row
+
+    def _prune(self, conn: sqlite3.Connection, now: float) -> None:
+        """Drop the streaks that no longer hold anything back (older than a lock, unlocked)."""
+        horizon = now - max(self.lock_minutes * 60, MAX_DELAY_S)
+        conn.execute(
+            "DELETE FROM login_failures WHERE (last_epoch < ? AND locked_until IS NULL) "
+            "OR locked_until <= ?",
+            (horizon, now),
+        )
+
+    def _count_failure(
+        self, conn: sqlite3.Connection, key: str, address: str, failures: int, now: float
+    ) -> None:
+        locked_until = (
+            now + self.lock_minutes * 60
+            if key != ANY_NAME and failures >= self.lock_failures
+            else None
+        )
+        conn.execute(
+            "INSERT INTO login_failures (name, address, failures, last_epoch, locked_until) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, address) DO UPDATE SET "
+            "failures = excluded.failures, last_epoch = excluded.last_epoch, "
+            "locked_until = excluded.locked_until",
+            (key, address, failures, now, locked_until),
+        )
 
     def _start_login(
         self, conn: sqlite3.Connection, name: str, address: str
-    ) -> UserError | tuple[int, sqlite3.Row | None]:
-        """Record the attempt (or its refusal); returns the refusal, or the row and password."""
+    ) -> UserError | tuple[bool, sqlite3.Row | None]:
+        """Count the attempt as a failure until it succeeds (or refuse it unchecked).
+
+        Returns the refusal, or whether this attempt locks the name and its password record.
+        Counting before the password is checked makes parallel guesses count too.
+        """
         key = self._login_key(conn, name)
-        if _streak(conn, "name", key, ("ok", "unlock"))[0] >= LOCK_AFTER:
-            refusal: UserError | None = _locked(name)
-        else:
-            wait = self._wait(conn, key, address)
-            refusal = _throttled(wait) if wait > 0 else None
-        row = self._login_row(conn, key, address, "refused" if refusal else "attempt")
-        if refusal is not None:
-            return refusal
+        now = self._clock()
+        self._prune(conn, now)
+        pair = self._failures(conn, key, address, now)
+        if pair is not None and pair["locked_until"] is not None:
+            return _locked(name, address, _local_time(pair["locked_until"], now))
+        waits = [0.0]
+        if pair is not None:
+            waits.append(pair["last_epoch"] + _delay(pair["failures"]) - now)
+        spread = self._failures(conn, ANY_NAME, address, now) if address else None
+        if spread is not None:
+            waits.append(
+                spread["last_epoch"] + _delay(spread["failures"], ADDRESS_MAX_DELAY_S) - now
+            )
+        if max(waits) > 0:
+            return _throttled(max(waits))
+        failures = (pair["failures"] if pair is not None else 0) + 1
+        self._count_failure(conn, key, address, failures, now)
+        if address:
+            self._count_failure(
+                conn, ANY_NAME, address, (spread["failures"] if spread else 0) + 1, now
+            )
         record = conn.execute(
             "SELECT * FROM passwords WHERE user = ? ORDER BY version DESC LIMIT 1", (key,)
         ).fetchone()
-        return row, record
+        return failures >= self.lock_failures, record
 
     def _finish_login(
-        self, conn: sqlite3.Connection, name: str, address: str, attempt: int, ok: bool
+        self, conn: sqlite3.Connection, name: str, address: str, locks: bool, ok: bool
     ) -> User | UserError:
         """Record the outcome of a checked attempt; returns the user or the error to raise."""
         key = self._login_key(conn, name)
+        now = self._clock()
         if ok:
+            conn.execute(
+                "DELETE FROM login_failures WHERE address = ? AND name IN (?, ?)",
+                (address, key, ANY_NAME),
+            )
             row = self._login_row(conn, key, address, "ok")
             append(conn, key, "login", version=row, subject=key, comment=address)
             return _user(conn, key)
-        if key == name:
-            append(conn, key, "login_failed", version=attempt, subject=key, comment=address)
-        nth, _ = _streak(conn, "name", key, ("ok", "unlock"), upto=attempt)
-        if nth == LOCK_AFTER and key == name:
-            append(conn, key, "lockout", version=attempt, subject=key, comment=address)
-        if _streak(conn, "name", key, ("ok", "unlock"))[0] >= LOCK_AFTER:
-            return _locked(name)
-        return _wrong_login(self._wait(conn, key, address))
+        if locks and key == name:  # the failure that locked: one record per lock, not per guess
+            row = self._login_row(conn, key, address, "attempt")
+            append(conn, key, "lockout", version=row, subject=key, comment=address)
+        pair = self._failures(conn, key, address, now)
+        if pair is not None and pair["locked_until"] is not None:
+            return _locked(name, address, _local_time(pair["locked_until"], now))
+        wait = pair["last_epoch"] + _delay(pair["failures"]) - now if pair is not None else 0.0
+        return _wrong_login(wait)
 
     def login(self, name: str, password: str, address: str) -> User:
-        """Log in: authenticate, throttled per name and per client address, and record it.
+        """Log in: authenticate, throttled per name and client address, and record a success.
 
         Nothing sleeps: a throttled attempt is refused at once, its password unchecked.
 
         Args:
             name: the user name as typed.
             password: the password as typed.
-            address: the client's address (an IP, or ``cli``); "" when unknown (then only the
-                name is throttled).
+            address: the client's address (an IP, or ``cli``); "" when unknown (then the
+                name's streak from unknown addresses is the only one kept).
 
         Returns:
             The user.
 
         Raises:
             UserError: wrong name or password (one answer for both), too many failures (wait N
-                seconds), or a locked name (ask an admin to run ``copilot users unlock NAME``).
+                seconds), or a name locked from this address (until HH:MM, or until an admin
+                runs ``copilot users unlock NAME``).
 
         """
         address = (address or "").strip()[:200]
         started = self._write(lambda conn: self._start_login(conn, name, address))
         if isinstance(started, UserError):
             raise started
-        attempt, record = started
+        locks, record = started
         ok = _password_matches(record, password)  # outside the lock: scrypt is slow on purpose
-        result = self._write(lambda conn: self._finish_login(conn, name, address, attempt, ok))
+        result = self._write(lambda conn: self._finish_login(conn, name, address, locks, ok))
         if isinstance(result, UserError):
             raise result
         return result
 
     def unlock(self, name: str, by: str | User, address: str = "cli") -> None:
-        """Lift a lock (or a wait) on ``name`` after failed logins; recorded in the log.
+        """Lift the locks (and waits) on ``name`` from every address; recorded in the log.
 
         Raises:
             UserError: ``by`` is not an admin, no such user, or nothing to lift.
@@ -461,34 +534,56 @@ class Users(Transactions):
         def tx(conn: sqlite3.Connection) -> None:
             actor = require_role(conn, by, "admin").name
             _user(conn, name)
-            if _streak(conn, "name", name, ("ok", "unlock"))[0] == 0:
+            self._prune(conn, self._clock())
+            if not conn.execute(
+                "SELECT 1 FROM login_failures WHERE name = ? LIMIT 1", (name,)
+            ).fetchone():
                 raise UserError(
                     f"利用者「{name}」はロックされていません（ログインの失敗はありません）。",
                     f"{name!r} is not locked (no failed logins since the last success).",
                 )
+            conn.execute(  # the addresses it was locked from may try again at once
+                "DELETE FROM login_failures WHERE name = ? AND address IN "
+                "(SELECT address FROM login_failures WHERE name = ?)",
+                (ANY_NAME, name),
+            )
+            conn.execute("DELETE FROM login_failures WHERE name = ?", (name,))
             row = self._login_row(conn, name, address, "unlock", actor)
             append(conn, actor, "unlock", version=row, subject=name, comment=address)
 
         self._write(tx)
 
     def login_states(self) -> dict[str, LoginState]:
-        """Each user's last login, failures since and lock, by name."""
+        """Each user's last login, failures since and locks, by name."""
+        now = self._clock()
 
         def tx(conn: sqlite3.Connection) -> dict[str, LoginState]:
             out = {}
+            horizon = now - max(self.lock_minutes * 60, MAX_DELAY_S)
             for (name,) in conn.execute("SELECT name FROM users ORDER BY name").fetchall():
                 last = conn.execute(
                     "SELECT at, address FROM logins WHERE name = ? AND outcome = 'ok' "
                     "ORDER BY id DESC LIMIT 1",
                     (name,),
                 ).fetchone()
-                failures, _ = _streak(conn, "name", name, ("ok", "unlock"))
+                streaks = conn.execute(
+                    "SELECT address, failures, locked_until FROM login_failures WHERE name = ? "
+                    "AND ((locked_until IS NULL AND last_epoch >= ?) OR locked_until > ?) "
+                    "ORDER BY address",
+                    (name, horizon, now),
+                ).fetchall()
+                locks = {
+                    r["address"]: _local_time(r["locked_until"], now)
+                    for r in streaks
+                    if r["locked_until"] is not None
+                }
                 out[name] = LoginState(
                     name,
                     last["at"] if last else None,
                     last["address"] if last else None,
-                    failures,
-                    failures >= LOCK_AFTER,
+                    max((r["failures"] for r in streaks), default=0),
+                    bool(locks),
+                    locks,
                 )
             return out
 
