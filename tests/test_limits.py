@@ -16,6 +16,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -334,21 +335,22 @@ def _env(data: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def small_uploads(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`copilot serve` with COPILOT_MAX_UPLOAD_MB=1 and an auditor: (url, data folder)."""
+@contextmanager
+def _serving(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path]]:
+    """`copilot serve` with these settings, an auditor (sato) and a lead (suzuki):
+    (url, data folder)."""
     data = tmp_path / "served"
-    settings = load_settings(data_dir=data)
-    with open_store(settings) as store:
+    with open_store(load_settings(data_dir=data)) as store:
         store.add_user("admin", "管理者", "admin", "admin-pass-1")
         store.add_user("sato", "佐藤", "auditor", "sato-pass-1", by="admin")
+        store.add_user("suzuki", "鈴木", "lead", "suzuki-pass-1", by="admin")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
     log = tmp_path / "serve.log"
     with log.open("w") as err:
         proc = subprocess.Popen(
-            argv, env=_env(data, COPILOT_MAX_UPLOAD_MB="1"), stdout=subprocess.DEVNULL, stderr=err
+            argv, env=_env(data, **settings), stdout=subprocess.DEVNULL, stderr=err
         )
     try:
         deadline = time.monotonic() + 90
@@ -364,6 +366,22 @@ def small_uploads(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def small_uploads(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`copilot serve` with COPILOT_MAX_UPLOAD_MB=1: (url, data folder)."""
+    with _serving(tmp_path, COPILOT_MAX_UPLOAD_MB="1") as served:
+        yield served
+
+
+def _client(url: str, name: str):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(
+        url, auth=(name, f"{name}-pass-1"), verbose=False, analytics_enabled=False,
+        download_files=False,
+    )  # fmt: skip
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -447,3 +465,42 @@ def test_a_failed_upload_leaves_no_copy_in_uploads(isolated_env: Path, tmp_path:
     assert sorted(r.status for r in report.results) == ["added", "failed"]
     kept = [p.name for p in _files_under(Path(settings.data_dir) / "uploads")]
     assert kept == ["規程.txt"]
+
+
+@pytest.mark.slow
+def test_a_second_long_job_of_one_user_is_refused_through_the_ui(tmp_path: Path) -> None:
+    """COPILOT_MAX_JOBS_PER_USER=1: while sato's long ingest runs, sato's next ingest is refused
+    with the message (nothing copied); another user's goes through."""
+    from gradio_client import handle_file
+
+    from tests.test_security_api import endpoint
+
+    long = tmp_path / "長い規程.txt"
+    rows = [f"第{n}条 受注者は、委託業務第{n}号の記録を{n % 7 + 1}年間保存しなければならない。"
+            for n in range(1, 4001)]  # fmt: skip
+    long.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    short = tmp_path / "短い規程.txt"
+    short.write_text("第1条 受注者は再委託してはならない。\n", encoding="utf-8")
+    with _serving(tmp_path, COPILOT_MAX_JOBS_PER_USER="1") as (url, data):
+        sato, suzuki = _client(url, "sato"), _client(url, "suzuki")
+        try:
+            ingest = endpoint(sato, output="ingest-msg")
+            running = sato.submit([handle_file(str(long))], "", "", api_name=ingest)
+            copy = data / "uploads" / "other" / long.name
+            deadline = time.monotonic() + 120
+            while not copy.exists():  # the first job has started (it copies, then ingests)
+                assert time.monotonic() < deadline and not running.done()
+                time.sleep(0.2)
+            second = _client(url, "sato")  # another tab of the same user
+            try:
+                with pytest.raises(Exception, match="COPILOT_MAX_JOBS_PER_USER"):  # noqa: PT011
+                    second.predict([handle_file(str(short))], "", "", api_name=ingest)
+            finally:
+                second.close()
+            assert not (data / "uploads" / "other" / short.name).exists()
+            assert not running.done()  # the refusal came while the first job ran
+            message, _ = suzuki.predict([handle_file(str(short))], "", "", api_name=ingest)
+            assert "追加 1" in message  # another user is not held back
+        finally:
+            sato.close()
+            suzuki.close()
