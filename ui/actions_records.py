@@ -108,15 +108,20 @@ def ingest_uploads(
                     fresh.add(target.resolve())
                 shutil.copyfile(f, target)
                 kept.append(target)
-            with deps.services() as s:
-                report = s.ingest(
-                    kept,
-                    kind=kind,
-                    contract=contract or None,
-                    notify=note,
-                    base=root,
-                    replacing=replacing,
-                )
+            try:
+                with deps.services() as s:
+                    report = s.ingest(
+                        kept,
+                        kind=kind,
+                        contract=contract or None,
+                        notify=note,
+                        base=root,
+                        replacing=replacing,
+                    )
+            except BaseException:  # an ingest that did not end (a crash, a stop) keeps no copy
+                for path in fresh:
+                    path.unlink(missing_ok=True)
+                raise
         for r in report.failed:  # a failed new upload leaves no copy behind
             if Path(r.path).resolve() in fresh:
                 Path(r.path).unlink(missing_ok=True)
