@@ -336,7 +336,10 @@ def tab_documents(page: Page) -> None:
         status = gr.Markdown(elem_id="index-status")
         status_btn = gr.Button("状態を更新")
         uploads = gr.File(
-            label="取り込むファイル", file_count="multiple", type="filepath", elem_id="ingest-files"
+            label=f"取り込むファイル（1ファイル {deps.settings.max_upload_mb} MB まで）",
+            file_count="multiple",
+            type="filepath",
+            elem_id="ingest-files",
         )
         with gr.Row():
             kind = gr.Dropdown(
