@@ -14,6 +14,7 @@ The defaults below are the settings' own, so a reader called without settings is
 
 from __future__ import annotations
 
+import struct
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +27,10 @@ from ingest.errors import UnreadableFileError
 from ingest.permissions import private_mkdir
 
 MB = 1024 * 1024
+# Members of one Office package at most: a real one holds tens to a few thousand (a part per
+# sheet, slide, image); a crafted one with millions costs memory before a byte is unpacked.
+MAX_PARTS = 20_000
+_TAIL = 22 + 0xFFFF  # the end record and the longest comment it may carry
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,17 @@ def check_package(path: Path) -> None:
         UnreadableFileError: the recorded sizes add up to more than ``max_unpacked_bytes``.
 
     """
+    parts = _parts(path)
+    if parts is not None and parts > MAX_PARTS:
+        raise UnreadableFileError(
+            str(path),
+            f"中のファイル（部品）が {parts} 個あり、Office ファイルとしては多すぎるため読みません"
+            f"（上限 {MAX_PARTS} 個。圧縮を悪用したファイルの可能性があります）。元のアプリで開き、"
+            "保存し直してから取り込んでください。",
+            f"it holds {parts} parts, too many for an Office file (at most {MAX_PARTS}; it may "
+            "be a zip bomb), so it was not read; open it in its application, save it again and "
+            "ingest that.",
+        )
     limit = active().max_unpacked_bytes
     try:
         with zipfile.ZipFile(path) as zf:
@@ -137,6 +153,30 @@ def check_package(path: Path) -> None:
             "bomb), so it was not read; check the file, or raise the setting "
             "COPILOT_MAX_UNPACKED_MB if it is genuine.",
         )
+
+
+def _parts(path: Path) -> int | None:
+    """How many members a zip says it holds (its end record), read before its directory is.
+
+    None when no end record is found: the reader then reports a damaged file.
+    """
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - _TAIL))
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) < at + 22:
+            return None
+        total = struct.unpack_from("<H", tail, at + 10)[0]
+        locator = at - 20  # a Zip64 file says 0xFFFF here and the count in its own end record
+        if total != 0xFFFF or locator < 0 or tail[locator : locator + 4] != b"PK\x06\x07":
+            return total
+        fh.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+        record = fh.read(40)
+    if len(record) < 40 or record[:4] != b"PK\x06\x06":
+        return None
+    return int(struct.unpack_from("<Q", record, 32)[0])
 
 
 def check_pdf_pages(path: Path, pages: int) -> None:

@@ -144,6 +144,28 @@ def test_a_zip_bomb_xlsx_is_refused_and_so_is_its_checklist_import(
     assert "COPILOT_MAX_UNPACKED_MB" in refused.value.en
 
 
+def test_an_office_file_of_too_many_parts_is_refused_before_its_directory_is_read(
+    tmp_path: Path, indexed: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A valid .docx with 70,000 empty extra members (a Zip64 directory): refused by the count
+    in its end record, not by parsing a directory of millions of entries."""
+    from ingest.limits import MAX_PARTS
+
+    path = tmp_path / "部品だらけ.docx"
+    with zipfile.ZipFile(io.BytesIO(_docx_bytes("第1条 本文です。"))) as src:
+        parts = {i.filename: src.read(i.filename) for i in src.infolist()}
+    with zipfile.ZipFile(path, "w", allowZip64=True) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+        for k in range(70_000):
+            out.writestr(f"customXml/x{k}.xml", b"")
+    assert 70_000 > MAX_PARTS
+    code, err = _ingest(capsys, path)
+    assert code == 1
+    assert "部品だらけ.docx" in err and "個あり" in err and "多すぎる" in err and "zip bomb" in err
+    assert _documents() == indexed
+
+
 _READ_IN_CHILD = """
 import resource, sys
 cap = 3 * 1024 ** 3  # a bomb read whole dies here instead of taking the machine
