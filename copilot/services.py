@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.errors import ConfigError, UserError
 from copilot.in_use import FOLDER as IN_USE
-from copilot.in_use import exclusive
+from copilot.in_use import exclusive, holding
 from copilot.retrieval import Fusion, filters, search
 from copilot.schemas import DocumentStatus, Hit, IndexStatus, VersionStatus
 from copilot.settings import Settings, ensure_dirs
@@ -36,6 +36,7 @@ __all__ = [
     "Services",
     "build_services",
     "check_size",
+    "holding",
     "limits_of",
     "make_embedder",
     "purge",

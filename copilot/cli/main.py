@@ -23,7 +23,7 @@ from copilot.cli import policy as cli_policy
 from copilot.cli import review as cli_review
 from copilot.cli.common import err
 from copilot.errors import UserError
-from copilot.in_use import holding
+from copilot.services import holding
 from copilot.settings import load_settings
 from ingest.permissions import OWNER_ONLY_UMASK
 
