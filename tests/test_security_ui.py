@@ -246,14 +246,21 @@ def test_the_answer_and_its_source_show_the_clause_as_text(lead):
     screenshot(lead, "security-answer")
 
 
-def _upload(page, path: Path, contract: str) -> str:  # type: ignore[no-untyped-def]
-    """Ingest one file in 文書管理 as a contract document; the message shown afterwards."""
+def _submit(page, path: Path, contract: str, replace: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Ingest one file in 文書管理 as a contract document (a lead may tick the replacement)."""
     page.set_input_files("#ingest-files input[type=file]", str(path))
     expect(page.locator("#ingest-files")).to_contain_text(path.stem, timeout=30_000)
     page.locator("#ingest-kind input").click()
     page.get_by_role("option", name="contract", exact=True).click()
     page.get_by_label("契約番号（契約書類のとき）").fill(contract)
+    if replace:
+        page.locator("#ingest-replace input").check()
     page.get_by_role("button", name="取り込む").click()
+
+
+def _upload(page, path: Path, contract: str, replace: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """Ingest one file in 文書管理 as a contract document; the message shown afterwards."""
+    _submit(page, path, contract, replace)
     expect(page.locator("#ingest-msg")).to_contain_text("取り込み完了", timeout=120_000)
     return page.inner_text("#ingest-msg")
 
@@ -262,7 +269,8 @@ def test_same_named_uploads_for_two_contracts_stay_two_documents(
     browser, app_url, app_settings, tmp_path
 ):
     """契約書.docx for C-UPA, then another 契約書.docx for C-UPB: both are added (neither
-    replaces the other); the same name again for C-UPA is an update that says so."""
+    replaces the other); the same name again for C-UPA is refused to the auditor and is a new
+    version when the lead ticks the replacement, which says so."""
     from copilot.services import build_services
 
     def contract(folder: str, sentence: str) -> Path:
@@ -286,10 +294,18 @@ def test_same_named_uploads_for_two_contracts_stay_two_documents(
         page.reload()
         page.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
         tab(page, "文書管理")
-        msg = _upload(page, contract("c", "受注者は、甲社の業務を一切再委託しない。"), "C-UPA")
-        assert (
-            "更新 1" in msg and "前の版を置き換え" in msg and "contracts/C-UPA/契約書.docx" in msg
-        )
+        newer = contract("c", "受注者は、甲社の業務を一切再委託しない。")
+        _submit(page, newer, "C-UPA")
+        expect(page.get_by_text("同じ名前の文書").first).to_be_visible(timeout=60_000)
+        expect(page.locator("#ingest-replace")).to_be_hidden()  # the lead's box
+    finally:
+        page.context.close()
+    page = open_as(browser, app_url, "suzuki")
+    try:
+        tab(page, "文書管理")
+        msg = _upload(page, newer, "C-UPA", replace=True)
+        assert "更新 1" in msg and "新しい版" in msg and "contracts/C-UPA/契約書.docx" in msg
+        assert "前の版は" in msg
     finally:
         page.context.close()
     services = build_services(app_settings)
