@@ -7,9 +7,10 @@ contract is read (``copilot.drafting.obligations``) and the element is
   or prohibition of the provider, of both parties or of nobody named; or a right of the city where
   the element accepts one) and names every condition the element needs;
 - **soft** by such a sentence that is hedged (努める・原則として・目標とする), a bare statement,
-  or binding without a needed condition (a notice where an approval is asked);
-- **missing** otherwise. The provider's permission (「当社は…できる」) and disclaimers never meet an
-  element; neither do duties of the city or the user where the provider's are asked.
+  binding without a needed condition (a notice where an approval is asked), or a target whose
+  guarantee is disclaimed (「…を目標としますが、保証するものではありません」);
+- **missing** otherwise. The provider's permission (「当社は…できる」) and other disclaimers never
+  meet an element; neither do duties of the city or the user where the provider's are asked.
 
 The item is 反映あり when every required element is met, 一部反映 when at least one is met or soft,
 反映なし when none. A contract is at most a few hundred clauses: all of them are read, not only the
@@ -40,6 +41,7 @@ __all__ = [
 
 Status = Literal["met", "soft", "missing"]
 _HEDGED = frozenset({"effort", "principle", "statement"})
+_AIM = re.compile(r"目標|努め|努力|目指")
 _RANK = {"met": 2, "soft": 1, "missing": 0}
 
 
@@ -96,7 +98,12 @@ _WEAK_JA = {
 
 def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
     """Whether one sentence meets the element, only softly, or not at all (and why soft)."""
-    if not element.holds(text) or reading.modality in ("definition", "disclaimer"):
+    if not element.holds(text) or reading.modality == "definition":
+        return "missing", ""
+    if reading.modality == "disclaimer":
+        # 「…を目標として運営しますが、保証するものではありません」: the level is stated, unbound
+        if _AIM.search(text) and reading.party != "city":
+            return "soft", "目標としての記載にとどまり、保証されていない"
         return "missing", ""
     lacking = _missing_conditions(element, reading)
     party, modality = reading.party, reading.modality
