@@ -151,7 +151,10 @@ def test_a_city_that_judges_strictly_teaches_the_drafter_to(
 ):
     """The lead corrects every judgement of one contract to 反映なし and refits: the drafter
     then judges another contract with the data folder's model, named in the provenance, and
-    leans further to 反映なし; the refit is in the verified log; a discard goes back."""
+    leans further to 反映なし; the refit is in the verified log; a discard goes back.
+
+    The fitted model decides the items no requirement profile matches (another city's own
+    items): the drafters here judge every item that way."""
     data = tmp_path / "data"
     shutil.copytree(corpus_data_dir, data)
     monkeypatch.setenv("COPILOT_DATA_DIR", str(data))
@@ -162,6 +165,7 @@ def test_a_city_that_judges_strictly_teaches_the_drafter_to(
         with open_store(settings) as store:
             _users(store)
             shipped = EvidenceDrafter(settings)
+            shipped.profiles = {}  # every item judged by its wording, as an unprofiled item is
             assert shipped.model.startswith("rules+shipped:")
             run = run_checklist(services, checklist, "C-2026-001", shipped)
             assert all(
@@ -183,6 +187,7 @@ def test_a_city_that_judges_strictly_teaches_the_drafter_to(
             assert store.verify().ok
 
             local = EvidenceDrafter(settings)
+            local.profiles = {}
             assert local.model == f"rules+local:{report.model.digest}"
             other = run_checklist(services, checklist, "C-2026-002", local)
             assert {j.provenance.model for j in other.judgements} == {local.model}

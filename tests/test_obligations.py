@@ -230,9 +230,31 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
         "当社は、サービスの仕様を変更するときは、30日前までに電子メールで利用者に通知します。",
         P,
         "duty",
-        {NOTICE},
+        {PRIOR, NOTICE},
     ),
     ("受託者は、甲の許可なく複製してはならない。", P, "prohibition", {APPROVAL}),
+    # read right after the profiles were written (the timing of a notice, 負いません, a modifier's が)
+    (
+        "受注者は、本サービスの提供を終了する場合は、6か月前までに市に書面で通知すること。",
+        P,
+        "duty",
+        {PRIOR, WRITTEN, NOTICE},
+    ),
+    ("当社は、本サービスの利用により生じた損害について責任を負いません。", P, "disclaimer", set()),
+    ("当社は、お客様のデータを復元する義務を負いません。", P, "disclaimer", set()),
+    (
+        "基幹系システムとのデータ連携は、暗号化したファイルを市が指定する方法で授受することとし、授受の記録を残すこと。",
+        N,
+        "duty",
+        set(),
+    ),
+    ("計画停止は、事前に市の了承を得ること。", N, "duty", {PRIOR, APPROVAL}),
+    (
+        "乙が再委託する場合は、あらかじめ甲の承認を得なければならない。",
+        P,
+        "duty",
+        {PRIOR, APPROVAL},
+    ),
     # exceptions and the duty kept after the end
     (
         "乙は、再委託してはならない。ただし、甲の書面による承諾を得たときは、この限りでない。",
@@ -283,6 +305,7 @@ def test_the_table_is_large_and_covers_every_party_and_modality() -> None:
     [
         ("乙は、本契約が終了した後においても、前項の義務を負う。", True),
         ("本条の規定は、本契約の終了後も、なお効力を有する。", True),
+        ("乙は、本契約終了後3年間、秘密を保持しなければならない。", True),
         ("第8条（秘密保持）の規定は、契約期間の満了後であっても存続する。", True),
         ("受注者は、業務上知り得た秘密を第三者に漏らしてはならない。", False),
         ("本契約の有効期間は、契約締結日から1年間とする。", False),
@@ -352,3 +375,11 @@ def test_a_name_inside_another_word_is_not_a_party() -> None:
     # 都市 and 市場 hold 市; neither names the city
     assert read_sentence("都市部のデータセンターは冗長化すること。").party == N
     assert read_sentence("市場の動向を踏まえて価格を改定する。").party == N
+
+
+def test_a_hedge_at_the_end_governs_only_the_last_part() -> None:
+    reading = read_sentence("受注者は、障害が発生したときは、直ちに市に連絡し、復旧に努めること。")
+    assert reading.modality == "effort"
+    assert "直ちに市に連絡し" in reading.firm and "努め" not in reading.firm
+    whole = read_sentence("受注者は、情報セキュリティの確保に努めるものとする。")
+    assert whole.firm == ""

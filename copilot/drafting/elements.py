@@ -107,6 +107,8 @@ def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
         return "missing", ""
     lacking = _missing_conditions(element, reading)
     party, modality = reading.party, reading.modality
+    if modality in _HEDGED and reading.firm and element.holds(reading.firm):
+        modality = "duty"  # the element sits in the part the hedge does not govern
     if party == "city":
         if "city" in element.accept and modality in ("permission", "duty"):
             return "met", ""

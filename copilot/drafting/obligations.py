@@ -88,14 +88,23 @@ _DEFINES = re.compile(
 _OWN_WORD = r"(?<![一-龥ァ-ヶーA-Za-z])"  # a name is not the tail of another word (都市, 市場)
 _TOPIC = r"(?:は|においては|にあっては|も)"
 _SUBJECT = r"(?:が)"
+# the last 「…し、」「…て、」 of a sentence: where its final predicate's own part begins
+_LAST_CONJUNCT = re.compile(
+    r".*(?<!に対し)(?<!に対)(?<!につい)(?<!とし)(?<!によっ)(?<!におい)(?<!に関し)(?<!に際し)"
+    r"(?:[しりきけせえてず]|とともに)、"
+)
+_ANY_TOPIC = re.compile(
+    r"(?<!とき)(?<!場合)(?<!際)(?<!時)(?<!後)(?<!に)(?:は|においては|については)、"
+)
 _BOTH = re.compile(
     r"(?:甲及び乙|甲乙|甲又は乙|乙及び甲|両当事者|当事者双方|双方|各当事者|いずれの当事者)"
     r"(?:は|が|とも|ともに|も)"
 )
 
 _DISCLAIMER = re.compile(
-    r"責任を負わ(?!なければ|ねば)|責任を負いかね|責任を負うものではな|責任を負うものでは|"
-    r"責を負わ(?!なければ|ねば)|(?:保証|補償|賠償)し(?:ない|ません)|保証いたしません|"
+    r"責任を負わ(?!せ|なければ|ねば)|責任を負いかね|責任を負うものではな|責任を負うものでは|"
+    r"(?:責任|義務|責)を負いません|義務を負わ(?!せ|なければ|ねば)|"
+    r"責を負わ(?!せ|なければ|ねば)|(?:保証|補償|賠償)し(?:ない|ません)|保証いたしません|"
     r"保証するものではな|保証するものでは|保証を行わ|免責され|免除され|一切の責任|いかなる責任も"
 )
 _EFFORT = re.compile(r"努め|努力|目指|目標と|配慮す|配慮し|心掛け|心がけ|望まし|推奨")
@@ -122,9 +131,15 @@ _DUTY_END = re.compile(
 _STATEMENT_END = re.compile(r"(?:である|です|であった|でした|だ|ではない|ではありません|等|など)$")
 
 _CONDITIONS: tuple[tuple[Condition, re.Pattern[str]], ...] = (
-    ("prior", re.compile(r"あらかじめ|予め|事前に|事前の|前もって|開始前|着手前|実施前")),
+    (
+        "prior",
+        re.compile(
+            r"あらかじめ|予め|事前に|事前の|前もって|開始前|着手前|実施前|"
+            r"[0-9０-９一二三四五六七八九十]+\s*(?:か月|ヶ月|カ月|箇月|ケ月|日|週間|営業日|年)\s*前"
+        ),
+    ),
     ("written", re.compile(r"書面|文書により|文書で|文書による|電磁的記録|電磁的方法")),
-    ("approval", re.compile(r"承認|承諾|許可|同意|許諾")),
+    ("approval", re.compile(r"承認|承諾|許可|同意|許諾|了承")),
     ("notice", re.compile(r"通知|連絡|通告|知らせ|申し出|申出")),
     ("report", re.compile(r"報告")),
     ("publication", re.compile(r"公表|掲示|掲載|ウェブサイト上|ホームページ上|サイト上|公開")),
@@ -132,7 +147,7 @@ _CONDITIONS: tuple[tuple[Condition, re.Pattern[str]], ...] = (
 _SURVIVES = re.compile(
     r"(?:終了|満了|解除|終了した|満了した|解除された|消滅した)(?:後|した後|の後)"
     r"(?:も|においても|であっても|にあっても)|存続する|存続します|なお効力を有|効力を失わない|"
-    r"なお有効"
+    r"なお有効|(?:終了|満了|解除)(?:後|した後|の日から)\s*[0-9０-９一二三四五六七八九十]+\s*(?:年|か月|ヶ月|カ月)"
 )
 _EXCEPTION = re.compile(
     r"この限りでない|この限りではない|この限りではありません|を除き|を除いて|を除く"
@@ -171,6 +186,9 @@ class Reading:
     conditions: frozenset[Condition]
     survives: bool
     exception: bool
+    # 「直ちに市に連絡し、復旧に努めること」: the hedge governs only the last part; what comes
+    # before it is bound by the sentence's ending (empty unless hedged at its end only)
+    firm: str = ""
 
     @property
     def binding(self) -> bool:
@@ -213,10 +231,13 @@ def defined_parties(text: str, base: Parties | None = None) -> Parties:
 
 def _party(text: str, parties: Parties) -> Side:
     found: list[tuple[int, int, Side]] = []  # (topic 0 before subject 1, position, side)
+    # 「データ連携は、…市が指定する方法で…」: after a topic that is no party, a party's が sits
+    # inside a modifier, not at the head of the sentence
+    topic = _ANY_TOPIC.search(text)
     for name, side in parties.names():
         for rank, particle in ((0, _TOPIC), (1, _SUBJECT)):
             m = re.search(_OWN_WORD + re.escape(name) + particle, text)
-            if m:
+            if m and (rank == 0 or topic is None or m.start() < topic.start()):
                 found.append((rank, m.start(), side))
     both = _BOTH.search(text)
     if not found:
@@ -261,6 +282,15 @@ def read_sentence(sentence: str, parties: Parties | None = None) -> Reading:
     """
     text = nfkc(sentence).strip()
     modality = _modality(text)
+    firm = ""
+    if modality in ("effort", "principle"):
+        cut = _LAST_CONJUNCT.search(text)
+        if (
+            cut
+            and not _EFFORT.search(text[: cut.end()])
+            and not _PRINCIPLE.search(text[: cut.end()])
+        ):
+            firm = text[: cut.end()]
     return Reading(
         # a definition binds nobody, whoever it names
         party="none" if modality == "definition" else _party(text, parties or Parties()),
@@ -268,4 +298,5 @@ def read_sentence(sentence: str, parties: Parties | None = None) -> Reading:
         conditions=frozenset(c for c, pattern in _CONDITIONS if pattern.search(text)),
         survives=bool(_SURVIVES.search(text)),
         exception=bool(_EXCEPTION.search(text)),
+        firm=firm,
     )
