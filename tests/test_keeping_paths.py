@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from copilot.cli.main import main
@@ -298,6 +298,29 @@ def test_pickers_and_the_documents_tab_show_no_server_path(served: Served, login
     status = sato.predict(api_name=endpoint(sato, output="index-status", event="load"))
     assert "文書" in status and "条項" in status
     assert data not in status and "データフォルダ" not in status
+
+
+@pytest.mark.slow
+def test_an_error_about_an_uploaded_file_names_the_file_not_the_server_folder(
+    served: Served, login, tmp_path: Path
+):  # type: ignore[no-untyped-def]
+    sato = login("sato", fresh=True)
+    bad = tmp_path / "壊れた正解データ.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    value = next(
+        v for label, cs in pickers(sato) if label.startswith("チェックリスト（") for _, v in cs
+    )
+    with pytest.raises(AppError) as refused:
+        sato.predict(
+            "retrieval",
+            handle_file(str(bad)),
+            value,
+            False,
+            api_name=endpoint(sato, output="eval-msg"),
+        )
+    message = str(refused.value)
+    assert bad.name in message and "正解データ" in message  # the file is named …
+    assert str(served.settings.data_dir) not in message and "/gradio/" not in message  # … alone
 
 
 # --- 4. the shared cleaner and guard -----------------------------------------------------------

@@ -72,11 +72,24 @@ def literal(text: object) -> str:
     return re.sub(r"\r\n?|\n", "<br>", escaped)
 
 
+# An absolute path on the server (not a URL's //, not a relative document id): its folders
+_SERVER_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:：、。，,（）()「」『』<>\"']+/)+(?=[^\s/])")
+
+
+def no_folders(text: str) -> str:
+    """``text`` with every absolute server path cut to its file name.
+
+    Messages written for the CLI name files by path; in the UI an uploaded file's path is in
+    Gradio's cache inside the data folder, whose place is not the users' business.
+    """
+    return _SERVER_PATH.sub("", text)
+
+
 def error_html(exc: UserError) -> str:
-    """The Japanese half, then the English half, escaped (the toast renders HTML)."""
+    """The Japanese half, then the English half, escaped (the toast renders HTML), no folders."""
     return (
-        f"<span lang='ja'>{html.escape(exc.ja)}</span><br>"
-        f"<span lang='en'>Error: {html.escape(exc.en)}</span>"
+        f"<span lang='ja'>{html.escape(no_folders(exc.ja))}</span><br>"
+        f"<span lang='en'>Error: {html.escape(no_folders(exc.en))}</span>"
     )
 
 
