@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.errors import ConfigError, UserError
+from copilot.filenames import readable
 from copilot.in_use import FOLDER as IN_USE
 from copilot.in_use import exclusive, holding
 from copilot.retrieval import Fusion, filters, search
@@ -93,7 +94,13 @@ class Services:
 
         New content for a known document is a new version (the previous one is kept);
         ``replacing`` (see ``copilot.review.replacements``) may refuse it and records who made it.
+
+        Raises:
+            UserError: a path lies among the data folder's own files (``copilot.filenames``).
+
         """
+        for path in paths:  # the databases and the index are never read as documents
+            readable(path, self.settings.data_dir)
         return ingest_paths(
             self.index,
             paths,

@@ -395,7 +395,7 @@ def test_readable_refuses_the_data_folders_own_files(tmp_path: Path):
         assert "データフォルダ" in refused.value.ja and "data folder" in refused.value.en
 
 
-def test_the_cli_reads_no_engagement_file_among_the_data_folders_own(
+def test_the_cli_reads_no_file_among_the_data_folders_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
@@ -408,3 +408,6 @@ def test_the_cli_reads_no_engagement_file_among_the_data_folders_own(
         assert main(["plan", "--engagement", str(path)]) != 0
         assert "data folder" in capsys.readouterr().err
     assert main(["plan", "--engagement", str(SAMPLE), "--json"]) == 0
+    for path in (data, data / "review.sqlite", data / "index"):  # nor ingested as documents
+        assert main(["ingest", str(path)]) != 0
+        assert "data folder" in capsys.readouterr().err
