@@ -28,6 +28,7 @@ from copilot.drafting.obligations import Parties, Reading, defined_parties, read
 from copilot.drafting.profiles import Element, Profile
 from copilot.drafting.registry import sentences
 from ingest.index import ClauseRecord
+from ingest.normalise import squash
 
 __all__ = [
     "ElementResult",
@@ -152,17 +153,29 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     return out
 
 
+def _specificity(element: Element, sentence: Sentence) -> int:
+    """How many of the element's expressions the sentence itself holds (more says more of it)."""
+    text = squash(sentence.text)
+    return sum(w in text for group in element.terms for w in group)
+
+
 def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult]:
-    """Each element's best standing over all sentences (the first best, in document order)."""
+    """Each element's best standing over all sentences.
+
+    Among the sentences of the best standing, the one that holds most of the element's
+    expressions is quoted (the first of them, in document order, on a tie).
+    """
     results = []
     for element in profile.elements:
         best = ElementResult(element, "missing", None, "")
+        best_key = (0, 0)
         for sentence in pool:
             status, why = assess(element, sentence.scope, sentence.reading)
-            if _RANK[status] > _RANK[best.status]:
-                best = ElementResult(element, status, sentence, why)
-                if status == "met":
-                    break
+            if status == "missing":
+                continue
+            key = (_RANK[status], _specificity(element, sentence))
+            if key > best_key:
+                best, best_key = ElementResult(element, status, sentence, why), key
         results.append(best)
     return results
 
