@@ -174,3 +174,14 @@ def test_a_survival_clause_that_refers_back_carries_the_duty_it_refers_to() -> N
         0.5,
     )
     assert unrelated.verdict != "反映あり", unrelated.rationale
+    same = judge_by_profile(
+        item,
+        "C-T",
+        contract(
+            "乙は、本業務で知り得た秘密を他に漏らしてはならない。"
+            "この契約が終了し、又は解除された後においても、同様とする。"
+        ),
+        profile,
+        0.5,
+    )
+    assert same.verdict == "反映あり", same.rationale

@@ -49,6 +49,7 @@ _RANK = {"met": 2, "soft": 1, "missing": 0}
 # A sentence that speaks of what was said just before: 「前項の規定は、本契約の終了後も同様とする」.
 _BACK_REFERENCE = re.compile(
     r"^[\s\d０-９()（）.．、]*(?:前項|前条|前各項|前[二三２３23]項|本条|同項|同条|前号|前各号|前記|上記)"
+    r"|(?:同様|同じ)(?:とする|とします|である|です|とし|に)"  # 「…後においても、同様とする」
 )
 
 
@@ -140,16 +141,20 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     out: list[Sentence] = []
     for doc_clauses in by_doc.values():
         parties: Parties = defined_parties("\n".join(c.text for c in doc_clauses[:30]))
-        previous = ""  # the clause before: what 前項・前条 point at
+        previous: list[ClauseRecord] = []  # the clauses before, back to the article's start
         for clause in doc_clauses:
             if clause.aside:
                 continue
+            article = clause.path.split(" > ")[0]
+            if previous and previous[-1].path.split(" > ")[0] != article:
+                previous = previous[-1:]  # a new article: only the clause just before is near
             said = ""  # the sentences of this clause before the one read
             for text in sentences(clause.text):
-                before = f"{previous}{said}" if _BACK_REFERENCE.search(text) else ""
+                near = "".join(c.text for c in previous) + said
+                before = near if _BACK_REFERENCE.search(text) else ""
                 out.append(Sentence(clause, text, read_sentence(text, parties), before))
                 said += text
-            previous = clause.text
+            previous.append(clause)
     return out
 
 
