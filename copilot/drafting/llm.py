@@ -31,6 +31,7 @@ from copilot.schemas import (
     ChecklistJudgement,
     Citation,
     Finding,
+    Provenance,
 )
 from copilot.settings import Settings
 from ingest.index import ClauseRecord
@@ -220,6 +221,28 @@ def _element_results(
     answered = {r.element.id for r in results} | {a.id for a in raw.elements if a.id in by_id}
     errors += [f"要素 {e} の回答がありません" for e in by_id if e not in answered]
     return results, errors
+
+
+def _judged(
+    item: ChecklistItem,
+    contract: str,
+    checked: ChecklistJudgement | None,
+    errors: list[str],
+    attempts: int,
+    prov: Provenance,
+) -> ChecklistJudgement:
+    """The judgement that passed the gate with its provenance, or 要確認 with the reasons."""
+    if checked is None:
+        return ChecklistJudgement(
+            item=item.id,
+            contract=contract,
+            verdict="要確認",
+            answer=ANSWER_OF["要確認"],  # type: ignore[arg-type]
+            rationale=f"{attempts}回の下書きがいずれも検証に通らなかったため、担当者の確認が"
+            "必要です: " + " / ".join(errors),
+            provenance=prov,
+        )
+    return checked.model_copy(update={"provenance": prov})
 
 
 @register("llm")
@@ -420,17 +443,7 @@ class LLMDrafter:
             self.settings,
             attempts,
         )
-        if checked is None:
-            return ChecklistJudgement(
-                item=item.id,
-                contract=contract,
-                verdict="要確認",
-                answer=ANSWER_OF["要確認"],  # type: ignore[arg-type]
-                rationale=f"{attempts}回の下書きがいずれも検証に通らなかったため、担当者の確認が"
-                "必要です: " + " / ".join(errors),
-                provenance=prov,
-            )
-        return checked.model_copy(update={"provenance": prov})
+        return _judged(item, contract, checked, errors, attempts, prov)
 
     def judge_elements(
         self, item: ChecklistItem, contract: str, evidence: Evidence, profile: Profile
@@ -519,17 +532,7 @@ class LLMDrafter:
             self.settings,
             attempts,
         )
-        if checked is None:
-            return ChecklistJudgement(
-                item=item.id,
-                contract=contract,
-                verdict="要確認",
-                answer=ANSWER_OF["要確認"],  # type: ignore[arg-type]
-                rationale=f"{attempts}回の下書きがいずれも検証に通らなかったため、担当者の確認が"
-                "必要です: " + " / ".join(errors),
-                provenance=prov,
-            )
-        return checked.model_copy(update={"provenance": prov})
+        return _judged(item, contract, checked, errors, attempts, prov)
 
     def answer(self, question: str, evidence: Evidence) -> Answer:
         """An answer drafted by the LLM with verified citations, or a 要確認 note."""
