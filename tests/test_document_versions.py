@@ -13,15 +13,11 @@ import html
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import docx
-import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
@@ -32,8 +28,8 @@ from copilot.review.store import open_store
 from copilot.schemas import Citation
 from copilot.services import Services, build_services
 from copilot.settings import Settings, load_settings
-from tests.browser import free_port
-from tests.test_security_api import _env, endpoint, offered_checklist
+from tests.served import Logins, serving
+from tests.test_security_api import endpoint, offered_checklist
 
 USERS = {"admin": "admin", "sato": "auditor", "suzuki": "lead"}
 CONTRACT = "C-2026-001"
@@ -58,47 +54,16 @@ def served(
             store.add_user(
                 name, name, role, password(name), by=None if name == "admin" else "admin"
             )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
-    log = root / "serve.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(argv, env=_env(data), stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
+    with serving(data, root / "serve.log") as (_, url):
         yield url, settings
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def login(served: tuple[str, Settings]) -> Iterator[Callable[[str], Client]]:
     """A gradio_client Client logged in as a user (one each)."""
-    clients: dict[str, Client] = {}
-
-    def client(name: str) -> Client:
-        if name not in clients:
-            clients[name] = Client(
-                served[0],
-                auth=(name, password(name)),
-                verbose=False,
-                analytics_enabled=False,
-                download_files=False,
-            )
-        return clients[name]
-
-    yield client
-    for c in clients.values():
-        c.close()
+    logins = Logins(served[0], password)
+    yield logins
+    logins.close()
 
 
 def _services(settings: Settings) -> Services:

@@ -12,17 +12,13 @@ Then the shared cleaner (``copilot.filenames``) and the CLI's guard, directly.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
@@ -33,6 +29,8 @@ from copilot.filenames import MAX_NAME_BYTES, inside, readable, safe_name
 from copilot.review.store import open_store
 from copilot.settings import Settings, load_settings
 from tests.browser import free_port
+from tests.served import Logins, start_serve, stop_serve
+from tests.test_security_api import endpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "engagement.toml"
@@ -44,17 +42,6 @@ OWN_ENGAGEMENT = "今年度.toml"  # put in <data>/engagements/ before the serve
 
 def password(name: str) -> str:
     return f"{name}-password-1"
-
-
-def _env(data: Path) -> dict[str, str]:
-    drop = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("COPILOT_") and k.lower() not in drop
-    }
-    env.update(COPILOT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
 
 
 @dataclass
@@ -81,28 +68,15 @@ def served(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                 name, name, role, password(name), by=None if role == "admin" else "admin"
             )
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
     procs: list[subprocess.Popen[bytes]] = []
+    url = f"http://127.0.0.1:{port}"
 
     def start() -> None:
-        log = root / f"serve-{len(procs)}.log"  # a file, not a pipe: the server never blocks
-        with log.open("w") as err:
-            proc = subprocess.Popen(argv, env=_env(data), stdout=subprocess.DEVNULL, stderr=err)
+        proc, _ = start_serve(data, root / f"serve-{len(procs)}.log", port=port)
         procs.append(proc)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5)
-                return
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
 
     def stop() -> None:
-        procs[-1].terminate()
-        procs[-1].wait(timeout=30)
+        stop_serve(procs[-1])
 
     def restart() -> None:
         stop()
@@ -118,40 +92,9 @@ def served(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="module")
 def login(served: Served) -> Iterator[Callable[[str], Client]]:
     """A gradio_client Client logged in as a user; ``login(name, fresh=True)`` after a restart."""
-    clients: dict[str, Client] = {}
-
-    def client(name: str, fresh: bool = False) -> Client:
-        if fresh or name not in clients:
-            clients[name] = Client(
-                served.url,
-                auth=(name, password(name)),
-                verbose=False,
-                analytics_enabled=False,
-                download_files=False,
-            )
-        return clients[name]
-
-    yield client
-    for c in clients.values():
-        c.close()
-
-
-def endpoint(
-    client: Client, trigger: str | None = None, output: str | None = None, event: str = "click"
-) -> str:
-    """The api name of the ``event`` on the component with elem_id ``trigger`` (any when None)
-    that writes the component with elem_id ``output`` (any when None)."""
-    config = client.config
-    by_elem = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
-    for dep in config["dependencies"]:
-        fired = any(
-            kind == event and (trigger is None or by_elem.get(target) == trigger)
-            for target, kind in dep["targets"]
-        )
-        writes = output is None or output in [by_elem.get(i) for i in dep["outputs"]]
-        if fired and writes and dep.get("api_name"):
-            return "/" + dep["api_name"]
-    raise AssertionError(f"no {event} event on {trigger!r} writing {output!r}")
+    logins = Logins(served.url, password)
+    yield logins
+    logins.close()
 
 
 def pickers(client: Client) -> list[tuple[str, list[tuple[str, Any]]]]:

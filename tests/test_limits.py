@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from copilot.cli.main import main
 from copilot.errors import UserError
 from copilot.review.store import open_store
 from copilot.settings import load_settings
-from tests.browser import free_port
+from tests.served import serving
 
 MB = 1024 * 1024
 
@@ -345,18 +344,6 @@ def test_a_second_ingest_of_one_user_is_refused_while_the_first_runs(isolated_en
 # --- through the running UI -----------------------------------------------------------------------
 
 
-def _env(data: Path, **settings: str) -> dict[str, str]:
-    drop = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("COPILOT_") and k.lower() not in drop
-    }
-    env.update(COPILOT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    env.update(settings)
-    return env
-
-
 @contextmanager
 def _serving(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path]]:
     """`copilot serve` with these settings, an auditor (sato) and a lead (suzuki):
@@ -366,28 +353,8 @@ def _serving(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path]]:
         store.add_user("admin", "管理者", "admin", "admin-pass-1")
         store.add_user("sato", "佐藤", "auditor", "sato-pass-1", by="admin")
         store.add_user("suzuki", "鈴木", "lead", "suzuki-pass-1", by="admin")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
-    log = tmp_path / "serve.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            argv, env=_env(data, **settings), stdout=subprocess.DEVNULL, stderr=err
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
+    with serving(data, tmp_path / "serve.log", **settings) as (_, url):
         yield url, data
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture

@@ -8,25 +8,20 @@ ingest runs in it. Real `copilot serve` processes on loopback, the CLI through `
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
-import httpx
 import pytest
 
 from copilot.cli.main import main
 from copilot.review.store import open_store
 from copilot.settings import Settings, load_settings
-from tests.browser import free_port
+from tests.served import serving
 
 
 def _with_users(data: Path) -> Settings:
@@ -35,42 +30,6 @@ def _with_users(data: Path) -> Settings:
         store.add_user("admin", "管理者", "admin", "admin-pass-1")
         store.add_user("sato", "佐藤", "auditor", "sato-pass-1", by="admin")
     return settings
-
-
-def _env(data: Path) -> dict[str, str]:
-    drop = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("COPILOT_") and k.lower() not in drop
-    }
-    env.update(COPILOT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
-
-
-@contextmanager
-def serving(data: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`copilot serve` over ``data`` (stderr to ``log``) once it answers; killed if still up."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
-    with log.open("w") as err:
-        proc = subprocess.Popen(argv, env=_env(data), stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
@@ -31,8 +27,8 @@ from copilot.cli.main import main
 from copilot.errors import UserError
 from copilot.review.store import ReviewStore, open_store
 from copilot.settings import Settings, load_settings
-from tests.browser import free_port
-from tests.test_security_api import LEAD_ONLY, _env, endpoint, password
+from tests.served import Logins, serving
+from tests.test_security_api import LEAD_ONLY, endpoint, password
 
 USERS = {  # name: (role, display name)
     "admin": ("admin", "管理者"),
@@ -264,50 +260,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     settings = load_settings(data_dir=root / "data")
     with open_store(settings) as store:
         _users(store)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
-    log = root / "serve.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            argv, env=_env(settings.data_dir), stdout=subprocess.DEVNULL, stderr=err
-        )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
-        yield Served(url, settings)
+        with serving(settings.data_dir, root / "serve.log") as (_, url):
+            yield Served(url, settings)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def login(served: Served) -> Iterator[Callable[[str], Client]]:
     """A gradio_client Client logged in as a user (one session each)."""
-    clients: dict[str, Client] = {}
-
-    def client(name: str) -> Client:
-        if name not in clients:
-            clients[name] = Client(
-                served.url,
-                auth=(name, password(name)),
-                verbose=False,
-                analytics_enabled=False,
-                download_files=False,
-            )
-        return clients[name]
-
-    yield client
-    for c in clients.values():
-        c.close()
+    logins = Logins(served.url, password)
+    yield logins
+    logins.close()
 
 
 def _ui_draft(served: Served, key: str) -> int:

@@ -9,11 +9,7 @@ of their buttons and outputs in the app's config (not by Gradio's numbered api n
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +22,7 @@ from gradio_client.exceptions import AppError
 
 from copilot.review.store import ReviewStore, open_store
 from copilot.settings import Settings, load_settings
-from tests.browser import free_port
+from tests.served import Logins, serving
 
 pytestmark = pytest.mark.slow
 
@@ -59,17 +55,6 @@ class Served:
         return open_store(self.settings)
 
 
-def _env(data: Path) -> dict[str, str]:
-    drop = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("COPILOT_") and k.lower() not in drop
-    }
-    env.update(COPILOT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return env
-
-
 @pytest.fixture(scope="module")
 def served(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`copilot serve` over a copy of the ingested corpus, once it answers."""
@@ -81,47 +66,16 @@ def served(corpus_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         for name, (role, display) in USERS.items():
             by = None if name == "admin" else "admin"
             store.add_user(name, display, role, password(name), by=by)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)]
-    log = root / "serve.log"  # a file, not a pipe nobody reads: the server never blocks on it
-    with log.open("w") as err:
-        proc = subprocess.Popen(argv, env=_env(data), stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
+    with serving(data, root / "serve.log") as (_, url):
         yield Served(url, settings)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def login(served: Served) -> Iterator[Callable[[str], Client]]:
     """A gradio_client Client logged in as a user (one per user, one session each)."""
-    clients: dict[str, Client] = {}
-
-    def client(name: str) -> Client:
-        if name not in clients:
-            clients[name] = Client(
-                served.url,
-                auth=(name, password(name)),
-                verbose=False,
-                analytics_enabled=False,
-                download_files=False,
-            )
-        return clients[name]
-
-    yield client
-    for c in clients.values():
-        c.close()
+    logins = Logins(served.url, password)
+    yield logins
+    logins.close()
 
 
 def endpoint(

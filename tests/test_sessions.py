@@ -11,11 +11,8 @@ a password change is checked live.
 from __future__ import annotations
 
 import io
-import os
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from gradio_client import Client
 
 from copilot.cli.main import main
 from tests.browser import free_port
+from tests.served import start_serve, stop_serve
 
 USERS = {"admin": "admin", "suzuki": "lead", "tanaka": "lead", "sato": "auditor"}
 ALLOWED = "audit.example.lg.jp"
@@ -134,19 +132,6 @@ class Served:
     data: Path
 
 
-def server_env(data: Path, **settings: str) -> dict[str, str]:
-    """The environment of a server over ``data`` (no stray COPILOT_ or proxy variables)."""
-    drop = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("COPILOT_") and k.lower() not in drop
-    }
-    env.update(COPILOT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    env.update({f"COPILOT_{k.upper()}": v for k, v in settings.items()})
-    return env
-
-
 def add_users(data: Path) -> None:
     from copilot.review.store import open_store
     from copilot.settings import load_settings
@@ -162,27 +147,12 @@ def add_users(data: Path) -> None:
 def serving(data: Path, *args: str, cert: Path | None = None, **settings: str) -> Iterator[Served]:
     """`copilot serve` over ``data`` on a free loopback port until the block ends."""
     port = free_port()
-    url = f"{'https' if cert else 'http'}://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "copilot.cli.main", "serve", "--port", str(port), *args]
-    log = data.parent / f"serve-{port}.log"  # a file, not a pipe nobody reads
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            argv, env=server_env(data, **settings), stdout=subprocess.DEVNULL, stderr=err
-        )
+    log = data.parent / f"serve-{port}.log"
+    proc, url = start_serve(data, log, *args, port=port, cert=cert, **settings)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{url}/", timeout=5, verify=str(cert) if cert else True)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.5)
         yield Served(url, port, data)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_serve(proc)
 
 
 @pytest.fixture(scope="module")
