@@ -275,8 +275,10 @@ def test_the_ui_handler_offers_the_deck_of_one_division_as_a_download(tmp_path: 
     settings = load_settings()
     with open_store(settings) as store:
         deps = Deps(settings, store)
-        out = briefing_file(deps, None, str(EXAMPLE), "results", f" {WELFARE} ", True)
-        plan = briefing_file(deps, str(EXAMPLE), "", "plan", WELFARE, False)  # division: ignored
+        # the sample engagement file, as the 業務文書 tab offers it by name
+        offered = "examples/engagement.toml"
+        out = briefing_file(deps, None, offered, "results", f" {WELFARE} ", True)
+        plan = briefing_file(deps, str(EXAMPLE), None, "plan", WELFARE, False)  # an upload
     assert out.name == f"監査結果説明_{WELFARE}.pptx" and plan.name == "作業計画説明.pptx"
     assert out.is_relative_to(upload_cache(settings))  # in the data folder: purge erases it
     prs = Presentation(str(out))

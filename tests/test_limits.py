@@ -179,7 +179,10 @@ except UserError as exc:
 except MemoryError:
     said = "MemoryError"
 print(said)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# this process's own peak: getrusage's ru_maxrss keeps the parent's peak across fork and exec
+# (Linux), so a test run that has grown would be counted; VmHWM belongs to this image alone
+status = open("/proc/self/status", encoding="ascii").read()
+print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 """
 
 

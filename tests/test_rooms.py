@@ -90,6 +90,7 @@ SEAMS = {
     "copilot.schemas",
     "copilot.settings",
     "copilot.calendar_jp",
+    "copilot.filenames",  # safe file names and folders (imports only copilot.errors)
 }
 TASKS = {"copilot.audit", "copilot.policy", "copilot.engagement"}
 # What each package of copilot may import of copilot besides itself and the seams (the rules its
