@@ -146,6 +146,17 @@ class Checklist(BaseModel):
     items: list[ChecklistItem]
 
 
+class ElementStanding(BaseModel):
+    """How one element of an item's requirement profile stood in the contract."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str
+    status: Literal["met", "soft", "missing"]
+    quote: str = ""
+
+
 class ChecklistJudgement(BaseModel):
     """A draft judgement of one checklist item against one contract's documents."""
 
@@ -171,6 +182,12 @@ class ChecklistJudgement(BaseModel):
     measurements: dict[str, float] = Field(
         default_factory=dict,
         description="the evidence drafter's measurements (verdicts.FEATURES): what a refit learns",
+    )
+    profile: str = Field(
+        default="", description="the requirement profile judged by (id@version), if any"
+    )
+    elements: list[ElementStanding] = Field(
+        default_factory=list, description="each element of the profile: met, soft or missing"
     )
     provenance: Provenance | None = None
 

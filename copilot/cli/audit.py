@@ -84,6 +84,40 @@ def cmd_checklist_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checklist_suggest(args: argparse.Namespace) -> int:
+    """What the lead's corrected sign-offs suggest for the profiles, written for review."""
+    from dataclasses import asdict
+
+    from copilot.audit.profile_learning import suggest, write_suggestions
+    from copilot.review.store import open_store
+    from copilot.settings import load_settings
+
+    settings = load_settings()
+    with open_store(settings) as store:
+        found = suggest(settings, store)
+    written = write_suggestions(settings, found)
+    if args.json:
+        print_json({"suggestions": [asdict(s) for s in found], "files": [str(p) for p in written]})
+        return 0
+    if not found:
+        print("判定を直して承認された、要件プロファイルによる判定はありません（提案なし）。")
+        return 0
+    kinds = {
+        "look_alike": "紛らわしい文（rejects・exclude の候補）",
+        "expression": "新しい言い回し",
+    }
+    for s in found:
+        print(
+            f"■ {s.profile} / {s.label}: {kinds[s.kind]}（下書き {s.draft}、{s.signed_by} が承認）"
+        )
+        print(f"  「{s.sentence}」")
+        if s.words:
+            print(f"  語の候補: {'、'.join(s.words)}")
+    for path in written:
+        print(f"提案を書き出しました（確かめてからプロファイルに写してください）: {path}")
+    return 0
+
+
 def cmd_checklist_run(args: argparse.Namespace) -> int:
     """Judge every checklist item against one contract's documents."""
     from copilot.audit.checklist_run import run_checklist
@@ -250,6 +284,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--check", action="store_true", help="validate every profile")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_checklist_profiles)
+    c = checklist_sub.add_parser(
+        "suggest", help="署名からのプロファイルの提案 / profile suggestions from sign-off"
+    )
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_checklist_suggest)
     c = checklist_sub.add_parser(
         "run", help="契約書類を審査する / judge a contract", parents=[save_parent()]
     )

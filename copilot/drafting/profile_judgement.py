@@ -23,7 +23,13 @@ from copilot.drafting.elements import (
 )
 from copilot.drafting.profiles import Profile
 from copilot.drafting.registry import Evidence
-from copilot.schemas import ANSWER_OF, ChecklistItem, ChecklistJudgement, Citation
+from copilot.schemas import (
+    ANSWER_OF,
+    ChecklistItem,
+    ChecklistJudgement,
+    Citation,
+    ElementStanding,
+)
 
 __all__ = ["MAX_QUOTES", "compose", "contract_pool", "judge_by_profile"]
 
@@ -169,4 +175,14 @@ def compose(
         confidence=round(sure, 4),
         leaning=leaning,  # type: ignore[arg-type]
         confidence_reason=reason,
+        profile=f"{profile.id}@{profile.version}",
+        elements=[
+            ElementStanding(
+                id=r.element.id,
+                label=r.element.label,
+                status=r.status,
+                quote=r.sentence.text if r.sentence is not None and r.status != "missing" else "",
+            )
+            for r in results
+        ],
     )
