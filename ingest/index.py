@@ -154,6 +154,10 @@ def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+# Below this many vectors in a collection, dense search scores every one (exact, repeatable).
+EXACT_SEARCH_MAX = 100_000
+
+
 class ClauseIndex:
     """Read and write access to one index directory (and its Chroma, embedded or server)."""
 
@@ -197,6 +201,7 @@ class ClauseIndex:
         self._collection: Any = None
         self._items: Any = None
         self._bm25: dict[str, tuple[int, Any, list[str], dict[str, np.ndarray]]] = {}
+        self._vectors: dict[str, tuple[int, list[str], np.ndarray, dict[str, np.ndarray]]] = {}
         self._query_vectors: dict[str, np.ndarray] = {}
 
     def close(self) -> None:
@@ -661,23 +666,73 @@ class ClauseIndex:
     def dense(
         self, query: str, n: int, where: Where, unit: str = COLLECTION
     ) -> list[tuple[str, float]]:
-        """Nearest clauses (or items: ``unit=ITEMS``) by cosine similarity, within ``where``."""
+        """Nearest clauses (or items: ``unit=ITEMS``) by cosine similarity, within ``where``.
+
+        Exact and repeatable below ``EXACT_SEARCH_MAX`` vectors: every stored vector is scored
+        (a city's documents are a few thousand clauses, a matrix product of milliseconds) and
+        ties go to the smaller id, so the same query on the same index gives the same list in
+        every process. Chroma's approximate search (HNSW), whose lists differ between runs on
+        large collections, serves only bigger ones.
+        """
         self.check_fingerprint()
         if not self.count_clauses():
             return []
         vector = self.query_vector(query)
+        target = self.items_collection() if unit == self.ITEMS else self.collection()
+        if target.count() <= EXACT_SEARCH_MAX:
+            return self._exact(vector, n, where, unit)
         conds = [{k: ({"$in": v} if isinstance(v, list) else v)} for k, v in where.items()]
         flt: dict[str, Any] | None = None
         if len(conds) == 1:
             flt = conds[0]
         elif conds:
             flt = {"$and": conds}
-        target = self.items_collection() if unit == self.ITEMS else self.collection()
         res = target.query(
             query_embeddings=[vector.tolist()], n_results=n, where=flt, include=["distances"]
         )
         pairs = zip(res["ids"][0], res["distances"][0], strict=True)
         return [(cid, 1.0 - float(d)) for cid, d in pairs]
+
+    def _vector_state(self, unit: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+        """Every stored vector of the unit (rows normalised, ids in order) and its metadata."""
+        gen = self.generation()
+        cached = self._vectors.get(unit)
+        if cached is not None and cached[0] == gen:
+            return cached[1:]
+        target = self.items_collection() if unit == self.ITEMS else self.collection()
+        got = target.get(include=["embeddings", "metadatas"])
+        order = sorted(range(len(got["ids"])), key=lambda i: got["ids"][i])
+        ids = [got["ids"][i] for i in order]
+        raw = got["embeddings"]
+        matrix = np.asarray(raw if len(ids) else np.zeros((0, 1)), dtype=np.float32)
+        matrix = matrix[order] if len(ids) else matrix
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix = matrix / np.where(norms > 0, norms, 1.0)
+        metas = [got["metadatas"][i] or {} for i in order]
+        columns = {
+            key: np.array([str(m.get(key, "")) for m in metas], dtype=object)
+            for key in ("kind", "contract", "doc_id", "body")
+        }
+        self._vectors[unit] = (gen, ids, matrix, columns)
+        return ids, matrix, columns
+
+    def _exact(
+        self, vector: np.ndarray, n: int, where: Where, unit: str
+    ) -> list[tuple[str, float]]:
+        ids, matrix, columns = self._vector_state(unit)
+        if not ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        scores = matrix @ (query / (np.linalg.norm(query) or 1.0))
+        mask = np.ones(len(ids), dtype=bool)
+        for column, wanted in where.items():
+            values = columns.get(column)
+            if values is not None:
+                mask &= np.isin(values, wanted if isinstance(wanted, list) else [wanted])
+        picked = np.flatnonzero(mask)
+        # the highest first; among equal scores the smaller id (ids are in order): stable
+        order = picked[np.argsort(-scores[picked], kind="stable")][:n]
+        return [(ids[i], float(scores[i])) for i in order]
 
     _UNIT_SQL = {
         COLLECTION: (
