@@ -43,6 +43,7 @@ from copilot.schemas import (
     ChecklistJudgement,
     Citation,
     Finding,
+    Provenance,
 )
 from copilot.settings import Settings
 from ingest.index import ClauseIndex, ClauseRecord
@@ -164,6 +165,12 @@ class EvidenceDrafter:
         rules += f"|{WORDING_RULES}"
         self.rules_hash = hashlib.sha256(rules.encode()).hexdigest()[:16]
 
+    def _provenance(self, task: str, evidence: Evidence) -> Provenance:
+        """The provenance of a draft of ``task`` made now from ``evidence``."""
+        return provenance(
+            self.name, self.model, task, VERSION, self.rules_hash, evidence, self.settings
+        )
+
     def prepare(self, index: ClauseIndex) -> None:
         """Use the index for term rarity and (cached) sentence embeddings; once per run."""
         self.index = index
@@ -277,15 +284,7 @@ class EvidenceDrafter:
             return judgement.model_copy(
                 update={
                     "basis": basis,
-                    "provenance": provenance(
-                        self.name,
-                        self.model,
-                        "checklist_judgement",
-                        VERSION,
-                        self.rules_hash,
-                        evidence,
-                        self.settings,
-                    ),
+                    "provenance": self._provenance("checklist_judgement", evidence),
                 }
             )
         return self._judge_by_wording(item, contract, evidence, basis)
@@ -359,15 +358,7 @@ class EvidenceDrafter:
             leaning=decision.leaning,  # type: ignore[arg-type]
             confidence_reason=reason,
             measurements=dict(zip(FEATURES, sup.features(), strict=True)),
-            provenance=provenance(
-                self.name,
-                self.model,
-                "checklist_judgement",
-                VERSION,
-                self.rules_hash,
-                evidence,
-                self.settings,
-            ),
+            provenance=self._provenance("checklist_judgement", evidence),
         )
 
     # --- questions ---------------------------------------------------------------------------
@@ -394,9 +385,7 @@ class EvidenceDrafter:
             question=question,
             text=text,
             citations=[cite(c.clause, c.text) for c in picked],
-            provenance=provenance(
-                self.name, self.model, "ask", VERSION, self.rules_hash, evidence, self.settings
-            ),
+            provenance=self._provenance("ask", evidence),
         )
 
     # --- findings ----------------------------------------------------------------------------
@@ -432,13 +421,5 @@ class EvidenceDrafter:
             recommendation=recommendation,
             criteria=criteria,
             evidence=evidence,
-            provenance=provenance(
-                self.name,
-                self.model,
-                "finding",
-                VERSION,
-                self.rules_hash,
-                given.evidence,
-                self.settings,
-            ),
+            provenance=self._provenance("finding", given.evidence),
         )
