@@ -25,7 +25,7 @@ from copilot.services import build_services
 from copilot.settings import load_settings
 from tests.conftest import CORPUS
 from tests.test_page import MD, TAG, shown
-from ui.page import answer_md, citations_html
+from ui.sources import answer_md, citations_html
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"
 CONTRACT = "C-OCR"

@@ -15,7 +15,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from copilot.schemas import Answer, Citation
-from ui.page import answer_md, literal
+from ui.page import literal
+from ui.sources import answer_md
 
 PAYLOADS = [
     '<img src="http://203.0.113.9/x.png">',

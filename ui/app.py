@@ -2,9 +2,10 @@
 
 Every handler makes one call into ``ui.actions`` or the ``ui.actions_*`` of its tab family and
 renders its result; a ``UserError`` is shown in place in Japanese and English (``gr.Error``), never
-as a traceback. Each tab is built by its own ``tab_*`` function (``tabs_audit``, ``tabs_policy``,
-``tabs_records``); what tabs share (the lead-only rows, the contract, checklist and document
-pickers filled from the index, the rendering of citations and drafts) is in ``ui.page`` and wired
+as a traceback. Each tab is built by its own ``tab_*`` function (in ``tab_ask``,
+``tab_checklist``, ``tab_review``, ``tabs_audit``, ``tabs_policy``, ``tabs_records``); what tabs
+share is in ``ui.page`` (the lead-only rows, the pickers filled from the index), ``ui.editor`` (the
+draft editor and sign-off rows) and ``ui.sources`` (citations and clauses), and is wired
 once in ``build_app``.
 """
 
@@ -38,16 +39,12 @@ from ui.security import (
 )
 from ui.sessions import Sessions
 from ui.shutdown import wait_for_signal
-from ui.tabs_audit import (
-    tab_ask,
-    tab_checklist,
-    tab_findings,
-    tab_hearing,
-    tab_ledger,
-    tab_selfcheck,
-)
+from ui.tab_ask import tab_ask
+from ui.tab_checklist import tab_checklist
+from ui.tab_review import tab_review
+from ui.tabs_audit import tab_findings, tab_hearing, tab_ledger, tab_selfcheck
 from ui.tabs_policy import tab_engagement, tab_policy
-from ui.tabs_records import tab_documents, tab_eval, tab_review
+from ui.tabs_records import tab_documents, tab_eval
 
 log = logging.getLogger(__name__)
 

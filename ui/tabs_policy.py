@@ -14,17 +14,9 @@ from copilot.policy.diff import marked
 from copilot.review.drafts import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
 from ui import actions, actions_policy
-from ui.page import (
-    Page,
-    _versions_md,
-    citations_html,
-    draft_editor,
-    in_place,
-    literal,
-    login_name,
-    saved,
-    status_ja,
-)
+from ui.editor import draft_editor, saved
+from ui.page import Page, _versions_md, in_place, literal, login_name, status_ja
+from ui.sources import citations_html
 
 BRIEFING_LABELS = {
     "plan": "作業計画の説明（CISO）",
