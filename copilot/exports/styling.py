@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from docx import Document
@@ -78,6 +78,23 @@ def wareki(day: date) -> str:
         return f"{day.year}年{day.month}月{day.day}日"
     year = day.year - 2018
     return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
+
+
+JST = timezone(timedelta(hours=9), "JST")
+
+
+def shown_time(stamp: str) -> str:
+    """A stored ISO time as an auditor reads it: 令和8年12月7日 16時05分 in JST.
+
+    Stored times carry their offset (any zone); a time without one is taken as JST. Text that is
+    not an ISO time is returned as it is.
+    """
+    try:
+        at = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return stamp
+    at = at.replace(tzinfo=JST) if at.tzinfo is None else at.astimezone(JST)
+    return f"{wareki(at.date())} {at.hour}時{at.minute:02d}分"
 
 
 def noted(text: str, note: str) -> str:
