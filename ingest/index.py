@@ -624,6 +624,29 @@ class ClauseIndex:
         rows = self.db.execute(f"{self._CLAUSE_SQL} WHERE c.doc_id=? ORDER BY c.ordinal", (doc_id,))
         return [_clause(r) for r in rows]
 
+    def neighbours(self, clause: ClauseRecord) -> tuple[ClauseRecord | None, ClauseRecord | None]:
+        """The clauses before and after ``clause`` in its document (or its kept version)."""
+        kept = self.db.execute(
+            "SELECT 1 FROM archived_documents WHERE doc_id=?", (clause.doc_id,)
+        ).fetchone()
+        sql = self._ARCHIVED_SQL if kept else self._CLAUSE_SQL
+        out: list[ClauseRecord | None] = []
+        for ordinal in (clause.ordinal - 1, clause.ordinal + 1):
+            row = self.db.execute(
+                f"{sql} WHERE c.doc_id=? AND c.ordinal=?", (clause.doc_id, ordinal)
+            ).fetchone()
+            out.append(_clause(row) if row else None)
+        return out[0], out[1]
+
+    def original(self, doc_id: str) -> tuple[str, str] | None:
+        """The file a document (or a kept version) was read from and its sha256, or None."""
+        row = self.db.execute(
+            "SELECT source, sha256 FROM documents WHERE doc_id=? UNION ALL "
+            "SELECT source, sha256 FROM archived_documents WHERE doc_id=?",
+            (doc_id, doc_id),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
     def item_clauses(
         self, keys: list[tuple[str, str]]
     ) -> dict[tuple[str, str], list[ClauseRecord]]:
