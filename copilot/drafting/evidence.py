@@ -36,6 +36,7 @@ from copilot.drafting.registry import Evidence, FindingInput, provenance, regist
 from copilot.drafting.terms import WORDING_RULES, TermWeights, coverage, hedges_in, key_terms
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.drafting.verdicts import FEATURES, LEVELS, Decision, decide, model_in_use
+from copilot.drafting.wording_texts import compose_texts
 from copilot.schemas import (
     ANSWER_OF,
     Answer,
@@ -99,22 +100,6 @@ class Support:
 
 def _where(clause: ClauseRecord) -> str:
     return f"{clause.title} {clause.path}"
-
-
-def _proposal(item: ChecklistItem, unmet: list[Facet], evidence: Evidence) -> str:
-    """Wording to propose: the sample wording, and a sentence for each element it leaves out."""
-    base = item.example or (
-        f"{_where(evidence.basis[0])}の趣旨に沿った条項を仕様書又は契約書に設ける。"
-        if evidence.basis
-        else ""
-    )
-    said = squash(base)
-    extra = [
-        f.text for f in unmet if not any(all(t in said for t in alt) for alt in f.terms if alt)
-    ]
-    if extra:
-        base += f"あわせて、{'、'.join(extra[:3])}について定めること。"
-    return base
 
 
 def _confidence_reason(decision: Decision, sup: Support) -> str:
@@ -293,67 +278,40 @@ class EvidenceDrafter:
         self, item: ChecklistItem, contract: str, evidence: Evidence, basis: list[Citation]
     ) -> ChecklistJudgement:
         """Verdict by the support the contract's sentences give the item, with its confidence."""
-        terms = key_terms(item.text)
         sup = self.support(item, evidence)
-        chosen, missing, hedges = sup.chosen, sup.missing, sup.hedges
+        chosen, hedges = sup.chosen, sup.hedges
         decision = decide(self.verdict_model, sup.features(), bool(hedges))
         verdict = decision.verdict(self.settings.evidence_review_below)
         if decision.leaning == "反映なし" and sup.coverage == 0:
             chosen = []  # nothing of the item's words anywhere: no sentence worth showing
         quotes = "、".join(f"{_where(c.clause)}「{c.text}」" for c in chosen)
-        unmet = sup.unmet
-        gaps = [f"「{f.text}」の定め" for f in unmet[:3]]
-        if not gaps and missing:
-            gaps.append(f"「{'」「'.join(missing[:5])}」に関する定め")
-        if hedges:
-            gaps.append(f"「{hedges[0]}」にとどまらない具体的な水準")
-        gap_text = "及び".join(gaps) or "一部の要素"
-        advice = ""
-        if verdict == "反映あり":
-            rationale = f"{quotes}との記載があり、確認項目の内容が契約書類に反映されている。"
-            advice = f"記載は確認できた。確認の観点: {item.guidance}" if item.guidance else ""
-        elif verdict == "一部反映":
-            rationale = f"{quotes}との記載はあるが、{gap_text}が見当たらない。"
-            advice = f"{gap_text}を仕様書又は契約書に明記するよう助言する。"
-        elif verdict == "反映なし":
-            docs = "、".join(sorted({c.title for c in evidence.documents})) or "契約書類"
-            named = [f.text for f in unmet] or terms[:5]
-            rationale = f"{docs}から、「{'」「'.join(named[:3])}」に関する定めを確認できない。"
-            if chosen:
-                nearest = f"{_where(chosen[0].clause)}「{chosen[0].text}」"
-                rationale += f"最も近い記載は{nearest}であるが、当該事項の定めとはいえない。"
-        else:  # 要確認: between two verdicts
-            rationale = (
-                f"「{decision.leaning}」（{decision.confidence:.2f}）と"
-                f"「{decision.runner_up}」（{decision.probabilities[decision.runner_up]:.2f}）"
-                "の間で判断が分かれるため、担当者の確認が必要です。"
-            )
-            if quotes:
-                rationale += f"関係する記載: {quotes}。"
-            if gaps:
-                rationale += f"確認すべき点: {gap_text}。"
-            advice = f"{gap_text}が契約書類のどこかに定められているか確認する。"
-        proposed = ""
-        alternative = ""
-        if verdict != "反映あり":
-            proposed = _proposal(item, unmet, evidence)
-        if verdict == "反映なし":
-            alternative = (
-                "契約の変更が難しい場合は、当該事項について外部サービス提供者から書面で確認を取り、"
-                "外部サービス利用管理台帳に記録する。"
-            )
+        texts = compose_texts(
+            verdict,
+            decision.leaning,
+            example=item.example,
+            quotes=quotes,
+            nearest=f"{_where(chosen[0].clause)}「{chosen[0].text}」" if chosen else "",
+            documents="、".join(sorted({c.title for c in evidence.documents})) or "契約書類",
+            unmet=sup.unmet,
+            hedge=hedges[0] if hedges else "",
+            basis=evidence.basis,
+            between=(
+                f"「{decision.leaning}」（{decision.confidence:.2f}）と「{decision.runner_up}」"
+                f"（{decision.probabilities[decision.runner_up]:.2f}）"
+            ),
+        )
         reason = _confidence_reason(decision, sup)
         return ChecklistJudgement(
             item=item.id,
             contract=contract,
             verdict=verdict,
             answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
-            rationale=rationale,
+            rationale=texts.rationale,
             evidence=[cite(c.clause, c.text) for c in chosen],
             basis=basis,
-            advice=advice,
-            proposed_wording=proposed,
-            alternative_measure=alternative,
+            advice=texts.advice,
+            proposed_wording=texts.proposed,
+            alternative_measure=texts.alternative,
             confidence=round(decision.confidence, 4),
             leaning=decision.leaning,  # type: ignore[arg-type]
             confidence_reason=reason,

@@ -28,8 +28,9 @@ from ingest.normalise import squash
 _CIRCLED = re.compile(r"[①-⑳]|\(\d+\)|（\d+）")
 # The question's closing verb: what is left is what the contract should hold.
 _CLOSING = re.compile(
-    r"(?:こと)?(?:を|が|について)?(?:定め|求め|明確にし|明らかにし|明示し|規定し|明記し"
-    r"|明らかにされ|定められ|含め|記載し|確認し)?(?:て|で)?い(?:る|ます)か[。？?]?$"
+    r"(?:こと)?(?:を|が|と|について)?(?:定め|求め|明確にし|明らかにし|明示し|規定し|明記し"
+    r"|明らかにされ|定められ|含め|記載し|確認し|取り決め|設け|講じ|になっ|なっ)?(?:て|で)?"
+    r"い(?:る|ます)か[。？?]?$"
 )
 # A condition of the whole item (「…を再委託する場合に、」「返還後に、」): context, not an element.
 _CONDITION = re.compile(
@@ -58,6 +59,12 @@ class Facet:
 
     text: str  # how the element reads in the item, for messages
     alternatives: tuple[str, ...]
+    piece: str = ""  # the item's wording it was cut from (for ``name``)
+
+    @property
+    def name(self) -> str:
+        """The element as a phrase to quote in a sentence (「…」に当たる定め), or ""."""
+        return noun_phrase(self.piece or self.text)
 
     @property
     def terms(self) -> tuple[tuple[str, ...], ...]:
@@ -70,6 +77,42 @@ def _clean(piece: str) -> str:
     piece = re.sub(r"^(?:及び|並びに|又は|若しくは|かつ)", "", piece)
     piece = re.sub(r"(?:について|に関し|に関する|の|を|が|と|し|こと|ことを)+$", "", piece)
     return piece.strip(" 、。,")
+
+
+_HIRAGANA_END = re.compile(r"[ぁ-ゖ]$")
+_PARTICLE_END = re.compile(
+    r"(?<=[^ぁ-ゖ])(?:について|に関し|に関する|により|によって|は|が|を|に|で|と|の|も)$"
+    r"|(?<=こと)(?:を|が|は)$"
+)
+_DICTIONARY_FORM = re.compile(r"(?:[るうくすつぬぶむぐ]|ている|た)$")
+_ICHIDAN_STEM = re.compile(r"[けめじせべれえね]$")
+_SURU_NOUN = re.compile(r"[一-龥ァ-ヶー][一-龥ァ-ヶー]し$")  # 消去し, 取得し (not 引き渡し)
+
+
+def noun_phrase(piece: str) -> str:
+    """A piece of the item as a phrase that can stand in 「…」に当たる定め, or "" if none.
+
+    An item's wording is cut at its conjunctions, so a piece may end in a verb's stem
+    (「連絡体制を取り決め」「引き渡し」「日本法とし」): the stem is completed (「取り決めること」
+    「引き渡すこと」「日本法とすること」), a plain verb gets こと (「承認を得ること」), a trailing
+    particle is dropped; a piece that cannot be completed (a question, 「…となっ」) has no name.
+    """
+    phrase = re.sub(r"^(?:及び|並びに|又は|若しくは|かつ)", "", piece.strip(" 、。,"))
+    while _PARTICLE_END.search(phrase):
+        phrase = _PARTICLE_END.sub("", phrase)
+    if phrase.endswith("こととし"):
+        phrase = phrase[:-2]
+    if not phrase or not _HIRAGANA_END.search(phrase) or phrase.endswith("こと"):
+        return phrase
+    if _DICTIONARY_FORM.search(phrase):
+        return f"{phrase}こと"
+    if phrase.endswith("し"):
+        if phrase.endswith("とし") or _SURU_NOUN.search(phrase):
+            return f"{phrase[:-1]}すること"  # 日本法とし, 消去し → 日本法とすること, 消去すること
+        return f"{phrase[:-1]}すこと"  # 引き渡し → 引き渡すこと
+    if _ICHIDAN_STEM.search(phrase):
+        return f"{phrase}ること"  # 取り決め → 取り決めること
+    return ""
 
 
 def _asks(piece: str) -> bool:
@@ -105,7 +148,7 @@ def facets(item_text: str) -> list[Facet]:
         if _ADDRESSEE.search(chunk) or (not pieces and _TOPIC.search(chunk)):
             continue
         if _DISJUNCTION.match(chunk) and pieces:  # 「…を求め、又は…」: another way to the same end
-            pieces[-1] = f"{pieces[-1]}又は{chunk}"
+            pieces[-1] = f"{pieces[-1]}{chunk}"  # the chunk begins with its own 又は
         else:
             pieces.append(chunk)
         if _LAST.search(chunk):
@@ -114,12 +157,12 @@ def facets(item_text: str) -> list[Facet]:
     for piece in pieces:
         alts = _split_alternatives(piece)
         if alts:
-            found.append(Facet(_clean(piece), alts))
+            found.append(Facet(_clean(piece), alts, piece))
     for inner in parts_lists:
         for part in _CONJUNCTION.split(inner):
             alts = _split_alternatives(part)
             if alts:
-                found.append(Facet(_clean(part), alts))
+                found.append(Facet(_clean(part), alts, part))
     if _ANY_OF.search(text) and len(found) > 1:  # 「…のいずれかにより」: any one will do
         alts = tuple(a for f in found for a in f.alternatives)
         found = [Facet("・".join(f.text for f in found), alts)]

@@ -80,16 +80,25 @@ def _rationale(results: list[ElementResult], verdict: str) -> str:
     return "／".join(lines) + "。" + closing
 
 
-def _advice(results: list[ElementResult]) -> str:
+def _labels(labels: list[str]) -> str:
+    """「A」, 「A及びB」, 「A、B及びC」: labels are noun phrases."""
+    return labels[0] if len(labels) == 1 else "、".join(labels[:-1]) + "及び" + labels[-1]
+
+
+def _advice(results: list[ElementResult], verdict: str) -> str:
+    """Advice on every element missing or soft; for 要確認 with none, what to check."""
+    missing = [r.element.label for r in results if r.status == "missing"]
     out = []
-    for r in results:
-        if r.status == "missing":
-            out.append(
-                f"{r.element.label}について定めがないため、記載例を参考に契約書又は仕様書に"
-                "追記するよう助言する。"
-            )
-        elif r.status == "soft":
-            out.append(r.element.soft_advice)
+    if missing:
+        out.append(
+            f"{_labels(missing)}について定めがないため、記載例を参考に契約書又は仕様書に"
+            "追記するよう助言する。"
+        )
+    out += [r.element.soft_advice for r in results if r.status == "soft"]
+    if not out and verdict == "要確認":
+        out.append(
+            "引用した定めが、外部サービス提供者の義務として定められたものか、原文で確かめる。"
+        )
     return "".join(out)
 
 
@@ -169,7 +178,7 @@ def compose(
         answer=ANSWER_OF[verdict],  # type: ignore[arg-type]
         rationale=rationale,
         evidence=quotes,
-        advice=_advice(results) if leaning != "反映あり" or short else "",
+        advice=_advice(results, verdict),
         proposed_wording=proposed,
         alternative_measure=alternative,
         confidence=round(sure, 4),
