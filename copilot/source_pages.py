@@ -34,7 +34,7 @@ from ingest.pipeline import sha256_file
 from ingest.render import DPI, PRINTED, locate, render, squash, to_pdf
 
 FOLDER = "source_pages"
-_RECIPE = f"dpi={DPI};v=1"  # a change here draws the pages again
+_RECIPE = f"dpi={DPI};v=2"  # a change here draws the pages again
 _PRINT = "print.pdf"
 
 OCR_NOTE = (

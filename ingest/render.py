@@ -222,9 +222,12 @@ def _few_colours(image: Any, marked: bool) -> Any:
     from PIL import Image
 
     plain = image.quantize(colors=PALETTE, method=Image.Quantize.MEDIANCUT)
+    flat = (plain.getpalette() or [])[: PALETTE * 3]
+    # a box of the cut averages paper with the palest ink: paper stays white, ink black
+    flat = [255 if v >= 240 else 0 if v <= 16 else v for v in flat]
+    plain.putpalette(flat + [0] * (768 - len(flat)))
     if not marked:
         return plain
-    flat = (plain.getpalette() or [])[: PALETTE * 3]
     shades = [tuple(flat[i : i + 3]) for i in range(0, len(flat), 3)]
     alpha = HIGHLIGHT[3] / 255
     seen = [
