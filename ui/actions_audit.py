@@ -1,8 +1,9 @@
-"""What the audit tabs' buttons do: 質問, チェックリスト審査, 発見事項, 自己点検, 台帳照合.
+"""What the audit tabs' buttons do: チェックリスト審査, 発見事項, 自己点検, 台帳照合.
 
 自己点検 is two tabs: 自己点検分析 and ヒアリング (hearings by e-mail). One function per action,
-composed from copilot's services (as ``copilot ask``, ``checklist run``, ``findings draft``,
-``selfcheck``, ``hearing`` and ``ledger check``); what every tab shares is ``ui.actions``.
+composed from copilot's services (as ``checklist run``, ``findings draft``, ``selfcheck``,
+``hearing`` and ``ledger check``); what every tab shares is ``ui.actions``; 質問 is
+``ui.actions_chat``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,12 @@ from copilot.review.drafts import Draft
 from copilot.review.recording import (
     Hearing,
     reviewed_findings,
-    save_answer,
     save_checklist_run,
     save_findings,
     save_hearing_mail,
     save_hearing_reply,
     stored_hearing,
 )
-from copilot.schemas import Answer
 from copilot.services import ClauseRecord
 from ui.actions import (
     Deps,
@@ -43,19 +42,6 @@ from ui.actions import (
     reader,
 )
 from ui.jobs import long_job
-
-
-def ask_and_record(deps: Deps, name: str | None, question: str) -> Answer:
-    """Answer a question and record it under the user (as ``copilot ask --user``)."""
-    from copilot.audit.ask import ask
-
-    user = reader(deps, name)  # the admin does not read the corpus through answers
-    if not question.strip():
-        raise UserError("質問を入力してください。", "type a question.")
-    with deps.services() as s:
-        answer = ask(s, question.strip(), make_drafter(deps.drafter_name(), s.settings))
-        save_answer(deps.store, user, s, answer)
-    return answer
 
 
 def clause(deps: Deps, clause_id: str) -> ClauseRecord:

@@ -1,49 +1,163 @@
-"""質問: ask about the policy; a citation opens its clause with the quote marked."""
+"""質問: a conversation about the policy, a contract or a division; a quote opens its context.
+
+Each answer names its focus; the next question keeps it unless it names another contract or
+division, or the auditor picks another. The quotes of the latest answer are listed under the
+chat: picking one shows its clause with the quote marked, between the clauses around it.
+Asking makes no draft; 「この回答を保存」 keeps the latest answer for review.
+"""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import gradio as gr
 
-from ui import actions_audit
-from ui.page import Page, in_place, login_name
-from ui.sources import _source_html, answer_md
+from copilot.drafting.answers import grouped
+from copilot.exports.styling import noted
+from copilot.schemas import Answer
+from copilot.services import ClauseRecord
+from ui import actions_chat
+from ui.actions_chat import Turn
+from ui.page import Page, in_place, literal, login_name
+
+_CSS_NEIGHBOUR = "color:#555;border-left:3px solid #ddd;padding-left:8px;margin:6px 0"
+_CSS_CLAUSE = "border-left:3px solid #d9822b;padding-left:8px;margin:6px 0"
+
+
+def answer_chat_md(answer: Answer, titles: dict[str, str], focus: str) -> str:
+    """An answer as the chat shows it: its text, then each document's quotes under its title."""
+    lines = [literal(answer.text)]
+    for document, cites in grouped(answer.citations):
+        lines.append(f"**{literal(titles.get(document, document))}**")
+        for n, c in cites:
+            page = f"（{c.page} ページ）" if c.page else ""
+            where = f"[{n}] {literal(c.clause_path)}{page}"
+            lines.append(noted(f"{where}「{literal(c.quote)}」", literal(c.note)))
+    lines.append(f"*対象: {literal(focus)}*")
+    return "\n\n".join(lines)
+
+
+def _mark(text: str, quote: str) -> str:
+    escaped, q = html.escape(text), html.escape(quote)
+    if q and q in escaped:
+        escaped = escaped.replace(q, f"<mark>{q}</mark>", 1)
+    return escaped.replace("\n", "<br>")
+
+
+def context_html(
+    before: ClauseRecord | None, rec: ClauseRecord, after: ClauseRecord | None, quote: str
+) -> str:
+    """The quoted clause, quote marked, between the clauses before and after it."""
+    page = f"{rec.page} ページ" if rec.page else "（ページなし）"
+    head = (
+        f"<p><b>文書</b>: {html.escape(rec.title or rec.doc_id)}　<b>条項</b>: "
+        f"{html.escape(rec.path)}　<b>ページ</b>: {html.escape(page)}</p>"
+    )
+
+    def neighbour(c: ClauseRecord | None, label: str) -> str:
+        if c is None:
+            return f"<p style='{_CSS_NEIGHBOUR}'>（{label}の条項はありません）</p>"
+        return (
+            f"<div class='neighbour' style='{_CSS_NEIGHBOUR}'><small>{label}: "
+            f"{html.escape(c.path)}</small><br>{_mark(c.text, '')}</div>"
+        )
+
+    return (
+        f"<div class='source'>{head}{neighbour(before, '前')}"
+        f"<div class='clause' style='{_CSS_CLAUSE}'><small>引用した条項: {html.escape(rec.path)}"
+        f"</small><br>{_mark(rec.text, quote)}</div>{neighbour(after, '次')}</div>"
+    )
 
 
 def tab_ask(page: Page) -> None:
-    """質問: ask about the policy; a citation opens its clause with the quote marked."""
+    """質問: a conversation about the policy, a contract or a division."""
     deps = page.deps
 
     @in_place
-    def on_ask(question: str, request: gr.Request) -> tuple[Any, ...]:
-        answer = actions_audit.ask_and_record(deps, login_name(request), question)
+    def on_ask(
+        question: str, focus: str | None, history: list[dict[str, Any]], request: gr.Request
+    ) -> tuple[Any, ...]:
+        turn = actions_chat.ask_in_chat(deps, login_name(request), question, focus)
+        shown = answer_chat_md(turn.answer, turn.titles, turn.focus.label)
+        history = [
+            *(history or []),
+            {"role": "user", "content": literal(question.strip())},
+            {"role": "assistant", "content": shown},
+        ]
         choices = [
-            (f"[{n}] {c.document} {c.clause_path}", n - 1)
-            for n, c in enumerate(answer.citations, start=1)
+            (f"[{n}] {turn.titles.get(c.document, c.document)} {c.clause_path}", n - 1)
+            for n, c in enumerate(turn.answer.citations, start=1)
         ]
         return (
-            answer_md(answer),
-            gr.update(choices=choices, value=None),
-            [c.model_dump() for c in answer.citations],
+            history,
+            gr.update(value=actions_chat.focus_value(turn.focus)),
+            gr.update(choices=choices, value=None, visible=bool(choices)),
+            turn,
+            "",
+            "",
+            gr.update(interactive=bool(turn.answer.citations)),
             "",
         )
 
     @in_place
-    def on_citation(index: int | None, citations: list[dict[str, Any]]) -> str:
-        if index is None or index >= len(citations):
+    def on_quote(index: int | None, turn: Turn | None, request: gr.Request) -> str:
+        if index is None or turn is None or index >= len(turn.answer.citations):
             return ""
-        c = citations[index]
-        rec = actions_audit.clause(deps, c["clause_id"])
-        return _source_html(rec, c["quote"], c.get("note", ""))
+        c = turn.answer.citations[index]
+        before, rec, after = actions_chat.clause_in_context(deps, login_name(request), c.clause_id)
+        return context_html(before, rec, after, c.quote)
+
+    @in_place
+    def on_save(turn: Turn | None, request: gr.Request) -> tuple[Any, ...]:
+        draft_id = actions_chat.save_answer_draft(deps, login_name(request), turn)
+        return (
+            f"この回答を下書き {draft_id} として保存しました。承認・履歴で確認できます。",
+            gr.update(interactive=False),
+        )
+
+    @in_place
+    def on_focus_choices() -> Any:
+        return gr.update(choices=actions_chat.focus_choices(deps))
+
+    def on_clear() -> tuple[Any, ...]:
+        return [], gr.update(choices=[], value=None, visible=False), None, "", "", False
 
     with gr.Tab("質問", id="ask"):
-        question = gr.Textbox(label="質問", placeholder="例: クラウドの下請けに市の承認は要るか")
-        ask_btn = gr.Button("質問する", variant="primary")
-        answer = gr.Markdown(elem_id="answer")
-        citations = gr.Radio(label="引用（選ぶと原文を表示）", choices=[], elem_id="citations")
-        cited = gr.State([])
+        focus = gr.Dropdown(
+            label="対象（次の問いにも引き継ぎます）",
+            choices=[("全体（ポリシー・ガイドライン）", actions_chat.ALL)],
+            value=actions_chat.ALL,
+            elem_id="ask-focus",
+        )
+        chat = gr.Chatbot(
+            label="会話",
+            elem_id="answer",
+            height=480,
+            feedback_options=None,
+            buttons=["copy"],
+            placeholder="規程や契約書類について質問してください。",
+        )
+        question = gr.Textbox(
+            label="質問", placeholder="例: クラウドの下請けに市の承認は要るか", elem_id="question"
+        )
+        with gr.Row():
+            ask_btn = gr.Button("質問する", variant="primary")
+            save_btn = gr.Button("この回答を保存", interactive=False, elem_id="save-answer")
+            clear_btn = gr.Button("会話を消去", elem_id="clear-chat")
+        saved = gr.Markdown(elem_id="saved-answer")
+        quotes = gr.Radio(
+            label="引用（選ぶと原文を前後の条項とともに表示）",
+            choices=[],
+            elem_id="citations",
+            visible=False,
+        )
+        turn = gr.State(None)
         source = gr.HTML(elem_id="source")
-    ask_btn.click(on_ask, [question], [answer, citations, cited, source])
-    question.submit(on_ask, [question], [answer, citations, cited, source])
-    citations.change(on_citation, [citations, cited], [source])
+    outputs = [chat, focus, quotes, turn, source, question, save_btn, saved]
+    ask_btn.click(on_ask, [question, focus, chat], outputs)
+    question.submit(on_ask, [question, focus, chat], outputs)
+    quotes.change(on_quote, [quotes, turn], [source])
+    save_btn.click(on_save, [turn], [saved, save_btn])
+    clear_btn.click(on_clear, None, [chat, quotes, turn, source, saved, save_btn])
+    page.loads.append((on_focus_choices, [focus]))

@@ -1,7 +1,8 @@
 """``copilot ask|checklist|ledger|selfcheck|findings``: the audit tasks of ``copilot.audit``.
 
 The drafting commands (``ask``, ``checklist run``, ``findings draft``) record their run and drafts
-in the review store under the acting user, unless ``--no-save``.
+in the review store under the acting user, unless ``--no-save``; ``ask`` logs the question and
+keeps its answer as a draft only with ``--draft``.
 """
 
 from __future__ import annotations
@@ -24,25 +25,38 @@ from copilot.errors import UserError
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """Answer a question from policy and guidelines, with citations."""
-    from copilot.audit.ask import ask
+    """Answer a question from policy and guidelines (and a contract's or division's documents).
+
+    The question is logged under the acting user; ``--draft`` also keeps the answer as a draft
+    for review, as 「この回答を保存」 does in the browser.
+    """
+    from copilot.audit.ask import Focus, ask
+    from copilot.drafting.answers import grouped
     from copilot.drafting.drafters import make_drafter
     from copilot.exports.styling import noted
-    from copilot.review.recording import save_answer
+    from copilot.review.recording import record_question, save_answer
 
     user = drafting_user(args)
+    focus = Focus(contract=args.contract or "", division=args.division or "")
     with open_services() as s:
         answer = ask(
-            s, args.question, make_drafter(drafter_name(args), s.settings), body=search_body(args)
+            s,
+            args.question,
+            make_drafter(drafter_name(args), s.settings),
+            body=search_body(args),
+            focus=focus,
         )
-    save(user, lambda store, u, s: save_answer(store, u, s, answer))
+    record = save_answer if args.draft else record_question
+    save(user, lambda store, u, s: record(store, u, s, answer))
     if args.json:
         print_json(answer.model_dump())
         return 0
     print(answer.text)
-    for n, c in enumerate(answer.citations, start=1):
-        page = f" p.{c.page}" if c.page else ""
-        print(noted(f"  [{n}] {c.document} {c.clause_path}{page}「{c.quote}」", c.note))
+    for document, cites in grouped(answer.citations):
+        print(f"■ {document}")
+        for n, c in cites:
+            page = f" p.{c.page}" if c.page else ""
+            print(noted(f"  [{n}] {c.clause_path}{page}「{c.quote}」", c.note))
     return 0
 
 
@@ -268,6 +282,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("question")
     p.add_argument("--drafter", choices=["evidence", "llm"])
+    focus = p.add_mutually_exclusive_group()
+    focus.add_argument("--contract", help="ask about this contract's documents too")
+    focus.add_argument("--division", help="ask about this division's self-check and replies too")
+    p.add_argument(
+        "--draft", action="store_true", help="keep the answer as a draft for review (承認・履歴)"
+    )
     body_flags(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)

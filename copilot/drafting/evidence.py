@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from copilot.drafting.answers import VERSION as ANSWERS
+from copilot.drafting.answers import extractive_answer
 from copilot.drafting.citations import cite, looks_like_instruction
 from copilot.drafting.facets import Facet, facets
 from copilot.drafting.profile_judgement import judge_by_profile
@@ -242,19 +244,6 @@ class EvidenceDrafter:
 
     # --- checklist ---------------------------------------------------------------------------
 
-    def _candidates(self, terms: list[str], clauses: list[ClauseRecord]) -> list[Candidate]:
-        weights = self.weights or TermWeights.over(c.text for c in clauses)
-        out = []
-        for clause in clauses:
-            for s in sentences(clause.text):
-                if looks_like_instruction(s):
-                    continue  # document text that talks to the drafter is never evidence
-                score, _ = coverage(terms, [s], weights, self.thesaurus)
-                if score > 0:
-                    out.append(Candidate(clause, s, score))
-        out.sort(key=lambda c: -c.score)
-        return out
-
     def judge(self, item: ChecklistItem, contract: str, evidence: Evidence) -> ChecklistJudgement:
         """Verdict from the item's requirement profile, or (with none) from its own wording."""
         basis = [
@@ -322,29 +311,14 @@ class EvidenceDrafter:
     # --- questions ---------------------------------------------------------------------------
 
     def answer(self, question: str, evidence: Evidence) -> Answer:
-        """The clauses that answer the question, quoted in order of relevance."""
-        terms = key_terms(question)
-        cands = self._candidates(terms, evidence.basis) if terms else []
-        picked: list[Candidate] = []
-        for cand in cands:
-            if cand.clause.clause_id not in {p.clause.clause_id for p in picked}:
-                picked.append(cand)
-            if len(picked) == 3:
-                break
-        if not picked:  # no shared terms: fall back to the retrieval order
-            picked = [
-                Candidate(c, sentences(c.text)[0], 0.0)
-                for c in evidence.basis[:2]
-                if sentences(c.text)
-            ]
-        lines = [f"{_where(c.clause)}に「{c.text}」と定められている。" for c in picked]
-        text = "\n".join(lines) if lines else "関係する規定を見つけられなかった。"
-        return Answer(
-            question=question,
-            text=text,
-            citations=[cite(c.clause, c.text) for c in picked],
-            provenance=self._provenance("ask", evidence),
+        """The relevant sentences, duties first, by document (``copilot.drafting.answers``)."""
+        clauses = [*evidence.documents, *evidence.basis]
+        weights = self.weights or TermWeights.over(c.text for c in clauses)
+        answer = extractive_answer(question, clauses, weights, self.thesaurus)
+        prov = provenance(
+            self.name, self.model, "ask", ANSWERS, self.rules_hash, evidence, self.settings
         )
+        return answer.model_copy(update={"provenance": prov})
 
     # --- findings ----------------------------------------------------------------------------
 

@@ -535,13 +535,18 @@ class LLMDrafter:
         return _judged(item, contract, checked, errors, attempts, prov)
 
     def answer(self, question: str, evidence: Evidence) -> Answer:
-        """An answer drafted by the LLM with verified citations, or a 要確認 note."""
+        """An answer in prose drafted by the LLM with verified citations, or a 要確認 note.
+
+        The clauses offered are those ``copilot.audit.ask`` found relevant: a focused contract's
+        or division's documents, then the policy's.
+        """
         constrain = self.settings.llm_constrain_quotes
+        clauses = [*evidence.documents, *evidence.basis]  # a focused contract's, then the policy
         schema = {
             "type": "object",
             "properties": {
                 "text": {"type": "string"},
-                "citations": _array(_quote_schema(evidence.basis, constrain), 1, 4),
+                "citations": _array(_quote_schema(clauses, constrain), 1, 4),
             },
             "required": ["text", "citations"],
             "additionalProperties": False,
@@ -556,7 +561,7 @@ class LLMDrafter:
 
         checked, errors, attempts, version, digest = self._draft(
             "ask",
-            {"question": question, "clauses": _listing(evidence.basis)},
+            {"question": question, "clauses": _listing(clauses)},
             schema,
             parse,
             lambda a: answer_errors(a, allowed),

@@ -107,15 +107,30 @@ def save_findings(
     return run_id
 
 
-def save_answer(store: ReviewStore, user: User, services: Services, answer: Answer) -> int:
-    """Store a question's run and its answer (key: the question)."""
+def record_question(store: ReviewStore, user: User, services: Services, answer: Answer) -> int:
+    """Log a question asked and how it was answered, as a run with no draft (returns its id).
+
+    Asking leaves the approval queue alone; the log still shows who asked what, from which
+    evidence. ``save_answer`` makes a draft of an answer when the auditor keeps it.
+    """
     evidence = answer.provenance.evidence_ids if answer.provenance else []
-    run_id = store.record_run(
+    return store.record_run(
         "ask",
         {"question": answer.question, "documents": _documents(services)},
         user=user,
         **_run_fields(answer.provenance, list(evidence)),
     )
+
+
+def save_answer(
+    store: ReviewStore, user: User, services: Services, answer: Answer, run_id: int | None = None
+) -> int:
+    """Store an answer as a draft for review (key: the question) under its question's run.
+
+    The run is ``run_id`` when the question was logged as it was asked, else a new one.
+    """
+    if run_id is None:
+        run_id = record_question(store, user, services, answer)
     store.add_draft(run_id, "answer", answer.question[:200], answer, user)
     return run_id
 
