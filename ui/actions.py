@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import UserError
-from copilot.review.drafts import Draft, draft_number
+from copilot.review.drafts import Draft, Version, draft_number
 from copilot.review.store import ReviewStore
 from copilot.review.users import User
 from copilot.services import ClauseRecord, Services, build_services
@@ -197,14 +197,39 @@ def reader(deps: Deps, name: str | None) -> User:
     return user
 
 
-def _draft_of_kind(deps: Deps, draft_id: object, kind: str) -> Draft:
+def _no_such_draft(value: object) -> UserError:
+    """The unknown-draft error as the screens word it (the store's names a CLI command)."""
+    shown = str(value)[:40]
+    return UserError(
+        f"下書き {shown} はありません。「承認・履歴」の一覧で番号を確かめてください。",
+        f"there is no draft {shown}; look its number up in the list under 承認・履歴.",
+    )
+
+
+def _number(value: object) -> int:
+    try:
+        return draft_number(value)
+    except UserError:
+        raise _no_such_draft(value) from None
+
+
+def stored_draft(deps: Deps, value: object) -> Draft:
+    """The draft numbered ``value``; the screens' wording when there is none."""
+    number = _number(value)
+    try:
+        return deps.store.get_draft(number)
+    except UserError:
+        raise _no_such_draft(value) from None
+
+
+def _draft_of_kind(deps: Deps, draft_id: object, kind: str | None) -> Draft:
     if draft_id is None or draft_id == "":
         raise UserError(
             "表の行を選ぶか、下書きの番号を入力してください。",
             "pick a row of the table or give the draft number.",
         )
-    draft = deps.store.get_draft(draft_number(draft_id))
-    if draft.kind != kind:
+    draft = stored_draft(deps, draft_id)
+    if kind is not None and draft.kind != kind:
         raise UserError(
             f"下書き {draft.id} は{KIND_JA.get(draft.kind, draft.kind)}です。"
             f"この画面では{KIND_JA[kind]}の下書きを開いてください。",
@@ -230,8 +255,11 @@ def seen_version(draft_id: object, opened: Shown | None) -> tuple[int, int]:
 
     """
     if draft_id is None or draft_id == "":
-        raise UserError("下書きの番号を入力してください。", "give the draft number.")
-    number = draft_number(draft_id)
+        raise UserError(
+            "表の行を選ぶか、下書きの番号を入力して、下書きを開いてください。",
+            "pick a row of the table or give the draft number, and open the draft.",
+        )
+    number = _number(draft_id)
     if not opened or opened.get("draft") != number:
         raise UserError(
             f"下書き {number} をまだ開いていません。表の行を選ぶか番号を入れて「開く」で内容を"
@@ -243,9 +271,11 @@ def seen_version(draft_id: object, opened: Shown | None) -> tuple[int, int]:
 
 
 def open_draft(
-    deps: Deps, name: str | None, draft_id: object, kind: str
+    deps: Deps, name: str | None, draft_id: object, kind: str | None
 ) -> tuple[Draft, dict[str, ClauseRecord]]:
-    """A draft of ``kind`` and the stored clauses its citations point at (gone ones left out).
+    """A draft of ``kind`` (None: any) and the stored clauses its citations point at.
+
+    Clauses no longer stored are left out.
 
     A clause of a document since replaced is found in its kept version: the text it quoted.
 
@@ -279,6 +309,34 @@ def edit_draft(
     payload = {**draft.payload, **changes}
     deps.store.edit(draft.id, payload, user, (comment or "").strip(), seen_version=version)
     return deps.store.get_draft(draft.id)
+
+
+def version_shown(deps: Deps, draft_id: object, kind: str, opened: Shown | None) -> Version:
+    """The version of a draft of ``kind`` that the page showed (to compare an edit with)."""
+    number, version = seen_version(draft_id, opened)
+    draft = _draft_of_kind(deps, number, kind)
+    return next((v for v in draft.versions if v.version == version), draft.latest)
+
+
+@dataclass(frozen=True)
+class Lock:
+    """What the page offers for the draft it shows."""
+
+    editable: bool  # still a draft: its fields, save, approve and reject
+    lead: bool  # the user is a lead: approve and reject (a draft), reopen (a signed-off one)
+    status: str = "draft"  # the draft's status
+
+
+def lock(deps: Deps, name: str | None, opened: Shown | None) -> Lock:
+    """Whether the shown draft may still change, and whether the user signs off.
+
+    A signed-off draft is read-only until a lead reopens it; nothing shown: editable.
+    """
+    lead = current_user(deps, name).role == "lead"
+    if not opened:
+        return Lock(True, lead)
+    status = stored_draft(deps, opened.get("draft")).status
+    return Lock(status == "draft", lead, status)
 
 
 def drafts_by_id(deps: Deps, ids: list[int]) -> list[Draft]:

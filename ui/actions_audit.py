@@ -40,6 +40,7 @@ from ui.actions import (
     edit_draft,
     forget_uploads,
     reader,
+    version_shown,
 )
 from ui.jobs import long_job
 
@@ -120,13 +121,25 @@ def edit_judgement(
     proposed_wording: str,
     comment: str,
     opened: Shown | None,
+    rationale: str | None = None,
 ) -> Draft:
     """Save an edited checklist judgement as a new version (the store validates it).
 
-    The はい/いいえ answer follows the verdict, as the drafters set it.
+    The はい/いいえ answer follows the verdict, as the drafters set it. ``rationale`` is the
+    reviewer's reason for the verdict and becomes the version's 理由 (the machine's stays in
+    the earlier versions); empty keeps the reason shown. A changed verdict needs the reviewer's
+    own reason: the one shown was written for the verdict before. Without a comment, the
+    version's note says which verdict it replaced.
+
+    Raises:
+        UserError: the verdict changed and the reason is empty or still the one shown.
+
     """
     from copilot.schemas import ANSWER_OF
 
+    before = version_shown(deps, draft_id, "checklist_judgement", opened).payload
+    reason = (rationale or "").strip()
+    was = str(before.get("verdict", ""))
     changes = {
         "verdict": verdict,
         "advice": (advice or "").strip(),
@@ -134,6 +147,18 @@ def edit_judgement(
     }
     if verdict in ANSWER_OF:
         changes["answer"] = ANSWER_OF[verdict]
+    if verdict != was:
+        if not reason or reason == str(before.get("rationale", "")).strip():
+            raise UserError(
+                f"判定を「{was}」から「{verdict}」に変えるときは、「判定の理由」欄を、変更後の"
+                "判定の理由に書き換えてください。表示している理由は変更前の判定のものです。",
+                f"the verdict changes from {was} to {verdict}: replace the text under "
+                "判定の理由 with your reason for the new verdict; the reason shown is for the "
+                "verdict before.",
+            )
+        comment = (comment or "").strip() or f"判定を「{was}」から「{verdict}」に変更"
+    if reason:
+        changes["rationale"] = reason
     return edit_draft(deps, name, draft_id, "checklist_judgement", changes, comment, opened)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.audit import learning
@@ -16,17 +17,97 @@ from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
 from copilot.filenames import inside, safe_name
 from copilot.review.drafts import Draft
+from copilot.review.labels import KIND_JA, SIGN_OFF_KINDS
 from copilot.review.log import Verification
+from copilot.review.queue import QueueEntry, review_queue, subject_of
 from copilot.review.replacements import Replacing
 from copilot.schemas import DocumentStatus, IndexStatus
-from copilot.services import IngestReport, check_size, kind_folder
-from ui.actions import Deps, checklist_file, current_user, forget_uploads
+from copilot.services import ClauseRecord, IngestReport, check_size, kind_folder
+from ui.actions import (
+    Deps,
+    Shown,
+    checklist_file,
+    current_user,
+    forget_uploads,
+    open_draft,
+    sign_off,
+)
 from ui.jobs import long_job
 
+# The queue's kind filter: (label, value); "signoff" is every kind a lead signs off, the default.
+QUEUE_KINDS = [
+    ("承認が必要なもの（すべて）", "signoff"),
+    *[(KIND_JA[k], k) for k in SIGN_OFF_KINDS],
+    ("質問への回答（記録のみ）", "answer"),
+    ("ヒアリング回答（記録のみ）", "hearing_reply"),
+    ("すべての種類", "all"),
+]
+QUEUE_SCOPES = [("承認待ちのみ", "pending"), ("確定済みも表示", "all")]
 
-def review_state(deps: Deps) -> tuple[list[Draft], Verification]:
-    """Every draft (with its log) and the verified state of the sign-off log."""
-    return deps.store.list_drafts(), deps.store.verify()
+
+@dataclass(frozen=True)
+class ReviewState:
+    """The 承認・履歴 tab: the queue, every draft's log records, the log's verification."""
+
+    queue: list[QueueEntry]
+    note: str  # why the queue is empty for this user, if it must be
+    drafts: list[Draft]
+    verification: Verification
+    model: str  # which verdict model judges (``verdict_model_state``)
+
+
+def review_state(
+    deps: Deps, name: str | None, kind: str | None = "signoff", scope: str | None = "pending"
+) -> ReviewState:
+    """The queue of ``kind`` (a value of ``QUEUE_KINDS``) and the verified sign-off log.
+
+    The admin sees the log but no queue: drafts' content is the audit team's (``reader``).
+    """
+    user = current_user(deps, name)
+    drafts = deps.store.list_drafts()
+    verification = deps.store.verify()
+    model = verdict_model_state(deps)
+    if user.role not in ("auditor", "lead"):
+        note = "管理者（admin）は下書きの内容を開けないため、承認待ちの一覧は表示しません。"
+        return ReviewState([], note, drafts, verification, model)
+    kinds: list[str] | None = None  # those that need a sign-off
+    if kind == "all":
+        kinds = sorted({d.kind for d in drafts})
+    elif kind and kind != "signoff":
+        kinds = [kind]
+    queue = review_queue(deps.store, kinds, pending=scope != "all")
+    return ReviewState(queue, "", drafts, verification, model)
+
+
+def approve_and_next(
+    deps: Deps,
+    name: str | None,
+    draft_id: object,
+    comment: str,
+    opened: Shown | None,
+    listed: list[int] | None,
+) -> tuple[str, int | None]:
+    """Approve the version shown, and the draft to show next: the next still unsigned in the list.
+
+    Returns:
+        The sign-off (``approve`` or ``approve_with_edits``) and the next draft's number (None
+        when no draft of the list is left to sign off).
+
+    """
+    action = sign_off(deps, name, draft_id, True, comment, opened)
+    number = int(opened["draft"]) if opened else None
+    ids = [int(i) for i in listed or []]
+    after = ids[ids.index(number) + 1 :] + ids[: ids.index(number)] if number in ids else ids
+    pending = {d.id for d in deps.store.list_drafts(status="draft")}
+    return action, next((i for i in after if i in pending and i != number), None)
+
+
+def open_for_review(
+    deps: Deps, name: str | None, draft_id: object
+) -> tuple[Draft, dict[str, ClauseRecord], str]:
+    """A draft of any kind, the clauses it cites and what it is about, to read and sign off."""
+    draft, found = open_draft(deps, name, draft_id, None)
+    return draft, found, subject_of(deps.store, draft)
 
 
 def verdict_model_state(deps: Deps) -> str:

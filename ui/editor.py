@@ -11,7 +11,7 @@ import gradio as gr
 
 from copilot.review.drafts import Draft, draft_number
 from ui import actions
-from ui.page import Page, in_place, login_name
+from ui.page import STATUS_JA, Page, in_place, login_name
 
 
 @dataclass
@@ -24,6 +24,9 @@ class SignOff:
     message: gr.Markdown
     reason: gr.Textbox
     reopen: gr.Button
+    row: gr.Row | None = None  # approve and reject: offered while the draft is a draft
+    again: gr.Row | None = None  # reopen: offered once it is signed off
+    approve_next: gr.Button | None = None  # 承認して次へ (the review queue)
 
     def wire(
         self,
@@ -77,14 +80,22 @@ class SignOff:
                 event = event.success(fn, inputs, outputs)
 
 
-def sign_off_row(page: Page, prefix: str) -> SignOff:
+def sign_off_row(page: Page, prefix: str, then_next: bool = False) -> SignOff:
     """Lay out the approve/reject row and the reopen row, shown to the lead only.
 
-    Element ids: ``<prefix>-approve``, ``-reject``, ``-reopen``, ``-reopen-reason``, ``-sign-msg``.
+    Element ids: ``<prefix>-approve``, ``-reject``, ``-reopen``, ``-reopen-reason``, ``-sign-msg``
+    (and ``-approve-next``, 「承認して次へ」, with ``then_next``: the caller wires it).
     """
+    approve_next = None
     with gr.Row(visible=False) as row:
-        comment = gr.Textbox(label="承認・却下のコメント（却下は必須）")
+        comment = gr.Textbox(
+            label="承認・却下のコメント（却下は必須）", elem_id=f"{prefix}-sign-comment"
+        )
         approve = gr.Button("承認", variant="primary", elem_id=f"{prefix}-approve")
+        if then_next:
+            approve_next = gr.Button(
+                "承認して次へ", variant="primary", elem_id=f"{prefix}-approve-next"
+            )
         reject = gr.Button("却下", variant="stop", elem_id=f"{prefix}-reject")
     with gr.Row(visible=False) as again:
         reason = gr.Textbox(
@@ -94,7 +105,46 @@ def sign_off_row(page: Page, prefix: str) -> SignOff:
         reopen = gr.Button("差戻し", elem_id=f"{prefix}-reopen")
     message = gr.Markdown(elem_id=f"{prefix}-sign-msg")
     page.lead_only.extend([row, again])
-    return SignOff(comment, approve, reject, message, reason, reopen)
+    return SignOff(comment, approve, reject, message, reason, reopen, row, again, approve_next)
+
+
+LOCKED = (
+    "この下書きは{status}で、確定しています。内容は変更できません。変更が必要なときは、"
+    "主任担当者が理由を添えて「差戻し」で下書きに戻してください。"
+)
+
+
+def lock_handler(
+    page: Page,
+    opened: gr.State,
+    fields: list[Any],
+    save: gr.Button | None,
+    sign: SignOff,
+    note: gr.Markdown,
+) -> Handler:
+    """The follow-up that makes a signed-off draft read-only: (function, inputs, outputs).
+
+    A draft still in draft gets its fields, save and (for the lead) approve/reject; a
+    signed-off one shows its fields read-only, says so in ``note`` and offers the lead 差戻し
+    only. Run it after the draft shown (``opened``) changed: opened, saved, signed off, reopened.
+    """
+    deps = page.deps
+
+    @in_place
+    def on_lock(shown: actions.Shown | None, request: gr.Request) -> tuple[Any, ...]:
+        state = actions.lock(deps, login_name(request), shown)
+        editable, lead = state.editable, state.lead
+        said = "" if editable else LOCKED.format(status=STATUS_JA.get(state.status, ""))
+        return (
+            *(gr.update(interactive=editable) for _ in fields),
+            *([gr.update(visible=editable)] if save is not None else []),
+            gr.update(visible=editable and lead),
+            gr.update(visible=not editable and lead),
+            said,
+        )
+
+    outputs = [*fields, *([save] if save is not None else []), sign.row, sign.again, note]
+    return on_lock, [opened], outputs
 
 
 def saved(draft: Draft) -> tuple[str, actions.Shown]:
@@ -127,6 +177,7 @@ class DraftEditor:
     save: gr.Button | None = None
     saved: gr.Markdown | None = None
     sign: SignOff | None = None
+    locked: gr.Markdown | None = None  # says a signed-off draft is read-only
 
     def wire(
         self,
@@ -142,17 +193,20 @@ class DraftEditor:
         ``on_open(id)`` fills head, citations and ``fields`` and returns ``actions.shown`` of
         the draft last, kept in the page's state; ``on_save(id, *fields, opened)`` stores a new
         version of what was shown and returns ``saved``; ``refresh`` redraws the table after a
-        save or a sign-off.
+        save or a sign-off. Once a draft is signed off, its fields are read-only and save,
+        approve and reject are gone; the lead alone is offered 差戻し (``lock_handler``).
         """
         assert self.save is not None and self.saved is not None and self.sign is not None
+        assert self.locked is not None
         outputs = [self.head, self.citations, *fields, self.opened]
         show = (on_open, [self.draft_id], outputs)
-        table.select(picked_id, None, [self.draft_id]).success(*show)
-        self.open_button.click(*show)
+        lock = lock_handler(page, self.opened, fields, self.save, self.sign, self.locked)
+        table.select(picked_id, None, [self.draft_id]).success(*show).success(*lock)
+        self.open_button.click(*show).success(*lock)
         saving = [self.draft_id, *fields, self.opened]
         written = [self.saved, self.opened]  # the saver has seen what they saved
-        self.save.click(on_save, saving, written).success(*show).success(*refresh)
-        self.sign.wire(page, self.draft_id, self.opened, show, refresh)
+        self.save.click(on_save, saving, written).success(*show).success(*lock).success(*refresh)
+        self.sign.wire(page, self.draft_id, self.opened, show, lock, refresh)
 
 
 @contextmanager
@@ -162,7 +216,8 @@ def draft_editor(
     """Lay out the editor; the caller adds the edit fields inside (the last: the edit's reason).
 
     Element ids are ``<prefix>-id``, ``-open``, ``-head``, ``-citations`` (or ``citations_id``),
-    ``-save`` and ``-save-msg``; the approve/reject row's are ``<sign_prefix>-approve`` ….
+    ``-locked`` (the read-only note), ``-save`` and ``-save-msg``; the approve/reject row's are
+    ``<sign_prefix>-approve`` ….
     """
     gr.Markdown(f"### {what}を開く（表の行を選ぶか、下書き番号を入れて「開く」）")
     with gr.Row():
@@ -172,6 +227,7 @@ def draft_editor(
     head = gr.Markdown(elem_id=f"{prefix}-head")
     citations = gr.HTML(elem_id=citations_id or f"{prefix}-citations")
     editor = DraftEditor(draft_id, open_button, head, citations, gr.State(None))
+    editor.locked = gr.Markdown(elem_id=f"{prefix}-locked")
     with gr.Group():
         yield editor
     editor.save = gr.Button("修正を保存（新しい版）", elem_id=f"{prefix}-save")

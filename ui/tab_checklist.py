@@ -109,7 +109,8 @@ def tab_checklist(page: Page) -> None:
         )
         cites = citations_html(d, found, {"evidence": "契約書類の根拠", "basis": "規程の根拠"})
         fields = (p["verdict"], p.get("advice", ""), p.get("proposed_wording", ""), "")
-        return head, cites, *fields, actions.shown(d)
+        reason = p.get("rationale", "")  # the reviewer rewrites it when changing the verdict
+        return head, cites, *fields, reason, actions.shown(d)
 
     @in_place
     def on_save(
@@ -118,11 +119,13 @@ def tab_checklist(page: Page) -> None:
         advice: str,
         wording: str,
         comment: str,
+        rationale: str,
         opened: actions.Shown | None,
         request: gr.Request,
     ) -> tuple[str, actions.Shown]:
+        user = login_name(request)
         d = actions_audit.edit_judgement(
-            deps, login_name(request), draft_id, verdict, advice, wording, comment, opened
+            deps, user, draft_id, verdict, advice, wording, comment, opened, rationale
         )
         return saved(d)
 
@@ -144,6 +147,11 @@ def tab_checklist(page: Page) -> None:
         ids = gr.State([])
         with draft_editor(page, "item", "checklist", "項目") as editor:
             verdict = gr.Dropdown(label="判定", choices=list(VERDICTS), elem_id="edit-verdict")
+            rationale = gr.Textbox(
+                label="判定の理由（判定を変えたときは、変更後の判定の理由に書き換えてください）",
+                lines=3,
+                elem_id="edit-rationale",
+            )
             advice = gr.Textbox(label="助言", lines=3, elem_id="edit-advice")
             wording = gr.Textbox(label="修正文案", lines=3, elem_id="edit-wording")
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="edit-comment")
@@ -152,5 +160,5 @@ def tab_checklist(page: Page) -> None:
 
     run_btn.click(on_run, [contract, checklist, order], [table, ids, run_msg])
     order.change(on_rows, [ids, order], [table])
-    fields = [verdict, advice, wording, comment]
+    fields = [verdict, advice, wording, comment, rationale]  # the reason last: API order
     editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids, order], [table]))

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from copilot.errors import UserError
 from copilot.review.db import Transactions
 from copilot.review.drafts import draft_number, draft_payload, require_text, unknown_draft
+from copilot.review.labels import status_ja
 from copilot.review.log import STATUS_OF, append, canonical, now
 from copilot.review.users import User, require_role
 
@@ -83,10 +84,10 @@ class SignOff(Transactions):
     def _must_be_draft(draft_id: int, status: str) -> None:
         if status != "draft":
             raise UserError(
-                f"下書き {draft_id} は確定済み（{status}）です。変更するには先に主任担当者が"
-                f" `copilot review reopen {draft_id} --comment 理由` で差し戻してください。",
-                f"draft {draft_id} is already {status}; a lead must reopen it first with "
-                f"`copilot review reopen {draft_id} --comment REASON`.",
+                f"下書き {draft_id} は{status_ja(status)}で、確定しています。内容を変えるには、先に"
+                "主任担当者が理由を添えて差し戻し、下書きに戻してください。",
+                f"draft {draft_id} is already {status}; a lead must first reopen it, giving a "
+                "reason, to make it a draft again.",
             )
 
     @staticmethod
@@ -278,7 +279,7 @@ class SignOff(Transactions):
 
         """
         draft_id = draft_number(draft_id)
-        comment = require_text(comment, "却下の理由（--comment）", "a reason (--comment)")
+        comment = require_text(comment, "却下の理由（コメント）", "a reason (the comment)")
 
         def tx(conn: sqlite3.Connection) -> None:
             actor = require_role(conn, user, "lead").name
@@ -318,7 +319,7 @@ class SignOff(Transactions):
 
         """
         draft_id = draft_number(draft_id)
-        reason = require_text(reason, "差し戻す理由（--comment）", "a reason (--comment)")
+        reason = require_text(reason, "差し戻す理由", "a reason for reopening")
 
         def tx(conn: sqlite3.Connection) -> int:
             actor = require_role(conn, user, "lead").name
