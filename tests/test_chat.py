@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from copilot.audit.ask import Focus, ask, focus_of
-from copilot.drafting.answers import FOUND, NOT_FOUND, grouped
+from copilot.audit.ask import ask
 from copilot.drafting.drafters import make_drafter
-from copilot.review.recording import record_question, save_answer
 from copilot.review.store import open_store
 from ingest.normalise import squash
+
+FOUND = "該当する定めは次のとおりです。"
+NOT_FOUND = "該当する定めが見つかりません。"
 
 POLICY = """# 架空村情報セキュリティ規程
 
@@ -64,8 +65,17 @@ def small(tmp_path: Path):  # type: ignore[no-untyped-def]
     services.close()
 
 
-def _ask(services, question: str, focus: Focus | None = None):  # type: ignore[no-untyped-def]
-    return ask(services, question, make_drafter("evidence", services.settings), focus=focus)
+def _ask(services, question: str, focus=None):  # type: ignore[no-untyped-def]
+    drafter = make_drafter("evidence", services.settings)
+    if focus is None:  # as the question was asked before there was a focus
+        return ask(services, question, drafter)
+    return ask(services, question, drafter, focus=focus)
+
+
+def _grouped(citations):  # type: ignore[no-untyped-def]
+    from copilot.drafting.answers import grouped
+
+    return grouped(citations)
 
 
 def test_a_duty_comes_before_a_definition(small):
@@ -86,9 +96,9 @@ def test_every_quote_is_shown_once_and_grouped_by_document(small):
     for c in answer.citations:  # the text does not repeat the quotes listed under it
         assert c.quote not in answer.text
     assert "と定められている" not in answer.text
-    docs = [d for d, _ in grouped(answer.citations)]
+    docs = [d for d, _ in _grouped(answer.citations)]
     assert len(docs) == len(set(docs))
-    numbers = [n for _, cites in grouped(answer.citations) for n, _ in cites]
+    numbers = [n for _, cites in _grouped(answer.citations) for n, _ in cites]
     assert numbers == list(range(1, len(answer.citations) + 1))
 
 
@@ -100,13 +110,15 @@ def test_an_off_topic_question_finds_nothing(small, question):
 
 
 def test_a_follow_up_keeps_the_contract_in_focus(small):
+    from copilot.audit.ask import Focus, focus_of
+
     contracts = ["C-T1"]
     first = focus_of("C-T1 の秘密保持の定めは", Focus(), contracts, [])
     assert first == Focus(contract="C-T1")
     follow = focus_of("再委託は？", first, contracts, [])
     assert follow == first  # a question that names nothing keeps the focus
     answer = _ask(small, "再委託は？", follow)
-    docs = [d for d, _ in grouped(answer.citations)]
+    docs = [d for d, _ in _grouped(answer.citations)]
     assert docs[0] == "contracts/C-T1/契約書.md"  # the contract's own clause, before the rule
     assert any("第三者に再委託してはならない" in c.quote for c in answer.citations)
     # 全体: the contract's documents are not searched
@@ -115,12 +127,16 @@ def test_a_follow_up_keeps_the_contract_in_focus(small):
 
 
 def test_a_division_is_named_without_its_bureau():
+    from copilot.audit.ask import Focus, focus_of
+
     assert focus_of("市民課のパスワード管理は", Focus(), [], ["市民局市民課"]) == Focus(
         division="市民局市民課"
     )
 
 
 def test_asking_logs_the_question_and_only_keeping_it_makes_a_draft(small):
+    from copilot.review.recording import record_question, save_answer
+
     store = open_store(small.settings)
     try:
         store.add_user("admin", "管理者", "admin", "Admin-password-0001")

@@ -108,16 +108,20 @@ def test_each_quote_once_and_nothing_found_off_topic(page):  # type: ignore[no-u
     expect(page.locator("#citations")).to_be_hidden()
 
 
-def test_a_quote_opens_between_its_neighbours(page, served: Served):  # type: ignore[no-untyped-def]
+def test_a_quote_opens_its_original_between_its_neighbours(page, served: Served):  # type: ignore[no-untyped-def]
     from copilot.services import build_services
     from copilot.settings import load_settings
 
     _ask(page, "パスワードの管理はどうすればよいか", 1)
     page.locator("#citations label").first.click()
     mark = page.wait_for_selector("#source mark", timeout=30_000)
-    source = page.inner_text("#source")
-    assert "前" in source and "次" in source and mark.inner_text().strip()
-    # the clause before the quoted one, as the index holds it, is on screen
+    quoted = mark.inner_text().strip()
+    page.locator("#source summary", has_text="原文を表示").first.click()
+    context = page.locator("#source .original-text").first
+    expect(context).to_be_visible(timeout=30_000)
+    shown = context.inner_text()
+    assert "前の条項" in shown and "次の条項" in shown and quoted in shown
+    # the clauses before and after the quoted one, as the index holds them, are on screen
     services = build_services(load_settings(data_dir=served.data))
     try:
         clauses = [
@@ -128,9 +132,10 @@ def test_a_quote_opens_between_its_neighbours(page, served: Served):  # type: ig
         ]
     finally:
         services.close()
-    quoted = next(k for k, c in enumerate(clauses) if mark.inner_text().strip() in c.text)
-    before = clauses[quoted - 1].text.split("\n")[0][:15]
-    assert before in source
+    at = next(k for k, c in enumerate(clauses) if quoted in c.text)
+    for neighbour in (clauses[at - 1], clauses[at + 1]):
+        assert neighbour.text.split("\n")[0][:15] in shown
+    screenshot(page, "after_chat_source")
 
 
 def test_asking_makes_no_draft_until_the_answer_is_saved(page, served: Served):  # type: ignore[no-untyped-def]

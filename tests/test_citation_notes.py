@@ -154,7 +154,8 @@ def test_ask_prints_the_ocr_note_of_a_policy_clause(ocr_ids, capsys):
     out = capsys.readouterr().out
     for n, c in enumerate(cites, start=1):
         page = f" p.{c['page']}" if c["page"] else ""
-        rest = _rest_of_line(out, f"[{n}] {c['document']} {c['clause_path']}{page}「{c['quote']}」")
+        assert f"■ {c['document']}" in out  # the quotes are listed under their document
+        rest = _rest_of_line(out, f"[{n}] {c['clause_path']}{page}「{c['quote']}」")
         assert rest == (f" ※{OCR_NOTE}" if c["clause_id"] in ocr_ids else ""), (n, rest)
 
 

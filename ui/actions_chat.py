@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from copilot.audit.ask import Focus
 from copilot.errors import UserError
 from copilot.schemas import Answer
-from copilot.services import ClauseRecord
+from copilot.source_pages import SourcePage
 from ui.actions import Deps, reader
 
 ALL = ""  # the focus picker's value for 全体
@@ -114,15 +114,15 @@ def save_answer_draft(deps: Deps, name: str | None, turn: Turn | None) -> int:
     return max(d.id for d in deps.store.list_drafts(kind="answer") if d.run_id == turn.run_id)
 
 
-def clause_in_context(
-    deps: Deps, name: str | None, clause_id: str
-) -> tuple[ClauseRecord | None, ClauseRecord, ClauseRecord | None]:
-    """A quoted clause with the clauses before and after it in its document.
+def quote_original(deps: Deps, name: str | None, clause_id: str, quote: str) -> SourcePage:
+    """A quoted clause with its neighbours and the original page it was read from.
 
     Raises:
         UserError: not an auditor or a lead, or the clause is no longer in the index.
 
     """
+    from copilot.source_pages import source_pages
+
     reader(deps, name)
     with deps.services() as s:  # an answer's clause, though its document was replaced since
         found = s.index.clauses([clause_id], archived=True)
@@ -131,11 +131,4 @@ def clause_in_context(
                 "この条項は索引にありません（文書が更新された可能性があります）。",
                 "the clause is no longer in the index (the document may have changed).",
             )
-        rec = found[clause_id]
-        siblings = s.index.document_clauses(rec.doc_id)
-    at = next((k for k, c in enumerate(siblings) if c.clause_id == clause_id), None)
-    if at is None:  # an archived version's clause: shown alone
-        return None, rec, None
-    before = siblings[at - 1] if at > 0 else None
-    after = siblings[at + 1] if at + 1 < len(siblings) else None
-    return before, rec, after
+        return source_pages(s.settings, s.index, [(found[clause_id], quote)])[0]

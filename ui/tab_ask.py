@@ -2,13 +2,13 @@
 
 Each answer names its focus; the next question keeps it unless it names another contract or
 division, or the auditor picks another. The quotes of the latest answer are listed under the
-chat: picking one shows its clause with the quote marked, between the clauses around it.
+chat: picking one shows its clause with the quote marked, and 「原文を表示」 under it opens the
+page of the original with the clauses before and after it (``ui.sources``).
 Asking makes no draft; 「この回答を保存」 keeps the latest answer for review.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import gradio as gr
@@ -16,13 +16,10 @@ import gradio as gr
 from copilot.drafting.answers import grouped
 from copilot.exports.styling import noted
 from copilot.schemas import Answer
-from copilot.services import ClauseRecord
 from ui import actions_chat
 from ui.actions_chat import Turn
 from ui.page import Page, in_place, literal, login_name
-
-_CSS_NEIGHBOUR = "color:#555;border-left:3px solid #ddd;padding-left:8px;margin:6px 0"
-_CSS_CLAUSE = "border-left:3px solid #d9822b;padding-left:8px;margin:6px 0"
+from ui.sources import _source_html
 
 
 def answer_chat_md(answer: Answer, titles: dict[str, str], focus: str) -> str:
@@ -36,38 +33,6 @@ def answer_chat_md(answer: Answer, titles: dict[str, str], focus: str) -> str:
             lines.append(noted(f"{where}「{literal(c.quote)}」", literal(c.note)))
     lines.append(f"*対象: {literal(focus)}*")
     return "\n\n".join(lines)
-
-
-def _mark(text: str, quote: str) -> str:
-    escaped, q = html.escape(text), html.escape(quote)
-    if q and q in escaped:
-        escaped = escaped.replace(q, f"<mark>{q}</mark>", 1)
-    return escaped.replace("\n", "<br>")
-
-
-def context_html(
-    before: ClauseRecord | None, rec: ClauseRecord, after: ClauseRecord | None, quote: str
-) -> str:
-    """The quoted clause, quote marked, between the clauses before and after it."""
-    page = f"{rec.page} ページ" if rec.page else "（ページなし）"
-    head = (
-        f"<p><b>文書</b>: {html.escape(rec.title or rec.doc_id)}　<b>条項</b>: "
-        f"{html.escape(rec.path)}　<b>ページ</b>: {html.escape(page)}</p>"
-    )
-
-    def neighbour(c: ClauseRecord | None, label: str) -> str:
-        if c is None:
-            return f"<p style='{_CSS_NEIGHBOUR}'>（{label}の条項はありません）</p>"
-        return (
-            f"<div class='neighbour' style='{_CSS_NEIGHBOUR}'><small>{label}: "
-            f"{html.escape(c.path)}</small><br>{_mark(c.text, '')}</div>"
-        )
-
-    return (
-        f"<div class='source'>{head}{neighbour(before, '前')}"
-        f"<div class='clause' style='{_CSS_CLAUSE}'><small>引用した条項: {html.escape(rec.path)}"
-        f"</small><br>{_mark(rec.text, quote)}</div>{neighbour(after, '次')}</div>"
-    )
 
 
 def tab_ask(page: Page) -> None:
@@ -105,8 +70,8 @@ def tab_ask(page: Page) -> None:
         if index is None or turn is None or index >= len(turn.answer.citations):
             return ""
         c = turn.answer.citations[index]
-        before, rec, after = actions_chat.clause_in_context(deps, login_name(request), c.clause_id)
-        return context_html(before, rec, after, c.quote)
+        view = actions_chat.quote_original(deps, login_name(request), c.clause_id, c.quote)
+        return _source_html(view.clause, c.quote, c.note, view)
 
     @in_place
     def on_save(turn: Turn | None, request: gr.Request) -> tuple[Any, ...]:
@@ -147,7 +112,7 @@ def tab_ask(page: Page) -> None:
             clear_btn = gr.Button("会話を消去", elem_id="clear-chat")
         saved = gr.Markdown(elem_id="saved-answer")
         quotes = gr.Radio(
-            label="引用（選ぶと原文を前後の条項とともに表示）",
+            label="引用（選ぶと条項を表示し、「原文を表示」で原本のページと前後の条項を表示）",
             choices=[],
             elem_id="citations",
             visible=False,
