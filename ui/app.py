@@ -26,6 +26,7 @@ from copilot.review.users import ROLE_JA
 from copilot.settings import Settings
 from ui import actions
 from ui.actions import Deps
+from ui.frontend_words import FRONTEND_WORDS
 from ui.hosts import AllowedHosts
 from ui.page import Page, fill_pickers, literal, login_name
 from ui.security import (
@@ -49,9 +50,12 @@ from ui.tabs_records import tab_documents, tab_eval
 log = logging.getLogger(__name__)
 
 
+# What the login page says (HTML), read afresh for each page: the first text only while the review
+# store has no user, so that it is gone once the first admin is made in another terminal.
 FIRST_USER = (
-    "利用者がまだ登録されていません。端末で `copilot users add admin --role admin` を実行して"
-    "最初の管理者を作成し、その利用者でログインしてください。"
+    "利用者がまだ登録されていません。この端末のプロジェクトのフォルダで"
+    "<code>.venv/bin/copilot users add admin --role admin</code> を実行して最初の管理者を作成し、"
+    "この画面を再読み込みしてから、その利用者でログインしてください。"
 )
 
 
@@ -142,18 +146,22 @@ def build_app(settings: Settings) -> gr.Blocks:
     page = Page(Deps(settings, open_store(settings)))
 
     def on_load(request: gr.Request) -> tuple[Any, ...]:
-        hidden = [gr.update(visible=False) for _ in page.lead_only]
+        hidden = [gr.update(visible=False) for _ in (*page.lead_only, *page.admin_only)]
         try:
             user = actions.current_user(page.deps, login_name(request))
         except UserError as exc:
             return (exc.ja, *hidden)
-        lead = user.role == "lead"
+        lead, admin = user.role == "lead", user.role == "admin"
         who = f"ログイン中: **{literal(user.display_name or user.name)}**（{ROLE_JA[user.role]}）"
         if not lead:
             who += "　承認・却下は主任担当者（lead）だけが行えます。"
-        return (who, *(gr.update(visible=lead) for _ in page.lead_only))
+        return (
+            who,
+            *(gr.update(visible=lead) for _ in page.lead_only),
+            *(gr.update(visible=admin) for _ in page.admin_only),
+        )
 
-    with gr.Blocks(title="監査コパイロット", analytics_enabled=False) as app:
+    with Desk(login_settings=settings, title="監査コパイロット", analytics_enabled=False) as app:
         gr.Markdown("# 監査コパイロット　情報セキュリティ監査支援")
         who = gr.Markdown(elem_id="who")
         gr.HTML("<a href='/logout'>ログアウト</a>")
@@ -162,7 +170,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 build_tab(page)
 
         on_pickers = fill_pickers(page)
-        app.load(on_load, outputs=[who, *page.lead_only])
+        app.load(on_load, outputs=[who, *page.lead_only, *page.admin_only])
         app.load(on_pickers, outputs=page.pickers())
         for handler, outputs in page.loads:
             app.load(handler, outputs=outputs)
@@ -181,6 +189,28 @@ def login_message(settings: Settings) -> str:
     """What the login page says: how to log in, or how to create the first admin."""
     with open_store(settings) as store:
         return LOGIN if store.list_users() else FIRST_USER
+
+
+class Desk(gr.Blocks):
+    """The app's Blocks, whose login message is read from the review store for each login page.
+
+    Gradio writes ``auth_message`` into each login page it serves; ``launch`` would fix it once, so
+    a server started before the first admin existed would tell users to make one forever.
+    """
+
+    def __init__(self, login_settings: Settings, **kwargs: Any) -> None:
+        """Blocks (``kwargs``) whose login page follows the users of ``login_settings``."""
+        self.login_settings = login_settings
+        super().__init__(**kwargs)
+
+    @property
+    def auth_message(self) -> str:
+        """The login page's message, as the users stand now."""
+        return login_message(self.login_settings)
+
+    @auth_message.setter
+    def auth_message(self, _value: str | None) -> None:
+        """Ignore ``launch``'s fixed message: the property reads the store instead."""
 
 
 def tls_launch_args(tls: tuple[Path, Path] | None) -> dict[str, Any]:
@@ -204,7 +234,6 @@ def launch(
     No run history: Gradio would keep every input and output (questions, drafts, contract text)
     in the browser's localStorage, past logout and purge.
     """
-    message = login_message(deps_settings)
     login_store = open_store(deps_settings)
     policy = Policy(
         hosts=AllowedHosts(host, deps_settings.ui_allowed_hosts),
@@ -232,10 +261,10 @@ def launch(
         **tls_launch_args(tls),
         share=False,
         auth=auth,
-        auth_message=message,
         prevent_thread_lock=True,  # blocks below, once the guard is checked
         theme=theme(),
         css=CSS,
+        head=FRONTEND_WORDS,
         ssr_mode=False,
         footer_links=[],
         quiet=True,

@@ -1,8 +1,8 @@
 """What the tabs of the app share: labels, rendering of citations and drafts, the ``Page``.
 
 The ``Page`` collects the app's dependencies and the components that are filled when the page
-loads (the lead-only rows, the contract, checklist and document pickers), wired once in
-``ui.app.build_app``.
+loads (the lead-only rows, the admin-only tabs, the contract, checklist and document pickers),
+wired once in ``ui.app.build_app``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 import gradio as gr
 
 from copilot.errors import UserError
+from copilot.exports.styling import shown_time
 from copilot.review.drafts import Draft
+from copilot.services import DOCUMENT_KIND_JA
 from ui import actions
 from ui.actions import Deps
 
@@ -81,6 +83,11 @@ def no_folders(text: str) -> str:
     return _SERVER_PATH.sub("", text)
 
 
+# The title of every message box an error opens. Gradio 6.31's frontend shows the box's type
+# ("Error") instead of the title given; ``ui.frontend_words`` writes this word there.
+ERROR_TITLE = "エラー"
+
+
 def error_html(exc: UserError) -> str:
     """The Japanese half, then the English half, escaped (the toast renders HTML), no folders."""
     return (
@@ -98,7 +105,7 @@ def in_place(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except UserError as exc:
             raise gr.Error(
-                error_html(exc), title="エラー / Error", duration=None, print_exception=False
+                error_html(exc), title=ERROR_TITLE, duration=None, print_exception=False
             ) from None
 
     return wrapper
@@ -114,6 +121,11 @@ def status_ja(d: Draft) -> str:
     return STATUS_JA.get(d.status, d.status)
 
 
+def document_kind_ja(kind: str) -> str:
+    """A document kind (``self_check`` …) as the screens name it (自己点検シート …)."""
+    return DOCUMENT_KIND_JA.get(kind, DOCUMENT_KIND_JA["other"])
+
+
 def _versions_md(d: Draft) -> str:
     """The versions of a draft and its sign-off, as a Markdown list (stored text literal)."""
     lines = []
@@ -121,32 +133,40 @@ def _versions_md(d: Draft) -> str:
         what = "作成" if v.version == 1 else "修正"
         note = f"「{literal(v.comment)}」" if v.comment else ""
         lines.append(
-            f"- 版 {v.version}: {what} {literal(v.author_display)}（{literal(v.created_at)}）{note}"
+            f"- 版 {v.version}: {what} {literal(v.author_display)}"
+            f"（{literal(shown_time(v.created_at))}）{note}"
         )
     if d.signoff is not None:
         r = d.signoff
         note = f"「{literal(r.comment)}」" if r.comment else ""
         lines.append(
             f"- {literal(ACTION_JA.get(r.action, r.action))}: {literal(r.actor_display)}"
-            f"（{literal(r.at)}、版 {r.version}）{note}"
+            f"（{literal(shown_time(r.at))}、版 {r.version}）{note}"
         )
     return "\n".join(lines)
 
 
-def progress_note(progress: gr.Progress, phases: int = 1) -> Callable[[str], None]:
+# What the progress bar counts, after its numbers (「9/29 件」; Gradio's own word is "steps").
+PROGRESS_UNIT = "件"
+PHASE_UNIT = "段階"
+
+
+def progress_note(
+    progress: gr.Progress, phases: int = 1, unit: str = PROGRESS_UNIT
+) -> Callable[[str], None]:
     """A notify callback that moves the progress bar and shows the message.
 
-    ``[3/87] …`` moves it by item; any other message is the next of ``phases`` steps (the bar
-    shows no text without a number).
+    ``[3/87] …`` moves it by item and counts in ``unit`` (件, 項目 …); any other message is the
+    next of ``phases`` steps, counted in 段階 (the bar shows no text without a number).
     """
     done = [0]
 
     def note(message: str) -> None:
         m = re.match(r"\s*\[(\d+)/(\d+)\]", message)
         if m:
-            progress((int(m.group(1)) - 1, int(m.group(2))), desc=message)
+            progress((int(m.group(1)) - 1, int(m.group(2))), desc=message, unit=unit)
         else:
-            progress((min(done[0], phases - 1), phases), desc=message)
+            progress((min(done[0], phases - 1), phases), desc=message, unit=PHASE_UNIT)
             done[0] += 1
 
     return note
@@ -158,6 +178,9 @@ class Page:
 
     deps: Deps
     lead_only: list[Any] = field(default_factory=list)  # shown to the lead (主任担当者) only
+    # Shown to the admin only: the engineering tabs (評価: golden sets, metrics), whose words are
+    # the developers' and whose results judge the copilot, not the city.
+    admin_only: list[Any] = field(default_factory=list)
     contracts: list[gr.Dropdown] = field(default_factory=list)
     checklists: list[gr.Dropdown] = field(default_factory=list)
     documents: list[gr.Dropdown] = field(default_factory=list)

@@ -9,13 +9,21 @@ import gradio as gr
 
 from copilot.engagement.deadlines import Deadline
 from copilot.exports.policy import DIFF_HEADERS
-from copilot.exports.styling import noted
+from copilot.exports.styling import noted, wareki
 from copilot.policy.diff import marked
 from copilot.review.drafts import Draft
 from copilot.schemas import COVERAGES, GuidelineChange
 from ui import actions, actions_policy
 from ui.editor import draft_editor, saved
-from ui.page import Page, _versions_md, in_place, literal, login_name, status_ja
+from ui.page import (
+    PROGRESS_UNIT,
+    Page,
+    _versions_md,
+    in_place,
+    literal,
+    login_name,
+    status_ja,
+)
 from ui.sources import citations_html
 
 BRIEFING_LABELS = {
@@ -112,7 +120,7 @@ def _gap_section(page: Page) -> None:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         def notify(n: int, total: int, requirement: str) -> None:
-            progress((n - 1, total), desc=f"要件 {requirement} を判定中")
+            progress((n - 1, total), desc=f"要件 {requirement} を判定中", unit=PROGRESS_UNIT)
 
         analysis, kept = actions_policy.policy_gap_and_record(
             deps, login_name(request), policy, guideline, notify
@@ -391,8 +399,8 @@ def tab_engagement(page: Page) -> None:
                 i.id,
                 i.name,
                 i.phase,
-                i.start.isoformat(),
-                i.end.isoformat(),
+                wareki(i.start),
+                wareki(i.end),
                 "、".join(i.depends),
                 i.owner,
                 i.deliverable,
@@ -402,7 +410,7 @@ def tab_engagement(page: Page) -> None:
         e = plan.engagement
         msg = (
             f"{literal(e.city)} {literal(e.project)}（{literal(e.fiscal_year_ja)}、"
-            f"契約日 {literal(e.contract_date)}）: "
+            f"契約日 {wareki(e.contract_date)}）: "
             f"作業項目 {len(rows)} 件。日付はすべて営業日（土日・祝日・12月29日～1月3日を"
             "除く）です。"
         )
@@ -439,7 +447,8 @@ def tab_engagement(page: Page) -> None:
     ) -> tuple[Any, ...]:
         d = actions_policy.record_due_done(deps, login_name(request), upload, path, wbs, on)
         msg, rows, choices = _due_view(actions_policy.due_list(deps, upload, path))
-        done = f"{literal(d.wbs)} {literal(d.what)} を {d.done_on} に完了として記録しました。"
+        on_day = wareki(d.done_on) if d.done_on else ""
+        done = f"{literal(d.wbs)} {literal(d.what)} を {on_day} に完了として記録しました。"
         return f"{done}\n\n{msg}", rows, choices
 
     @in_place
@@ -547,15 +556,15 @@ def _due_view(rows: list[Deadline]) -> tuple[Any, ...]:
     today = date.today()
     states = [d.state(today) for d in rows]
     late = states.count("期限超過")
-    msg = f"{today} 現在の期限 {len(rows)} 件、うち**期限超過 {late} 件**。"
+    msg = f"{wareki(today)} 現在の期限 {len(rows)} 件、うち**期限超過 {late} 件**。"
     table = [
         [
-            d.due.isoformat(),
+            wareki(d.due),
             f"【{s}】" if s in ("期限超過", "本日期限") else s,
             d.wbs,
             d.what,
             d.division,
-            d.done_on.isoformat() if d.done_on else "",
+            wareki(d.done_on) if d.done_on else "",
             d.done_by,
         ]
         for d, s in zip(rows, states, strict=True)

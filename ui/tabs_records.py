@@ -1,4 +1,4 @@
-"""The team's tabs: 承認・履歴 (review queue and sign-off log), 評価 (golden sets), 文書管理."""
+"""The team's tabs: 評価 (golden sets, the admin's only) and 文書管理 (the index's documents)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 import gradio as gr
 
+from copilot.exports.styling import shown_time
 from copilot.review.replacements import CONFIRM_LABEL
 from copilot.services import KINDS
-from ui import actions_records
-from ui.page import Page, in_place, literal, login_name, progress_note
+from ui import actions_eval, actions_records
+from ui.page import Page, document_kind_ja, in_place, literal, login_name, progress_note
 
 EVAL_COLUMNS = ["構成", "区分", "指標", "値"]
 
@@ -107,11 +108,32 @@ def _eval_rows(report: dict[str, Any]) -> tuple[list[list[Any]], list[dict[str, 
     return rows, bars, "\n".join(notes)
 
 
+# The 評価 tab's words, sent to the admin's page only (``on_words``): an auditor's page holds the
+# tab hidden and empty, so that no golden set, file name or library name reaches it.
+EVAL_INTRO = (
+    "正解データ（golden set）で検索とチェックリスト判定の精度を測ります。既定の正解データは、"
+    "検索が eval/golden/retrieval.jsonl、チェックリスト判定が eval/golden/checklist_judgements.json"
+    " です。検索の評価は本システムだけなら数十秒、比較用の構成（llama-index 既定）も測ると数分"
+    "かかります。"
+)
+EVAL_BASELINE = "検索: 比較用の llama-index 既定構成も評価する（数分）"
+EVAL_UPLOAD = "別の正解データ（任意。同じ形式の .jsonl / .json）"
+
+
 def tab_eval(page: Page) -> None:
-    """評価: run a golden set through eval's runners; the metrics as a table and a chart."""
+    """評価 (the admin's only): run a golden set through eval's runners; a table and a chart."""
     import pandas as pd
 
     deps = page.deps
+
+    def on_words(request: gr.Request) -> tuple[Any, ...]:
+        if not actions_eval.is_admin(deps, login_name(request)):
+            return gr.skip(), gr.skip(), gr.skip()
+        return (
+            EVAL_INTRO,
+            gr.update(label=EVAL_BASELINE),
+            gr.update(label=EVAL_UPLOAD, file_types=[".jsonl", ".json"]),
+        )
 
     @in_place
     def on_eval(
@@ -119,11 +141,14 @@ def tab_eval(page: Page) -> None:
         upload: str | None,
         checklist: str,
         with_baseline: bool,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         # retrieval says: ours; then, with the baseline, building it and running it
         note = progress_note(progress, phases=3 if with_baseline else 1)
-        report = actions_records.evaluate(deps, which, upload, checklist, with_baseline, note)
+        report = actions_eval.evaluate(
+            deps, login_name(request), which, upload, checklist, with_baseline, note
+        )
         rows, bars, notes = _eval_rows(report)
         count = report.get("queries") or report.get("judgements")
         golden = literal(Path(str(report["golden"])).name)
@@ -131,34 +156,19 @@ def tab_eval(page: Page) -> None:
         chart = pd.DataFrame(bars, columns=["指標", "値"])
         return msg, rows, gr.update(value=chart), notes
 
-    with gr.Tab("評価", id="eval"):
-        gr.Markdown(
-            "正解データ（golden set）で検索とチェックリスト判定の精度を測ります。検索の評価は"
-            "本システムだけなら数十秒、比較用の構成（llama-index 既定）も測ると数分かかります。"
-        )
+    with gr.Tab("評価", id="eval", visible=False) as tab:
+        intro = gr.Markdown(elem_id="eval-intro")
         with gr.Row():
             which = gr.Radio(
                 label="正解データ",
-                choices=[
-                    ("検索（eval/golden/retrieval.jsonl）", "retrieval"),
-                    ("チェックリスト判定（eval/golden/checklist_judgements.json）", "checklist"),
-                ],
+                choices=[("検索", "retrieval"), ("チェックリスト判定", "checklist")],
                 value="retrieval",
                 elem_id="eval-which",
             )
-            with_baseline = gr.Checkbox(
-                label="検索: 比較用の llama-index 既定構成も評価する（数分）",
-                value=False,
-                elem_id="eval-baseline",
-            )
+            with_baseline = gr.Checkbox(label="", value=False, elem_id="eval-baseline")
         with gr.Row():
             checklist = gr.Dropdown(label="チェックリスト（判定の評価に使用）", choices=[])
-            upload = gr.File(
-                label="別の正解データ（任意。同じ形式の .jsonl / .json）",
-                type="filepath",
-                file_types=[".jsonl", ".json"],
-                elem_id="eval-upload",
-            )
+            upload = gr.File(label="", type="filepath", elem_id="eval-upload")
         run_btn = gr.Button("評価を実行", variant="primary")
         msg = gr.Markdown(elem_id="eval-msg")
         table = gr.Dataframe(
@@ -179,6 +189,8 @@ def tab_eval(page: Page) -> None:
         )
         notes = gr.Markdown(elem_id="eval-notes")
     page.checklists.append(checklist)
+    page.admin_only.append(tab)
+    page.loads.append((on_words, [intro, with_baseline, upload]))
     which.change(lambda: None, outputs=[upload])  # a file of the other kind no longer applies
     run_btn.click(on_eval, [which, upload, checklist, with_baseline], [msg, table, chart, notes])
 
@@ -197,7 +209,13 @@ def tab_documents(page: Page) -> None:
         ]
         for d in st.documents:
             title = f"{d.title}（第{d.version}版）" if d.version > 1 else d.title
-            cells = (d.kind, d.contract or "-", d.clauses, d.ingested_at, title)
+            cells = (
+                document_kind_ja(d.kind),
+                d.contract or "-",
+                d.clauses,
+                shown_time(d.ingested_at),
+                title,
+            )
             lines.append("| " + " | ".join(literal(c) for c in cells) + " |")
         return "\n".join(lines)
 
@@ -275,13 +293,17 @@ def tab_documents(page: Page) -> None:
         )
         with gr.Row():
             kind = gr.Dropdown(
-                label="種類（空欄: 契約番号があれば contract、なければ other）",
-                choices=["", *KINDS],
+                label="種類",
+                choices=[
+                    ("自動（契約番号があれば契約書類、なければその他）", ""),
+                    *((document_kind_ja(k), k) for k in KINDS),
+                ],
                 value="",
                 elem_id="ingest-kind",
             )
             contract = gr.Textbox(
-                label="契約番号（契約書類のとき）・課名（ヒアリング回答 correspondence のとき）"
+                label="契約番号（契約書類のとき）・課名（ヒアリング回答のとき）",
+                elem_id="ingest-contract",
             )
         replace = gr.Checkbox(  # the lead's only; the server checks the role again
             label=f"{CONFIRM_LABEL}（主任担当者のみ。前の版は残り、承認済みの引用から参照できます）",
