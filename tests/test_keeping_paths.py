@@ -247,19 +247,19 @@ def test_pickers_and_the_documents_tab_show_no_server_path(served: Served, login
 def test_an_error_about_an_uploaded_file_names_the_file_not_the_server_folder(
     served: Served, login, tmp_path: Path
 ):  # type: ignore[no-untyped-def]
-    sato = login("sato", fresh=True)
+    admin = login("admin", fresh=True)  # the 評価 tab is the admin's only
     bad = tmp_path / "壊れた正解データ.jsonl"
     bad.write_text("{not json\n", encoding="utf-8")
     value = next(
-        v for label, cs in pickers(sato) if label.startswith("チェックリスト（") for _, v in cs
+        v for label, cs in pickers(admin) if label.startswith("チェックリスト（") for _, v in cs
     )
     with pytest.raises(AppError) as refused:
-        sato.predict(
+        admin.predict(
             "retrieval",
             handle_file(str(bad)),
             value,
             False,
-            api_name=endpoint(sato, output="eval-msg"),
+            api_name=endpoint(admin, output="eval-msg"),
         )
     message = str(refused.value)
     assert bad.name in message and "正解データ" in message  # the file is named …

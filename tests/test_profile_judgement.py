@@ -185,3 +185,78 @@ def test_a_survival_clause_that_refers_back_carries_the_duty_it_refers_to() -> N
         0.5,
     )
     assert same.verdict == "反映あり", same.rationale
+
+
+# --- quotes that show the evidence (issue 29 part 4, measured in eval/CHOICES.md) ---------------
+
+SLA = ChecklistItem(
+    id="1-8-1", text="サービスレベル（稼働率、障害時の復旧時間、問合せ対応時間等）を定めているか。"
+)
+
+
+def test_a_heading_does_not_stand_for_the_sentence_that_states_the_element() -> None:
+    """「（準拠法及び管轄裁判所）」 heads the article: the court is quoted from its own sentence."""
+    j = judge(
+        LAW,
+        contract(
+            "（準拠法及び管轄裁判所）\n第16条　本契約は、日本法に準拠する。"
+            "本契約に関する一切の紛争は、甲の所在地を管轄する地方裁判所を第一審の専属的合意管轄"
+            "裁判所とする。"
+        ),
+    )
+    assert j.verdict == "反映あり", j.rationale
+    quotes = [c.quote for c in j.evidence]
+    assert any(q.startswith("本契約に関する一切の紛争は") for q in quotes), quotes
+    court = next(e for e in j.elements if e.id == "court")
+    assert "専属的合意管轄" in court.quote
+
+
+def test_an_element_stated_in_two_sentences_is_quoted_from_both() -> None:
+    """The level of availability in one sentence, the recovery time in the next: both quoted."""
+    j = judge_by_profile(
+        SLA,
+        "C-T",
+        contract(
+            "本サービスの月間稼働率は99.9%以上とする。",
+            "乙は、障害が発生したときは、4時間以内に復旧させなければならない。",
+            "乙は、本業務を誠実に履行しなければならない。",
+        ),
+        PROFILES["service_levels"],
+        0.5,
+    )
+    quotes = [c.quote for c in j.evidence]
+    assert any("稼働率" in q for q in quotes) and any("4時間以内に復旧" in q for q in quotes)
+    assert not any("誠実に" in q for q in quotes)
+
+
+def test_a_level_set_as_a_target_is_not_a_promise_even_inside_a_duty() -> None:
+    """「…を目標として本業務を行うものとする」 binds the work, not the level: 一部反映."""
+    j = judge_by_profile(
+        SLA,
+        "C-T",
+        contract(
+            "乙は、本システムの月間稼働率99.5パーセント以上を目標として本業務を行うものとする。"
+        ),
+        PROFILES["service_levels"],
+        0.5,
+    )
+    assert j.leaning == "一部反映", j.rationale
+    assert "目標としての記載にとどまり" in j.rationale
+    assert j.advice and broken_japanese(j.advice) == []
+
+
+def test_a_disclaimer_is_quoted_to_show_why_approval_is_missing() -> None:
+    """Same duties met, prior approval missing because the provider disclaims it: the auditor
+    sees that sentence, named as no duty, beside the one that is met."""
+    j = judge(
+        SUB,
+        contract(
+            "乙は、再委託を行うに当たり、甲の承諾を得る義務を負わない。",
+            "乙は、再委託先に対し、本契約に定める乙の義務と同等の義務を負わせなければならない。",
+        ),
+    )
+    assert j.verdict == "一部反映", j.rationale
+    quotes = [c.quote for c in j.evidence]
+    assert any("承諾を得る義務を負わない" in q for q in quotes), quotes
+    assert "外部サービス提供者の義務として定めたものではなく" in j.rationale
+    assert len(quotes) == 2

@@ -7,8 +7,10 @@ on loopback."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import docx
@@ -99,6 +101,14 @@ def open_as(browser, url: str, name: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def lead(browser, app_url: str):  # type: ignore[no-untyped-def]
     page = open_as(browser, app_url, "suzuki")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def admin(browser, app_url: str):  # type: ignore[no-untyped-def]
+    """The admin's page: the 評価 tab is shown to the admin only."""
+    page = open_as(browser, app_url, "admin")
     yield page
     page.context.close()
 
@@ -365,22 +375,22 @@ def _eval_table(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_eval_tab_runs_our_retrieval_on_a_golden_subset(lead, app_settings, tmp_path: Path):
+def test_eval_tab_runs_our_retrieval_on_a_golden_subset(admin, app_settings, tmp_path: Path):
     from copilot.services import build_services
     from eval.retrieval import evaluate_retrieval
 
     golden = _golden_subset(GOLDEN_RETRIEVAL, tmp_path / "retrieval-5.jsonl", 5)
-    tab(lead, "評価")
-    lead.set_input_files("#eval-upload input[type=file]", str(golden))
-    expect(lead.locator("#eval-upload")).to_contain_text("retrieval-5.jsonl", timeout=30_000)
-    lead.get_by_role("button", name="評価を実行").click()
-    expect(lead.locator("#eval-msg")).to_contain_text("（5 件）", timeout=120_000)
+    tab(admin, "評価")
+    admin.set_input_files("#eval-upload input[type=file]", str(golden))
+    expect(admin.locator("#eval-upload")).to_contain_text("retrieval-5.jsonl", timeout=30_000)
+    admin.get_by_role("button", name="評価を実行").click()
+    expect(admin.locator("#eval-msg")).to_contain_text("（5 件）", timeout=120_000)
     shown = {
         metric: value
-        for system, subset, metric, value in _eval_table(lead)
+        for system, subset, metric, value in _eval_table(admin)
         if system == "本システム" and subset == "全体"
     }
-    assert all(row[0] == "本システム" for row in _eval_table(lead))  # the baseline was skipped
+    assert all(row[0] == "本システム" for row in _eval_table(admin))  # the baseline was skipped
     # the same golden file through eval's runner, outside the UI
     services = build_services(app_settings)
     try:
@@ -392,34 +402,34 @@ def test_eval_tab_runs_our_retrieval_on_a_golden_subset(lead, app_settings, tmp_
     assert float(shown["recall@10（上位10件に正解）"]) == overall["recall@10"]
     assert float(shown["MRR@10（正解の順位の逆数）"]) == overall["mrr@10"]
     assert float(shown["上位5件の平均文字数"]) == overall["mean_chars_top5"]
-    expect(lead.locator("#eval-chart")).to_contain_text("MRR@10", timeout=30_000)
-    assert "（比較用）" not in lead.inner_text("#eval-chart")
-    screenshot(lead, "11-eval-retrieval")
+    expect(admin.locator("#eval-chart")).to_contain_text("MRR@10", timeout=30_000)
+    assert "（比較用）" not in admin.inner_text("#eval-chart")
+    screenshot(admin, "11-eval-retrieval")
 
 
-def test_eval_tab_runs_the_checklist_golden_subset(lead, tmp_path: Path):
+def test_eval_tab_runs_the_checklist_golden_subset(admin, tmp_path: Path):
     golden = _golden_subset(GOLDEN_CHECKLIST, tmp_path / "checklist-4.json", 4)
     cases = json.loads(golden.read_text(encoding="utf-8"))
     verdict_ja = {"reflected": "反映あり", "partial": "一部反映", "not_reflected": "反映なし"}
-    tab(lead, "評価")
-    lead.locator("#eval-which").get_by_text("チェックリスト判定").click()
-    lead.set_input_files("#eval-upload input[type=file]", str(golden))
-    expect(lead.locator("#eval-upload")).to_contain_text("checklist-4.json", timeout=30_000)
-    lead.get_by_role("button", name="評価を実行").click()
-    expect(lead.locator("#eval-msg")).to_contain_text("（4 件）", timeout=180_000)
-    shown = {metric: value for _, _, metric, value in _eval_table(lead)}
+    tab(admin, "評価")
+    admin.locator("#eval-which").get_by_text("チェックリスト判定").click()
+    admin.set_input_files("#eval-upload input[type=file]", str(golden))
+    expect(admin.locator("#eval-upload")).to_contain_text("checklist-4.json", timeout=30_000)
+    admin.get_by_role("button", name="評価を実行").click()
+    expect(admin.locator("#eval-msg")).to_contain_text("（4 件）", timeout=180_000)
+    shown = {metric: value for _, _, metric, value in _eval_table(admin)}
     for label in ("判定の正解率", "macro-F1（3判定）", "根拠の再現率", "引用の検証通過率"):
         assert 0.0 <= float(shown[label]) <= 1.0, (label, shown)
     # every judgement that missed is listed with the golden verdict; the rest count as right
-    notes = lead.inner_text("#eval-notes")
+    notes = admin.inner_text("#eval-notes")
     missed = [c for c in cases if f"{c['contract']} {c['item']}:" in notes]
     for c in missed:
         assert f"{c['contract']} {c['item']}: 正解 {verdict_ja[c['verdict']]}" in notes
     assert float(shown["判定の正解率"]) == round(1 - len(missed) / len(cases), 4)
     # the chart redrawn with the checklist's metrics, not the retrieval bars of before
-    expect(lead.locator("#eval-chart")).to_contain_text("判定の正解率", timeout=30_000)
-    expect(lead.locator("#eval-chart")).not_to_contain_text("MRR@10")
-    screenshot(lead, "12-eval-checklist")
+    expect(admin.locator("#eval-chart")).to_contain_text("判定の正解率", timeout=30_000)
+    expect(admin.locator("#eval-chart")).not_to_contain_text("MRR@10")
+    screenshot(admin, "12-eval-checklist")
 
 
 # --- ポリシー改定支援 and 業務文書 ------------------------------------------------------------------
@@ -433,6 +443,14 @@ def pick(page, picker: str, option: str) -> None:  # type: ignore[no-untyped-def
     page.locator(f"{picker} input").click()
     page.locator(picker).get_by_role("option", name=option).click()
     expect(page.locator(f"{picker} [role=option]")).to_have_count(0)  # the list has closed
+
+
+def _day(shown: str) -> date:
+    """A day as the screens show it (令和8年4月1日) as a date."""
+    m = re.fullmatch(r"令和(元|\d+)年(\d+)月(\d+)日", shown.strip())
+    assert m, shown
+    year = 1 if m.group(1) == "元" else int(m.group(1))
+    return date(2018 + year, int(m.group(2)), int(m.group(3)))
 
 
 def _rows(page, table: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -679,7 +697,7 @@ def test_work_plan_from_the_sample_engagement(lead, tmp_path: Path):
     expect(lead.locator("#plan-msg")).to_contain_text("作業項目", timeout=60_000)
     rows = _rows(lead, "#wbs-table")
     assert rows and all(len(r) == 8 for r in rows)
-    assert all(r[3] <= r[4] for r in rows)  # ISO dates: each item starts before it ends
+    assert all(_day(r[3]) <= _day(r[4]) for r in rows)  # each item starts before it ends
     owners = {r[6] for r in rows}
     assert owners <= {"統括責任者", "主任監査人", "監査人", "監査補助者"}
     table = lead.inner_text("#wbs-table")
@@ -738,18 +756,17 @@ def test_results_briefing_deck_from_the_signed_off_findings(lead, tmp_path: Path
 def test_deadlines_list_marks_the_overdue_and_records_one_done(lead):
     """業務文書 → 期限: each row's state follows its due day and today; recording a deliverable
     done makes its row 完了 under the lead's name."""
-    from datetime import date
-
     tab(lead, "業務文書")
     lead.click("#due-check")
     expect(lead.locator("#due-msg")).to_contain_text("現在の期限", timeout=60_000)
     rows = _rows(lead, "#due-table")
     assert rows and all(len(r) == 7 for r in rows)
-    today = date.today().isoformat()
+    today = date.today()
     for due, state, *_ in rows:
         if state == "完了":
             continue
-        expected = "【期限超過】" if due < today else "【本日期限】" if due == today else "期限内"
+        day = _day(due)
+        expected = "【期限超過】" if day < today else "【本日期限】" if day == today else "期限内"
         assert state == expected, (due, state)
     late = sum(r[1] == "【期限超過】" for r in rows)
     expect(lead.locator("#due-msg")).to_contain_text(f"期限超過 {late} 件")
@@ -758,7 +775,7 @@ def test_deadlines_list_marks_the_overdue_and_records_one_done(lead):
     lead.click("#due-done")
     expect(lead.locator("#due-msg")).to_contain_text("完了として記録しました", timeout=30_000)
     after = next(r for r in _rows(lead, "#due-table") if r[2] == minutes[2])
-    assert after[1] == "完了" and after[5] == today and after[6] == "suzuki"
+    assert after[1] == "完了" and _day(after[5]) == today and after[6] == "suzuki"
     screenshot(lead, "20-deadlines")
 
 

@@ -7,7 +7,8 @@ contract is read (``copilot.drafting.obligations``) and the element is
   or prohibition of the provider, of both parties or of nobody named; or a right of the city where
   the element accepts one) and names every condition the element needs;
 - **soft** by such a sentence that is hedged (努める・原則として・目標とする), a bare statement,
-  binding without a needed condition (a notice where an approval is asked), or a target whose
+  binding without a needed condition (a notice where an approval is asked), a level set as a
+  target even inside a duty (「…を目標として本業務を行うものとする」), or a target whose
   guarantee is disclaimed (「…を目標としますが、保証するものではありません」);
 - **missing** otherwise. The provider's permission (「当社は…できる」) and other disclaimers never
   meet an element; neither do duties of the city or the user where the provider's are asked.
@@ -43,6 +44,9 @@ __all__ = [
 Status = Literal["met", "soft", "missing"]
 _HEDGED = frozenset({"effort", "principle", "statement"})
 _AIM = re.compile(r"目標|努め|努力|目指")
+# a level set as a target (「稼働率99.5％以上を目標とする」「目標値とします」), even inside a duty
+# (「…を目標として本業務を行うものとする」): the level itself is not promised
+_TARGET = re.compile(r"を目標|目標値?と(?:し|する|して|します)")
 _RANK = {"met": 2, "soft": 1, "missing": 0}
 
 
@@ -76,6 +80,10 @@ class ElementResult:
     status: Status
     sentence: Sentence | None
     why: str  # for a soft match: what keeps it from being met (empty otherwise)
+    also: Sentence | None = None  # a second sentence of the same standing that says more of it
+    # for a missing element: a sentence that speaks of it but does not bind the provider (its
+    # discretion, a disclaimer, the user's own duty), which shows why the element is missing
+    against: Sentence | None = None
 
 
 def _missing_conditions(element: Element, reading: Reading) -> list[str]:
@@ -124,6 +132,8 @@ def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
         return "missing", ""
     if modality in _HEDGED:
         return "soft", _WEAK_JA[modality]
+    if _TARGET.search(text):
+        return "soft", "目標としての記載にとどまり、水準が約束されていない"
     if lacking:
         return "soft", "、".join(_NEED_JA[n] for n in lacking) + "が定められていない"
     return "met", ""
@@ -158,29 +168,69 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     return out
 
 
-def _specificity(element: Element, sentence: Sentence) -> int:
-    """How many of the element's expressions the sentence itself holds (more says more of it)."""
-    text = squash(sentence.text)
+def _count(element: Element, text: str) -> int:
+    text = squash(text)
     return sum(w in text for group in element.terms for w in group)
+
+
+def _specificity(element: Element, sentence: Sentence) -> tuple[int, int]:
+    """How many of the element's expressions the sentence's body holds, then with its heading.
+
+    A clause's first sentence carries the article's heading on a line of its own
+    (「（準拠法及び管轄裁判所）」 above 「第16条　本契約は、日本法に準拠し…」): the heading
+    names the topic of the whole article, so the sentence whose own words state the element is
+    quoted before one that only sits under it.
+    """
+    body = sentence.text.rsplit("\n", 1)[-1]
+    return _count(element, body), _count(element, sentence.text)
+
+
+def _said(element: Element, text: str) -> frozenset[str]:
+    text = squash(text.rsplit("\n", 1)[-1])
+    return frozenset(w for group in element.terms for w in group if w in text)
 
 
 def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult]:
     """Each element's best standing over all sentences.
 
     Among the sentences of the best standing, the one that holds most of the element's
-    expressions is quoted (the first of them, in document order, on a tie).
+    expressions is quoted (the first of them, in document order, on a tie), and beside it a
+    second of the same standing whose own words hold expressions of the element the first does
+    not (the level of 稼働率 in one sentence, of 復旧時間 in the next): the most new ones, the
+    first on a tie.
     """
     results = []
     for element in profile.elements:
         best = ElementResult(element, "missing", None, "")
-        best_key = (0, 0)
+        best_key = (0, 0, 0)
+        standing: list[tuple[Sentence, str]] = []
+        against, against_key = None, (0, 0)
         for sentence in pool:
+            if not element.holds(sentence.scope):
+                continue
             status, why = assess(element, sentence.scope, sentence.reading)
             if status == "missing":
+                if sentence.reading.modality != "definition":
+                    key2 = _specificity(element, sentence)
+                    if key2 > against_key:
+                        against, against_key = sentence, key2
                 continue
-            key = (_RANK[status], _specificity(element, sentence))
+            standing.append((sentence, status))
+            key = (_RANK[status], *_specificity(element, sentence))
             if key > best_key:
                 best, best_key = ElementResult(element, status, sentence, why), key
+        if best.sentence is not None:
+            said = _said(element, best.sentence.text)
+            also, most = None, 0
+            for sentence, status in standing:
+                if status != best.status or squash(sentence.text) == squash(best.sentence.text):
+                    continue
+                new = len(_said(element, sentence.text) - said)
+                if new > most:
+                    also, most = sentence, new
+            best = ElementResult(element, best.status, best.sentence, best.why, also)
+        else:
+            best = ElementResult(element, "missing", None, "", None, against)
         results.append(best)
     return results
 
