@@ -245,9 +245,10 @@ def test_a_docx_is_printed_once_and_its_page_found(tmp_path: Path):
 
 
 def test_citations_of_a_draft_each_open_their_original(tmp_path: Path):
+    from copilot.errors import UserError
     from copilot.review.store import open_store
     from ui.actions import Deps
-    from ui.actions_sources import originals
+    from ui.actions_sources import original_of, originals
 
     pdf = _pdf(tmp_path / "委託契約書.pdf")
     services = _services(tmp_path)
@@ -286,9 +287,16 @@ def test_citations_of_a_draft_each_open_their_original(tmp_path: Path):
         shown = citations_html(draft, found, {"evidence": "根拠"}, views)
         assert shown.count("原文を表示") == 2 and shown.count("data:image/png;base64,") == 2
         assert "<mark>資料を返還</mark>" in shown
-        from copilot.errors import UserError
-
         with pytest.raises(UserError, match="admin"):
             originals(deps, "admin", draft, found)
-        # without originals (a caller that does not pass them) the citations read as before
-        assert "原文を表示" not in citations_html(draft, found, {"evidence": "根拠"})
+        # without them, each element asks the server for its page when opened: none is drawn now
+        asked = citations_html(draft, found, {"evidence": "根拠"})
+        assert asked.count("原文を表示") == 2 and "data:image" not in asked
+        assert f"data-clause='{rec.clause_id}'" in asked and f"data-quote='{QUOTE}'" in asked
+        # what the server function answers for one of them: the page, for a reader only
+        view = original_of(deps, "sato", rec.clause_id, QUOTE)
+        assert view.page == 2 and view.marked
+        with pytest.raises(UserError, match="admin"):
+            original_of(deps, "admin", rec.clause_id, QUOTE)
+        with pytest.raises(UserError, match="索引にない"):
+            original_of(deps, "sato", "no-such-clause", QUOTE)

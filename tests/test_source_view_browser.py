@@ -120,9 +120,9 @@ def test_an_auditor_opens_an_item_and_sees_the_original_page_with_the_quote(seed
         toggles = cites.locator("summary", has_text="原文を表示")
         expect(toggles).to_have_count(2 if with_policy else 1)
         image = cites.locator("details img").first
-        expect(image).to_be_hidden()  # closed until asked for
+        expect(cites.locator("details img")).to_have_count(0)  # drawn only when asked for
         toggles.first.click()
-        expect(image).to_be_visible()
+        expect(image).to_be_visible(timeout=60_000)
         size = image.evaluate("i => [i.naturalWidth, i.naturalHeight, i.complete]")
         assert size[2] and size[0] > size[1] > 0  # the landscape page 2 of the contract
         opened = cites.locator("details[open]").first
@@ -132,7 +132,7 @@ def test_an_auditor_opens_an_item_and_sees_the_original_page_with_the_quote(seed
         assert image.get_attribute("src").startswith("data:image/png;base64,")
         if with_policy:  # the policy .docx, printed by LibreOffice, opens on its page too
             toggles.nth(1).click()
-            expect(cites.locator("details img").nth(1)).to_be_visible()
+            expect(cites.locator("details img").nth(1)).to_be_visible(timeout=120_000)
             expect(cites.locator("details[open]").nth(1)).to_contain_text("原本の 1 ページ目")
         image.scroll_into_view_if_needed()
         screenshot(page, "after_source_view")

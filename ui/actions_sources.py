@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from copilot.errors import UserError
 from copilot.review.drafts import Draft
 from copilot.services import ClauseRecord
 from copilot.source_pages import SourcePage, source_pages
@@ -53,3 +54,23 @@ def original(deps: Deps, name: str | None, clause: ClauseRecord, quote: str) -> 
     reader(deps, name)
     with deps.services() as s:
         return source_pages(s.settings, s.index, [(clause, quote)])[0]
+
+
+def original_of(deps: Deps, name: str | None, clause_id: str, quote: str) -> SourcePage:
+    """The original page of a stored clause (a kept version's too), with ``quote`` marked.
+
+    Raises:
+        UserError: not logged in, the admin, or no such clause in the index.
+
+    """
+    reader(deps, name)
+    with deps.services() as s:
+        found = s.index.clauses([clause_id], archived=True)
+        if clause_id not in found:
+            raise UserError(
+                "この条項は索引にないため、原文を表示できません（文書が削除された可能性が"
+                "あります）。",
+                "this clause is not in the index, so its original cannot be shown (its document "
+                "may have been removed).",
+            )
+        return source_pages(s.settings, s.index, [(found[clause_id], quote)])[0]

@@ -12,6 +12,7 @@ import gradio as gr
 from copilot.review.drafts import Draft, draft_number
 from ui import actions
 from ui.page import STATUS_JA, Page, in_place, login_name
+from ui.sources import cited_html
 
 
 @dataclass
@@ -225,7 +226,7 @@ def draft_editor(
         draft_id = gr.Number(label="下書き番号", value=None, elem_id=f"{prefix}-id")
         open_button = gr.Button("開く", elem_id=f"{prefix}-open")
     head = gr.Markdown(elem_id=f"{prefix}-head")
-    citations = gr.HTML(elem_id=citations_id or f"{prefix}-citations")
+    citations = cited_html(page.deps, citations_id or f"{prefix}-citations")
     editor = DraftEditor(draft_id, open_button, head, citations, gr.State(None))
     editor.locked = gr.Markdown(elem_id=f"{prefix}-locked")
     with gr.Group():

@@ -15,11 +15,11 @@ import gradio as gr
 from copilot.exports.styling import shown_time
 from copilot.review.log import LogRecord
 from copilot.review.signoff import SELF_APPROVAL
-from ui import actions, actions_records, actions_sources
+from ui import actions, actions_records
 from ui.draft_view import CITED, draft_head, draft_md
 from ui.editor import lock_handler, picked_id, sign_off_row
 from ui.page import ACTION_JA, Page, _versions_md, in_place, literal, login_name
-from ui.sources import citations_html
+from ui.sources import citations_html, cited_html
 
 QUEUE_COLUMNS = ["番号", "種類", "対象", "作成者", "作成日時", "版", "状態"]
 
@@ -82,8 +82,7 @@ def tab_review(page: Page) -> None:
     def on_open(draft_id: Any, request: gr.Request) -> tuple[Any, ...]:
         d, found, subject = actions_records.open_for_review(deps, login_name(request), draft_id)
         head = f"{draft_head(d, subject)}\n\n{_versions_md(d)}"
-        originals = actions_sources.originals(deps, login_name(request), d, found)
-        cites = citations_html(d, found, CITED.get(d.kind, {}), originals)
+        cites = citations_html(d, found, CITED.get(d.kind, {}))
         return head, draft_md(d), cites, actions.shown(d)
 
     @in_place
@@ -144,7 +143,7 @@ def tab_review(page: Page) -> None:
         head = gr.Markdown(elem_id="review-head")
         locked = gr.Markdown(elem_id="review-locked")
         body = gr.Markdown(elem_id="review-body")
-        cites = gr.HTML(elem_id="review-citations")
+        cites = cited_html(deps, "review-citations")
         opened = gr.State(None)  # the number and version shown (``actions.shown``)
         sign = sign_off_row(page, "review", then_next=True)
         gr.Markdown(
