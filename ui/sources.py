@@ -40,7 +40,10 @@ _NEIGHBOUR = "color:#888;font-size:0.92em;line-height:1.7"
 _HERE = "border-left:3px solid #e67800;padding-left:0.6em;line-height:1.8"
 _NOTE = "color:#8a5a00;font-size:0.92em"
 _SUMMARY = "<summary style='cursor:pointer;color:#1a5fb4'>原文を表示</summary>"
-LOADING = "原本のページを読み込んでいます。文書によっては数秒かかります。"
+LOADING = (
+    "原本のページを読み込んでいます。Word・Excel の文書は、初めて開くときに PDF へ変換するため"
+    "十秒ほどかかることがあります。"
+)
 FAILED = "原本のページを表示できませんでした。閉じてから、もう一度開いてください。"
 # Opening a 「原文を表示」 element the first time asks the server for its page (``cited_html``);
 # ``toggle`` does not bubble, so it is caught on its way down.
