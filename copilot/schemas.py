@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Literal, TypeVar
 
@@ -359,6 +360,25 @@ class Milestones(BaseModel):
     final_report: dt.date | None = None
 
 
+class NoticeHeading(BaseModel):
+    """How the audit-result notice is headed: its number, addressee, sender and date (all optional).
+
+    ``number`` is the 文書番号; ``{n}`` in it becomes ``first_number`` for the first audited
+    division and one more for each next one, in the order of ``divisions``. Left out, the notice
+    leaves the number blank for the city to fill in, is addressed to the city's mayor, and is sent
+    by the team's 統括責任者.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field("第　　号", min_length=1, description="文書番号（{n} に課ごとの番号）")
+    first_number: int = Field(1, ge=1, le=99999, description="最初の課の番号")
+    addressee: str = Field("", description="宛先（敬称を除く。空なら「<団体名>長」）")
+    firm: str = Field("", description="差出人（監査を受託した事業者）")
+    representative: str = Field("", description="代表者の役職と氏名（空なら統括責任者）")
+    date: dt.date | None = Field(None, description="通知の日付（空なら出力した日）")
+
+
 class Engagement(BaseModel):
     """One year's audit engagement, as written in the engagement file (engagement.toml).
 
@@ -381,6 +401,7 @@ class Engagement(BaseModel):
     contracts: list[EngagementContract] = Field(default_factory=list, max_length=4)
     policy_rounds: int = Field(3, ge=1, le=6, description="ポリシー改定助言の回数")
     milestones: Milestones = Field(default_factory=Milestones)
+    notice: NoticeHeading = Field(default_factory=NoticeHeading, description="監査結果通知の頭書")
 
     @property
     def year_start(self) -> dt.date:
@@ -409,6 +430,7 @@ class Engagement(BaseModel):
         for name, day in self.milestones:
             if day is not None:
                 self._check_day(f"milestones.{name}", day)
+        self._check_notice()
         return self
 
     def _check_year(self) -> None:
@@ -500,6 +522,37 @@ class Engagement(BaseModel):
                 )
             seen.add(c.id)
             self._check_division(f"contracts[{k}].division", c.division)
+
+    def _check_notice(self) -> None:
+        n = self.notice
+        if any(b in n.number.replace("{n}", "") for b in "{}"):
+            raise _engagement_error(
+                "notice.number",
+                f"文書番号「{n.number}」に使える差込みは {{n}}（課ごとの番号）だけです。"
+                '例: "架空監第{n}号"',
+                f'the notice number "{n.number}" may hold only {{n}} (the number of each '
+                'division), e.g. "架空監第{n}号".',
+            )
+        if n.addressee.rstrip().endswith(("様", "殿")):
+            raise _engagement_error(
+                "notice.addressee",
+                f"宛先「{n.addressee}」には敬称を付けずに書いてください（「様」は通知に付けます）。",
+                f"write the addressee {n.addressee} without an honorific; the notice adds 様.",
+            )
+        for field in ("addressee", "firm", "representative"):
+            if re.search(r"[\x00-\x1f\x7f]", getattr(n, field)):
+                raise _engagement_error(
+                    f"notice.{field}",
+                    "改行や制御文字は使えません。1行で書いてください。",
+                    "line breaks and control characters are not allowed; write one line.",
+                )
+        if n.date is not None and not self.year_start <= n.date <= self.year_end:
+            raise _engagement_error(
+                "notice.date",
+                f"通知の日付 {n.date} が{self.fiscal_year_ja}（{self.year_start}～"
+                f"{self.year_end}）の中にありません。",
+                f"the notice date {n.date} is outside fiscal year {self.fiscal_year}.",
+            )
 
 
 class WorkItem(BaseModel):

@@ -22,7 +22,7 @@ from copilot.exports.approach import export_approach
 from copilot.exports.checklist import ADDED, export_checklist, ticked
 from copilot.exports.hearing import export_hearing_minutes, export_onsite_summary
 from copilot.exports.ledger import LEDGER_HEADERS, export_ledger_check
-from copilot.exports.notice import export_notice
+from copilot.exports.notice import Letterhead, export_notice
 from copilot.schemas import ChecklistJudgement, Citation, Finding, ReviewInfo
 from tests.conftest import CORPUS
 
@@ -134,7 +134,8 @@ ALL_FINDINGS = [
     (REJECTED_FINDING, REJECTED),
 ]
 PERIOD = "令和7年6月2日から令和8年3月19日まで"
-SIGNER = "架空市最高情報セキュリティ責任者（CISO）副市長 山田太郎"
+SIGNER = "架空監査法人　代表社員 山田太郎"
+HEAD = Letterhead("架空監第3号", date(2026, 2, 20), "架空市長", (SIGNER,), PERIOD)
 
 
 def notice(
@@ -145,11 +146,9 @@ def notice(
     return export_notice(
         DIVISION,
         findings,
-        PERIOD,
-        SIGNER,
         tmp_path / "out" / "監査結果通知案_市民課.docx",
+        HEAD,
         include_drafts=include_drafts,
-        day=date(2026, 2, 20),
     )
 
 
@@ -158,9 +157,16 @@ def test_notice_has_the_cover_the_four_parts_and_the_basis_with_the_shiteki_firs
     doc = Document(str(path))
     heads = headings(path)
     assert heads[0] == "情報セキュリティ監査結果通知（案）"
-    assert doc.paragraphs[0].style.name == "Title"
+    # the letter's head first: number, date, addressee, sender; then the title
+    head = [p.text for p in doc.paragraphs[:4]]
+    assert head == ["架空監第3号", "令和8年2月20日", "架空市長　様", SIGNER]
+    assert next(p for p in doc.paragraphs if p.style.name == "Title").text == heads[0]
     cover = table_rows(path)[:3]
-    assert cover == [["対象課", DIVISION], ["監査期間", PERIOD], ["通知者", SIGNER]]
+    assert cover == [
+        ["対象課", DIVISION],
+        ["監査期間", PERIOD],
+        ["監査の結果", "指摘事項1件、意見1件"],
+    ]
     text = all_text(path)
     assert "令和8年2月20日" in text and "指摘事項1件及び意見1件" in text
     # numbered, the 指摘 before the 意見, each in Word's own heading styles
@@ -175,13 +181,17 @@ def test_notice_has_the_cover_the_four_parts_and_the_basis_with_the_shiteki_firs
     assert heads.count("（2）指摘・意見の評価") == 2 and heads.count("（4）改善提言") == 2
     rows = table_rows(path)
     assert ["区分", "文書", "条項", "頁", "引用"] in rows
-    assert ["判断基準", STANDARD, "第12 > 3 > (2)", "18", BREACH.criteria[0].quote] in rows
+    # sources by title and clause, as a person cites them, never by the stored file's name
+    title = STANDARD.removesuffix(".docx")
+    assert ["判断基準", title, "第12　3（2）", "18", BREACH.criteria[0].quote] in rows
     assert [
         "確認した証跡",
-        *[BREACH.evidence[0].document, "問3", ""],
+        "ヒアリング回答（市民課）",
+        "問3",
+        "",
         "許可の手続は行っていない。",
     ] in rows
-    assert ["判断基準", STANDARD, "第35 > 1 > (3)", "41", OPINION.criteria[0].quote] in rows
+    assert ["判断基準", title, "第35　1（3）", "41", OPINION.criteria[0].quote] in rows
     assert "【下書き】" not in text and header_line(path) == ""
 
 
@@ -219,9 +229,13 @@ def test_notice_with_drafts_marks_each_unsigned_finding_and_the_header(tmp_path:
     assert REJECTED_FINDING.title not in text and REJECTED_FINDING.finding not in text
 
 
-def test_notice_with_nothing_signed_says_so_and_refuses_another_division(tmp_path: Path):
-    path = notice(tmp_path, [(UNSIGNED_FINDING, UNSIGNED), (REJECTED_FINDING, REJECTED)])
-    assert "承認された発見事項はありません。" in all_text(path)
+def test_notice_with_nothing_signed_refuses_or_says_so_and_refuses_another_division(
+    tmp_path: Path,
+):
+    with pytest.raises(UserError, match="承認待ち"):  # it cannot say nothing was found
+        notice(tmp_path, [(UNSIGNED_FINDING, UNSIGNED), (REJECTED_FINDING, REJECTED)])
+    path = notice(tmp_path, [(REJECTED_FINDING, REJECTED)])
+    assert f"{DIVISION}について、指摘すべき事項は認められませんでした。" in all_text(path)
     other = BREACH.model_copy(update={"division": "税務課"})
     with pytest.raises(ValueError, match="税務課"):
         notice(tmp_path, [(other, APPROVED)])
@@ -233,7 +247,7 @@ def test_control_characters_are_stripped_and_the_file_stays_valid(tmp_path: Path
     assert "持出しの記録がない。\n二行目" in all_text(path)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
     with pytest.raises(UserError, match=r"\.docx"):
-        export_notice(DIVISION, [(BREACH, APPROVED)], PERIOD, SIGNER, tmp_path / "通知.doc")
+        export_notice(DIVISION, [(BREACH, APPROVED)], tmp_path / "通知.doc", HEAD)
 
 
 # --- the checklist in the city's own layout -----------------------------------------------

@@ -175,19 +175,26 @@ def edit_finding(
     return edit_draft(deps, name, draft_id, "finding", changes, comment, opened)
 
 
-def notice_file(deps: Deps, division: str, period: str, signer: str) -> Path:
-    """The notice draft of a division as a .docx in a temporary folder (signed-off only)."""
-    from copilot.exports.notice import export_notice
+def notice_file(deps: Deps, division: str, engagement: str | None) -> Path:
+    """The notice draft of a division as a .docx in a temporary folder (signed-off only).
 
+    Headed (文書番号, 宛先, 差出人, 監査期間) from the engagement file chosen by name; a division
+    of the engagement with no findings gets a notice that says nothing was found.
+    """
+    from copilot.engagement.file import load_engagement
+    from copilot.exports.notice import export_notice, letterhead
+    from ui.actions_policy import engagement_file
+
+    source = engagement_file(deps, None, engagement)
+    shown = engagement or source.name
+    head = letterhead(load_engagement(source, deps.settings.data_dir, shown), division)
+    division = division.strip()
     findings = reviewed_findings(deps.store, division)
-    if not findings:
-        raise UserError(
-            f"{division} の発見事項がありません。先に下書きを作成してください。",
-            f"no findings for {division}; draft them first.",
-        )
+    with deps.services() as s:
+        titles = {d.doc_id: d.title for d in s.index.documents()}
     folder = download_folder(deps, "notice")
     path = inside(folder, f"監査結果通知_{safe_name(division)}.docx")
-    return export_notice(division, findings, period, signer, path)
+    return export_notice(division, findings, path, head, titles=titles)
 
 
 def _ingested(deps: Deps, kind: str, what_ja: str, what_en: str) -> list[Path]:

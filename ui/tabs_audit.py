@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.exports.styling import noted
-from ui import actions, actions_audit
+from ui import actions, actions_audit, actions_policy
 from ui.editor import draft_editor, saved, sign_off_row
 from ui.page import Page, _versions_md, in_place, literal, login_name, status_ja
 from ui.sources import citations_html
@@ -119,8 +119,10 @@ def tab_findings(page: Page) -> None:
         return saved(d)
 
     @in_place
-    def on_notice(division: str, period: str, signer: str) -> str:
-        return str(actions_audit.notice_file(deps, division.strip(), period, signer))
+    def on_notice(division: str, engagement: str | None) -> str:
+        return str(actions_audit.notice_file(deps, division, engagement))
+
+    engagements = actions_policy.engagement_choices(deps)
 
     with gr.Tab("発見事項", id="findings"):
         with gr.Row():
@@ -140,9 +142,18 @@ def tab_findings(page: Page) -> None:
             risk = gr.Textbox(label="想定されるリスク", lines=3, elem_id="finding-risk")
             recommendation = gr.Textbox(label="改善提言", lines=3, elem_id="finding-reco")
             comment = gr.Textbox(label="修正の理由（任意）", elem_id="finding-comment")
-        with gr.Row():
-            period = gr.Textbox(label="監査期間", value=PERIOD)
-            signer = gr.Textbox(label="通知者", value="情報セキュリティ監査責任者")
+        gr.Markdown(
+            "監査結果通知書（案）は、上の「対象課」の承認済みの発見事項から作ります。"
+            "文書番号・宛先・差出人・監査期間は、選んだ作業計画の設定ファイルから入ります。",
+            elem_id="notice-help",
+        )
+        engagement = gr.Dropdown(
+            label="作業計画の設定ファイル",
+            choices=engagements,
+            value=engagements[0] if engagements else None,
+            allow_custom_value=False,
+            elem_id="notice-engagement",
+        )
         notice_btn = gr.Button("監査結果通知書（案）を出力")
         notice = gr.File(label="通知書（.docx）", elem_id="notice")
     page.contracts.append(contract)
@@ -152,7 +163,7 @@ def tab_findings(page: Page) -> None:
     refresh.click(on_findings, outputs=[table])
     fields = [title, finding, rating, risk, recommendation, comment]
     editor.wire(page, table, fields, on_open, on_save, (on_findings, None, [table]))
-    notice_btn.click(on_notice, [division, period, signer], [notice])
+    notice_btn.click(on_notice, [division, engagement], [notice])
 
 
 def tab_selfcheck(page: Page) -> None:

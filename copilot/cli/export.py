@@ -26,22 +26,26 @@ if TYPE_CHECKING:
 
 
 def cmd_notice(args: argparse.Namespace) -> int:
-    """The audit-result notice draft of one division."""
-    from copilot.exports.notice import export_notice
+    """The audit-result notice draft of one division, headed from the engagement file."""
+    from copilot.cli.common import engagement_of, open_services
+    from copilot.exports.notice import export_notice, letterhead
     from copilot.review.recording import reviewed_findings
     from copilot.review.store import open_store
 
+    head = letterhead(engagement_of(args) if args.engagement else None, args.division)
     with open_store(load_settings()) as store:
-        findings = reviewed_findings(store, args.division)
-    if not findings:
+        findings = reviewed_findings(store, args.division.strip())
+    if not findings and not args.engagement:
         raise UserError(
-            f"{args.division} の発見事項がありません。先に `copilot findings draft` で下書きし、"
-            "--user を付けて保存してください。",
-            f"no findings for {args.division}; draft them with `copilot findings draft --user …`.",
+            f"{args.division} の発見事項がありません。課の名前を確かめてください。監査対象課で"
+            "指摘すべき事項がない場合は、--engagement に作業計画の設定ファイルを指定すると、"
+            "その旨の通知案を作成します。",
+            f"no findings for {args.division}; check the name, or give --engagement to write "
+            "a notice saying that nothing was found in an audited division.",
         )
-    out = export_notice(
-        args.division, findings, args.period, args.signer, Path(args.out), args.include_drafts
-    )
+    with open_services() as services:
+        titles = {d.doc_id: d.title for d in services.index.documents()}
+    out = export_notice(args.division, findings, Path(args.out), head, args.include_drafts, titles)
     print(out)
     return 0
 
@@ -223,6 +227,7 @@ def export_all(folder: Path) -> Path:
             (root / "documents.json").write_text(
                 services.status().model_dump_json(indent=2), encoding="utf-8"
             )
+            titles = {d.doc_id: d.title for d in services.index.documents()}
             try:
                 checklist: Path | None = default_checklist(services)
             except UserError:  # no checklist ingested: the archive just has no checklist files
@@ -260,14 +265,14 @@ def export_all(folder: Path) -> Path:
             exports.mkdir()
             divisions = sorted({d.key.split("/")[0] for d in drafts if d.kind == "finding"})
             for division in divisions:
-                export_notice(
-                    division,
-                    reviewed_findings(store, division),
-                    "",
-                    "",
-                    _unused(exports, "監査結果通知案_", division, ".docx"),
-                    include_drafts=True,
-                )
+                if division.strip():
+                    export_notice(
+                        division,
+                        reviewed_findings(store, division),
+                        _unused(exports, "監査結果通知案_", division, ".docx"),
+                        include_drafts=True,
+                        titles=titles,
+                    )
             contracts = sorted(
                 {d.key.split("/")[0] for d in drafts if d.kind == "checklist_judgement"}
             )
@@ -306,8 +311,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = ex.add_parser("notice", help="監査結果通知案 (Word)")
     c.add_argument("--division", required=True)
     c.add_argument("--out", required=True)
-    c.add_argument("--period", default="")
-    c.add_argument("--signer", default="")
+    c.add_argument(
+        "--engagement",
+        help="the engagement file (TOML): 文書番号, 宛先, 差出人 and the audit period",
+    )
     c.add_argument("--include-drafts", action="store_true", help=drafts_help)
     c.set_defaults(func=cmd_notice)
 

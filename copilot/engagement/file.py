@@ -1,8 +1,10 @@
 """Read the engagement file (engagement.toml) into an `Engagement`, with errors that name the field.
 
 The file is TOML (dates written bare, e.g. ``contract_date = 2026-07-01``); see
-``examples/engagement.toml`` for every field. A bad value gives one `UserError` whose Japanese and
-English messages name the file and each offending field (``onsite[0].date`` …).
+``examples/engagement.toml`` for every field. The ``[notice]`` table (how the audit-result
+notice is headed: 文書番号, 宛先, 差出人, 日付) is optional, and so is each of its fields.
+A bad value gives one `UserError` whose Japanese and English messages name the file and each
+offending field (``onsite[0].date`` …).
 """
 
 from __future__ import annotations
