@@ -288,6 +288,7 @@ def to_pdf(jobs: dict[Path, Path], timeout_s: int = 180) -> list[Path]:
                 target = jobs[src]
                 partial = target.with_name(f".{target.name}.{os.getpid()}.part")
                 shutil.copyfile(made, partial)
+                os.chmod(partial, 0o600)  # a contract's pages: the owner's only
                 os.replace(partial, target)  # a reader never sees half a PDF
                 done.append(src)
         return done

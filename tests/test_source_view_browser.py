@@ -74,6 +74,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     with open_store(settings) as store:
         store.add_user("admin", "管理者", "admin", password("admin"))
         store.add_user("sato", "佐藤 花子", "auditor", password("sato"), by="admin")
+        store.add_user("suzuki", "鈴木 一郎", "lead", password("suzuki"), by="admin")
         run = store.record_run(
             "checklist_run", {"contract": "C-VIEW"}, settings_digest="", drafter="evidence",
             model="rules", prompt="checklist_judgement", prompt_version="", prompt_hash="",
@@ -99,17 +100,22 @@ def app_url(seeded) -> Iterator[str]:  # type: ignore[no-untyped-def]
         yield f"{url}/"
 
 
+def _login(browser, url: str, name: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    FOREIGN.watch(page)
+    page.goto(url)
+    page.fill("input[type=text]", name)
+    page.fill("input[type=password]", password(name))
+    page.press("input[type=password]", "Enter")
+    page.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
+    return context, page
+
+
 def test_an_auditor_opens_an_item_and_sees_the_original_page_with_the_quote(seeded, app_url):
     _, draft_id, with_policy = seeded
     with chromium() as browser:
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        FOREIGN.watch(page)
-        page.goto(app_url)
-        page.fill("input[type=text]", "sato")
-        page.fill("input[type=password]", password("sato"))
-        page.press("input[type=password]", "Enter")
-        page.wait_for_selector("#who :text('ログイン中')", timeout=30_000)
+        context, page = _login(browser, app_url, "sato")
         page.get_by_role("tab", name="チェックリスト審査").click()
         page.fill("#item-id input", str(draft_id))
         page.click("#item-open")
@@ -136,5 +142,22 @@ def test_an_auditor_opens_an_item_and_sees_the_original_page_with_the_quote(seed
             expect(cites.locator("details[open]").nth(1)).to_contain_text("原本の 1 ページ目")
         image.scroll_into_view_if_needed()
         screenshot(page, "after_source_view")
+        context.close()
+    assert not FOREIGN, f"the page asked hosts other than loopback: {FOREIGN}"
+
+
+def test_the_review_queue_opens_the_original_too(seeded, app_url):
+    _, draft_id, _ = seeded
+    with chromium() as browser:
+        context, page = _login(browser, app_url, "suzuki")
+        page.get_by_role("tab", name="承認・履歴").click()
+        row = page.locator("#review-queue [role=row]", has_text="2-1-1").first
+        row.locator("[role=gridcell]").nth(2).click()
+        cites = page.locator("#review-citations")
+        expect(page.locator("#review-head")).to_contain_text(f"下書き {draft_id}・", timeout=30_000)
+        cites.locator("summary", has_text="原文を表示").first.click()
+        image = cites.locator("details[open] img").first
+        expect(image).to_be_visible(timeout=60_000)
+        expect(cites.locator("details[open]").first).to_contain_text("原本の 2 ページ目")
         context.close()
     assert not FOREIGN, f"the page asked hosts other than loopback: {FOREIGN}"
