@@ -378,3 +378,14 @@ def test_a_sign_off_error_names_no_command(served):  # type: ignore[no-untyped-d
             store.edit(number, {**store.get_draft(number).payload, "advice": "別"}, "sato")
     assert "copilot" not in refused.value.ja and "copilot" not in refused.value.en
     assert "承認済で、確定しています" in refused.value.ja and "差し戻し" in refused.value.ja
+
+
+def test_every_kind_of_draft_has_a_japanese_name() -> None:
+    """The queue names each kind the store keeps in Japanese; answers need no sign-off."""
+    from copilot.review.drafts import DRAFT_MODELS
+    from copilot.review.labels import KIND_JA, SIGN_OFF_KINDS
+
+    assert set(DRAFT_MODELS) <= set(KIND_JA)
+    assert not any(name.isascii() for name in KIND_JA.values())
+    assert KIND_JA["checklist_judgement"] == "チェックリスト判定" and KIND_JA["answer"] == "回答"
+    assert "answer" not in SIGN_OFF_KINDS and "hearing_reply" not in SIGN_OFF_KINDS
