@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from copilot.document_structure import DocumentStructure, document_structure
 from copilot.drafting.thesaurus import Thesaurus, load_thesaurus
 from copilot.errors import ConfigError, UserError
 from copilot.filenames import readable
@@ -179,6 +180,15 @@ class Services:
             version=doc.version,
             sha256=doc.sha256,
         )
+
+    def structure(self, doc_id: str) -> DocumentStructure:
+        """The structure read from one document: levels, items and their sizes, warnings.
+
+        Raises:
+            UserError: no document with that id.
+
+        """
+        return document_structure(self.index, doc_id)
 
     def status(self) -> IndexStatus:
         """Documents in the index and the embedder that built it."""

@@ -154,7 +154,15 @@ def _warn_widened(data_dir: Path) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """List the documents in the index and the embedder."""
+    """List the documents in the index and the embedder, or the structure read from one."""
+    if args.document:
+        with open_services() as s:
+            shown = s.structure(args.document)
+        if args.json:
+            print_json(shown.as_json())
+        else:
+            print("\n".join(shown.lines()))
+        return 0
     with open_services() as s:
         status = s.status()
     _warn_widened(Path(status.data_dir))
@@ -236,6 +244,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", help="索引の状態 / index status")
+    p.add_argument(
+        "--document",
+        metavar="DOC_ID",
+        help="この文書から読み取った構造を表示 / show the structure read from this document",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
