@@ -70,11 +70,13 @@ _PART = re.compile(
 _PART_MAX = 60  # characters of a part's heading line
 _BRACKET = re.compile(r"^【([^】]{1,30})】[\s\u3000]*$")  # 【基本的な考え方】 on its own line
 _QA = re.compile(r"^(Q|問)[ \u3000]?(\d+(?:-\d+)*)(?=[\s\u3000.:：)、]|$)")  # Q1. / 問３
-_BULLET = re.compile(r"^([●○◆◇■◎・･])[\s\u3000]*(?=\S)")  # before a sentence only
+# a bullet, before a sentence only; 「○○市は」 is a placeholder, no bullet
+_BULLET = re.compile(r"^([●○◆◇■◎・･])(?!\1)[\s\u3000]*(?=\S)")
 _SENTENCE_END = ("。", "．", ".")
 _BULLETS = frozenset("●○◆◇■◎・")
 _FRAGMENT_MAX = 40  # characters of a heading that goes on with the text after it
 CONTENTS = "contents"
+_NOT_IN_TABLES = frozenset({"part", "bracket", *(f"bullet{b}" for b in _BULLETS)})
 _ENCLOSED = {
     **{chr(0x2474 + i): ("(num)", i + 1, f"({i + 1})") for i in range(20)},  # ⑴…⒇
     **{chr(0x249C + i): ("(latin)", i + 1, f"({chr(0x61 + i)})") for i in range(26)},  # ⒜…⒵
@@ -327,8 +329,8 @@ def _place(stack: list[_Node], marker: _Marker, heading_level: int | None) -> No
             stack.pop()
         return
     if marker.kind in ("bracket", "qa"):
-        # a 【…】 heading and a question close the items and bullets open before them
-        while stack and _is_item(stack[-1].marker.kind) and stack[-1].heading_level is None:
+        # a 【…】 heading or a question is never a bullet's sub-item
+        while stack and stack[-1].marker.kind.startswith("bullet"):
             stack.pop()
     if marker.kind[3:] in ("条", "章", "節", "款", "編", "部") and marker.kind.startswith("dai"):
         # An article (第N条) never sits inside a paragraph item: 「1 件名」 … 「4 支払方法」 on a
@@ -427,6 +429,8 @@ def split_clauses(blocks: list[Block], max_chars: int = 400) -> tuple[str, list[
             parsed: tuple[_Marker, int] | None = (labelled[0], 0)
         else:
             parsed = parse_marker(line)
+        if parsed and block.table_row and parsed[0].kind in _NOT_IN_TABLES:
+            parsed = None  # a cell 「○」「別表1」「【注意】」 is the row's text
         forced = level is not None or block.table_row or labelled is not None
         if parsed is None and level is not None:
             marker = _Marker(f"h{level}", 0, line.strip()[:30])

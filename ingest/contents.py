@@ -87,7 +87,7 @@ def contents_lines(lines: list[str], table_rows: set[int] | None = None) -> set[
     ``table_rows`` are never part of one (a table is the body's own).
     """
     rows = table_rows or set()
-    later = _Later(lines)
+    later: _Later | None = None  # built once a list of contents is seen
     found: set[int] = set()
     i = 0
     n = len(lines)
@@ -105,6 +105,7 @@ def contents_lines(lines: list[str], table_rows: set[int] | None = None) -> set[
             i += 1
             continue
         # under a title the entries follow it; two leader lines are entries themselves
+        later = later or _Later(lines)
         end = _extent(lines, i if titled else i - 1, later, rows)
         found.update(range(i, end))
         i = max(end, i + 1)
