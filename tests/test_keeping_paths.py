@@ -4,8 +4,8 @@ Through the running app with Gradio's Python client (a real `copilot serve` over
 ingested sample corpus, as in ``tests/test_security_api.py``): the engagement file is picked from
 the offered names or uploaded, never typed, so the review store is never opened with a plain
 ``open()`` (which drops the server's SQLite locks and lets a later CLI command delete the WAL the
-server still writes to); a division named like a path writes its notice and its briefing deck in
-the download folder under a cleaned name; the pickers and the 文書管理 tab show no server path.
+server still writes to); a division named like a path leads no file out of the download folder
+(its notice is refused: it is no audited division of the engagement file); the pickers and the 文書管理 tab show no server path.
 Then the shared cleaner (``copilot.filenames``) and the CLI's guard, directly.
 """
 
@@ -210,14 +210,14 @@ def test_a_division_named_like_a_path_writes_in_the_download_folder(
         CONTRACT, checklist_value(sato), division, api_name=endpoint(sato, output="f-msg")
     )
     assert "発見事項の下書きを保存しました" in message
-    try:
-        notice = sato.predict(division, "", "", api_name=endpoint(sato, output="notice"))
+    try:  # the notice is for an audited division of the engagement file: this one is not
+        with pytest.raises(AppError, match="監査対象課にありません"):
+            sato.predict(
+                division, "examples/engagement.toml", api_name=endpoint(sato, output="notice")
+            )
     finally:
         assert list(outside.iterdir()) == []  # nothing outside, whatever the app answered
-    path = Path(notice["path"] if isinstance(notice, dict) else notice)
-    assert path.name == f"監査結果通知_{safe_name(division)}.docx" and path.is_file()
     downloads = (served.settings.data_dir / "gradio").resolve()
-    assert path.resolve().is_relative_to(downloads)
     strays = [p for p in downloads.rglob("*") if p.is_dir() and p.name.startswith("監査結果")]
     assert strays == []  # no folder made from the division's name
 

@@ -147,16 +147,15 @@ def test_full_engagement_walk(corpus_data_dir, tmp_path: Path, monkeypatch, caps
         DIVISION,
         "--out",
         str(notice),
-        "--period",
-        "令和8年10月～令和9年2月",
-        "--signer",
-        "suzuki監査人",
+        "--engagement",
+        str(CORPUS.parent / "examples" / "engagement.toml"),
     )
     text = "\n".join(p.text for p in docx.Document(str(notice)).paragraphs)
     tables = "\n".join(
         c.text for t in docx.Document(str(notice)).tables for r in t.rows for c in r.cells
     )
     assert DIVISION in text + tables
+    assert "架空監第12号" in text and "架空市長　様" in text  # headed from the engagement file
     assert "チェックリストの全項目を仕様書に反映" in text + tables
     assert "【下書き】" not in text
     rejected = next(d for d in drafts if d["id"] == rejected_id)

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 
 from docx.document import Document as DocxDocument
+from docx.oxml import OxmlElement
 
 from copilot.errors import UserError
 from copilot.exports.styling import (
@@ -182,7 +183,9 @@ def _finding(
     heading(doc, "（5）根拠", 3)
     rows = _basis_rows(f, titles)
     if rows:
-        table(doc, ("区分", "文書", "条項", "頁", "引用"), rows, (18, 40, 28, 8, 66))
+        grid = table(doc, ("区分", "文書", "条項", "頁", "引用"), rows, (24, 36, 26, 8, 66))
+        for row in grid.rows:  # a quote is read whole: a row never breaks across pages
+            row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
     else:
         para(doc, "根拠の引用はありません。")
 
@@ -271,7 +274,9 @@ def export_notice(
     heading(doc, TITLE, 0)
     counts = {k: sum(f.rating == k for f, _ in shown) for k in ("指摘", "意見")}
     para(doc, "　" + _preface(division, head, counts))
+    para(doc)
     para(doc, "記", align="center")
+    para(doc)
     result = (
         "、".join(f"{k if k == '意見' else '指摘事項'}{counts[k]}件" for k in counts if counts[k])
         or "指摘すべき事項なし"
