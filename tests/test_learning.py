@@ -17,7 +17,7 @@ from copilot.drafting.evidence import EvidenceDrafter
 from copilot.drafting.verdict_fit import fit_scores, shipped_cases
 from copilot.drafting.verdicts import FEATURES, LEVELS, decide
 from copilot.errors import UserError
-from copilot.review.recording import save_checklist_run
+from copilot.review.checklist_runs import save_checklist_run
 from copilot.review.store import ReviewStore, open_store
 from copilot.services import build_services
 from copilot.settings import load_settings

@@ -160,23 +160,23 @@ def test_checklist_run_shows_29_items(lead):
     lead.wait_for_selector("#run-msg :text('29 項目を判定')", timeout=180_000)
     rows = lead.locator("#checklist-table [role=row]")  # the header row, then one per item
     assert rows.count() == 1 + 29
-    assert lead.locator("#checklist-table [role=gridcell]").count() == 29 * 9
+    assert lead.locator("#checklist-table [role=gridcell]").count() == 29 * 8
     text = lead.inner_text("#checklist-table")
     assert "反映あり" in text or "反映なし" in text
     assert lead.locator("#checklist-approve").is_visible()
     screenshot(lead, "02-checklist")
-    # the doubtful items first: the 確信度 column (the fourth) ascends
+    # the doubtful items first: the 確信度 column (the fifth, after the hidden draft number)
     lead.locator("#checklist-order").get_by_label("確信度の低い順").check()
 
     def column() -> list[float]:
         return [
-            float(rows.nth(i).locator("[role=gridcell]").nth(3).inner_text())
+            float(rows.nth(i).locator("[role=gridcell]").nth(4).inner_text())
             for i in range(1, rows.count())
         ]
 
     lead.wait_for_function(
         """() => { const cells = [...document.querySelectorAll(
-              '#checklist-table [role=row] [role=gridcell]:nth-child(4)')]
+              '#checklist-table [role=row] [role=gridcell]:nth-child(5)')]
             .map(c => parseFloat(c.innerText));
             return cells.length === 29 && cells.every((v, i) => i === 0 || cells[i - 1] <= v); }""",
         timeout=30_000,
@@ -190,13 +190,13 @@ def test_open_a_checklist_item_edit_it_and_approve_it(lead, app_settings):
 
     tab(lead, "チェックリスト審査")
     rows = lead.locator("#checklist-table [role=row]")
-    # the first item with an evidence quote: its citations have something to show
+    # the first item with an element met: its citations have something to show
     row = next(
         rows.nth(i)
         for i in range(1, rows.count())
         if rows.nth(i).locator("[role=gridcell]").nth(5).inner_text().strip()
     )
-    draft_id = row.locator("[role=gridcell]").first.inner_text().strip()
+    draft_id = (row.locator("[role=gridcell]").first.text_content() or "").strip()  # hidden
     item = row.locator("[role=gridcell]").nth(1).inner_text().strip()
     row.locator("[role=gridcell]").nth(1).click()
     expect(lead.locator("#item-head")).to_contain_text(f"下書き {draft_id}・版 1", timeout=30_000)
@@ -213,7 +213,7 @@ def test_open_a_checklist_item_edit_it_and_approve_it(lead, app_settings):
     expect(lead.locator("#item-save-msg")).to_contain_text("版 2", timeout=30_000)
     expect(lead.locator("#item-head")).to_contain_text(f"下書き {draft_id}・版 2")
     expect(lead.locator("#item-head")).to_contain_text("助言を具体的にした")
-    expect(lead.locator("#checklist-table")).to_contain_text("UI テストの修正")
+    expect(lead.locator("#edit-advice textarea")).to_have_value(advice)
     screenshot(lead, "09-checklist-item")
     lead.click("#checklist-approve")
     expect(lead.locator("#checklist-sign-msg")).to_contain_text(

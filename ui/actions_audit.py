@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from copilot.audit.checklist_run import ChecklistRun, run_checklist
+from copilot.audit.checklist_run import run_checklist
 from copilot.audit.checklists import import_checklist
 from copilot.audit.findings import from_checklist
 from copilot.audit.hearing_records import HearingReply, LogEntry
@@ -23,7 +23,6 @@ from copilot.review.drafts import Draft
 from copilot.review.recording import (
     Hearing,
     reviewed_findings,
-    save_checklist_run,
     save_findings,
     save_hearing_mail,
     save_hearing_reply,
@@ -66,25 +65,6 @@ def _contract(contract: str) -> str:
     if not contract:
         raise UserError("契約を選んでください。", "choose a contract.")
     return contract
-
-
-def run_checklist_and_record(
-    deps: Deps, name: str | None, contract: str, checklist: str, notify: Notify
-) -> tuple[ChecklistRun, list[Draft]]:
-    """Judge every checklist item against a contract and record the run under the user."""
-    user = current_user(deps, name)
-    source = checklist_file(deps, checklist)
-    with long_job(deps.settings, user.name), deps.services() as s:
-        run = run_checklist(
-            s,
-            import_checklist(source),
-            _contract(contract),
-            make_drafter(deps.drafter_name(), s.settings),
-            notify=notify,
-        )
-        run_id = save_checklist_run(deps.store, user, s, run, source)
-    kept = deps.store.list_drafts(kind="checklist_judgement", key_prefix=f"{run.contract}/")
-    return run, [d for d in kept if d.run_id == run_id]
 
 
 def draft_findings_and_record(

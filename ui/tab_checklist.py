@@ -1,95 +1,161 @@
-"""チェックリスト審査: judge a contract; open an item's citations, edit, approve or reject."""
+"""チェックリスト審査: the checklist desk.
+
+The table shows the contract's latest judgement of each item in the checklist's order (the item
+number as on the city's sheet, its question, verdict, confidence, the elements met and those
+missing or soft, the review state), coloured where the auditor should look first: 要確認 rows
+red, confidence below ``LOW_CONFIDENCE`` amber. It is read from the stored drafts when the page
+opens and whenever the contract or checklist changes, so a reload loses nothing; a run keeps one
+draft per item (``copilot.review.checklist_runs``). A row opens below with its quotes, advice
+and proposed wording, to edit, approve or reject. The result goes out as the city's workbook.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import gradio as gr
+import pandas as pd
+from pandas.io.formats.style import Styler
 
-from copilot.exports.styling import noted
 from copilot.review.drafts import least_sure_first
 from copilot.schemas import VERDICTS
-from ui import actions, actions_audit
+from ui import actions, actions_audit, actions_desk
+from ui.actions_desk import DeskRow
 from ui.editor import draft_editor, saved
 from ui.page import Page, _versions_md, in_place, literal, login_name, status_ja
 from ui.sources import citations_html
 
+# The first column is the draft number the editor opens a row by; the page's CSS hides it.
 CHECKLIST_COLUMNS = [
+    "下書き",
     "番号",
-    "項目",
+    "確認事項",
     "判定",
     "確信度",
-    "回答",
-    "根拠の引用",
-    "助言",
-    "修正文案",
+    "満たしている要素",
+    "不足・不十分な要素",
     "状態",
 ]
-
-
+COLUMN_WIDTHS = ["1px", "6%", "36%", "8%", "6%", "17%", "17%", "10%"]
 ORDERS = ["項目順", "確信度の低い順"]
+FILTERS = ["要確認のみ", "未承認のみ"]
+LOW_CONFIDENCE = 0.65  # below it the drafter is as likely wrong as not: read these first
+REVIEW_COLOUR = "#f8d7da"  # 要確認
+LOW_COLOUR = "#fff3cd"  # confidence below LOW_CONFIDENCE
+LEGEND = (
+    f"<span style='background:{REVIEW_COLOUR};padding:0 0.4em'>要確認</span>　"
+    f"<span style='background:{LOW_COLOUR};padding:0 0.4em'>確信度 {LOW_CONFIDENCE} 未満</span>"
+    "　の行は色を付けています。行を選ぶと、下に根拠の引用・助言・修正文案が開きます。"
+)
+# the hidden first column, and cells that wrap instead of widening the page
+CSS = (
+    "#checklist-table th[data-heading='0'], #checklist-table [role=gridcell][data-col='0'],"
+    " #checklist-table .sizing-body td:first-child { display: none; }"
+)
 
 
-def _judgement_row(draft_id: int | str, p: dict[str, Any], status: str) -> list[Any]:
+def _elements(p: dict[str, Any]) -> tuple[str, str]:
+    """The elements met, and those missing or soft (marked), each joined by 「、」."""
+    met, short = [], []
+    for e in p.get("elements", []):
+        if e.get("status") == "met":
+            met.append(e.get("label", ""))
+        elif e.get("status") == "soft":
+            short.append(f"{e.get('label', '')}（不十分）")
+        else:
+            short.append(f"{e.get('label', '')}（不足）")
+    return "、".join(met), "、".join(short)
+
+
+def _row(row: DeskRow) -> list[Any]:
+    p = row.draft.payload
+    met, short = _elements(p)
+    sure = p.get("confidence")
     return [
-        draft_id,
-        p.get("item", ""),
+        row.draft.id,
+        row.item.id,
+        row.item.text,
         p.get("verdict", ""),
-        "" if p.get("confidence") is None else f"{p['confidence']:.2f}",
-        p.get("answer", ""),
-        " / ".join(
-            noted(f"{c['document']} {c['clause_path']}「{c['quote']}」", c.get("note", ""))
-            for c in p.get("evidence", [])
-        ),
-        p.get("advice", ""),
-        p.get("proposed_wording", ""),
-        status,
+        "" if sure is None else f"{sure:.2f}",
+        met,
+        short,
+        status_ja(row.draft),
     ]
 
 
+def _colour(p: dict[str, Any]) -> str:
+    sure = p.get("confidence")
+    if p.get("verdict") == "要確認":
+        return f"background-color: {REVIEW_COLOUR}"
+    if isinstance(sure, int | float) and sure < LOW_CONFIDENCE:
+        return f"background-color: {LOW_COLOUR}"
+    return ""
+
+
+def shown_rows(rows: list[DeskRow], order: str, filters: list[str]) -> list[DeskRow]:
+    """The rows the filters keep, in the chosen order."""
+    if "要確認のみ" in (filters or []):
+        rows = [r for r in rows if r.draft.payload.get("verdict") == "要確認"]
+    if "未承認のみ" in (filters or []):
+        rows = [r for r in rows if r.draft.status == "draft"]
+    if order == ORDERS[1]:
+        place = {d.id: k for k, d in enumerate(least_sure_first([r.draft for r in rows]))}
+        rows = sorted(rows, key=lambda r: place[r.draft.id])
+    return rows
+
+
+def table_value(rows: list[DeskRow]) -> Styler | pd.DataFrame:
+    """The table: a styled frame whose 要確認 and low-confidence rows are coloured."""
+    frame = pd.DataFrame([_row(r) for r in rows], columns=CHECKLIST_COLUMNS, dtype=object)
+    if not rows:
+        return frame
+    colours = [_colour(r.draft.payload) for r in rows]
+    return frame.style.apply(lambda col: colours, axis=0)
+
+
 def tab_checklist(page: Page) -> None:
-    """チェックリスト審査: judge a contract; open an item's citations, edit, approve or reject."""
+    """チェックリスト審査: judge a contract; read its items in order, open, edit, sign off."""
     deps = page.deps
+
+    def _table(
+        contract: str | None, checklist: str | None, order: str, filters: list[str], name: Any
+    ) -> Styler | pd.DataFrame:
+        rows = actions_desk.desk_rows(deps, name, contract, checklist)
+        return table_value(shown_rows(rows, order, filters))
 
     @in_place
     def on_run(
         contract: str,
         checklist: str,
         order: str,
+        filters: list[str],
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
+    ) -> tuple[Any, str]:
         def notify(n: int, total: int, item: str) -> None:
             progress((n - 1, total), desc=f"{item} を判定中")
 
-        run, kept = actions_audit.run_checklist_and_record(
-            deps, login_name(request), contract, checklist, notify
+        kept = actions_desk.judge(deps, login_name(request), contract, checklist, notify)
+        name = login_name(request)
+        review = sum(
+            r.draft.payload.get("verdict") == "要確認"
+            for r in actions_desk.desk_rows(deps, name, contract, checklist)
         )
-        by_item = {d.key.split("/", 1)[1]: d for d in kept}
-        ids = [by_item[j.item].id for j in run.judgements if j.item in by_item]
-        unsaved = [
-            _judgement_row("", j.model_dump(mode="json"), "")
-            for j in run.judgements
-            if j.item not in by_item
-        ]
-        review = sum(j.verdict == "要確認" for j in run.judgements)
         msg = (
-            f"{literal(run.contract)}: {len(run.judgements)} 項目を判定し、審査記録に保存しました"
-            f"（要確認 {review} 件）。「確信度の低い順」で疑わしい項目から確認できます。"
+            f"{literal(kept.contract)}: {literal(kept.message())}"
+            f"要確認は {review} 件です。「確信度の低い順」で疑わしい項目から確認できます。"
         )
-        return [*_rows(ids, order), *unsaved], ids, msg
-
-    def _rows(ids: list[int], order: str) -> list[list[Any]]:
-        drafts = actions.drafts_by_id(deps, ids)
-        if order == ORDERS[1]:
-            drafts = least_sure_first(drafts)
-        return [_judgement_row(d.id, d.payload, status_ja(d)) for d in drafts]
+        return _table(contract, checklist, order, filters, name), msg
 
     @in_place
-    def on_rows(ids: list[int], order: str) -> Any:
-        if not ids:  # nothing judged on this page yet: no table to refresh
-            return gr.skip()
-        return _rows(ids, order)
+    def on_rows(
+        contract: str | None,
+        checklist: str | None,
+        order: str,
+        filters: list[str],
+        request: gr.Request,
+    ) -> Any:
+        return _table(contract, checklist, order, filters, login_name(request))
 
     @in_place
     def on_open(draft_id: Any, request: gr.Request) -> tuple[Any, ...]:
@@ -129,22 +195,40 @@ def tab_checklist(page: Page) -> None:
         )
         return saved(d)
 
+    @in_place
+    def on_excel(
+        contract: str, checklist: str, drafts: bool, request: gr.Request
+    ) -> tuple[str, str]:
+        path = actions_desk.checklist_xlsx(deps, login_name(request), contract, checklist, drafts)
+        return str(path), f"{literal(path.name)} を作りました。下のリンクから保存してください。"
+
     with gr.Tab("チェックリスト審査", id="checklist"):
+        gr.HTML(f"<style>{CSS}</style>", padding=False)
         with gr.Row():
             contract = gr.Dropdown(label="契約", choices=[], elem_id="c-contract")
             checklist = gr.Dropdown(label="チェックリスト", choices=[])
         run_btn = gr.Button("審査を実行", variant="primary")
         run_msg = gr.Markdown(elem_id="run-msg")
-        order = gr.Radio(ORDERS, value=ORDERS[0], label="並び順", elem_id="checklist-order")
+        with gr.Row():
+            order = gr.Radio(ORDERS, value=ORDERS[0], label="並び順", elem_id="checklist-order")
+            filters = gr.CheckboxGroup(FILTERS, label="絞り込み", elem_id="checklist-filter")
+        gr.HTML(LEGEND, elem_id="checklist-legend")
         table = gr.Dataframe(
             headers=CHECKLIST_COLUMNS,
             interactive=False,
             wrap=True,
             max_height=100_000,  # all 29 items at once, no inner scrolling
-            max_chars=160,
+            column_widths=COLUMN_WIDTHS,
             elem_id="checklist-table",
         )
-        ids = gr.State([])
+        with gr.Row():
+            with_drafts = gr.Checkbox(
+                label="未承認の判定も含める（状態欄に【下書き】と記します）",
+                elem_id="checklist-xlsx-drafts",
+            )
+            excel_btn = gr.Button("Excel（市の様式）を出力", elem_id="checklist-xlsx-button")
+        excel_msg = gr.Markdown(elem_id="checklist-xlsx-msg")
+        excel = gr.File(label="チェックリスト確認結果（.xlsx）", elem_id="checklist-xlsx")
         with draft_editor(page, "item", "checklist", "項目") as editor:
             verdict = gr.Dropdown(label="判定", choices=list(VERDICTS), elem_id="edit-verdict")
             rationale = gr.Textbox(
@@ -158,7 +242,10 @@ def tab_checklist(page: Page) -> None:
     page.contracts.append(contract)
     page.checklists.append(checklist)
 
-    run_btn.click(on_run, [contract, checklist, order], [table, ids, run_msg])
-    order.change(on_rows, [ids, order], [table])
+    shown = [contract, checklist, order, filters]
+    run_btn.click(on_run, shown, [table, run_msg])
+    for picker in (contract, checklist, order, filters):  # also when the page fills the pickers
+        picker.change(on_rows, shown, [table])
+    excel_btn.click(on_excel, [contract, checklist, with_drafts], [excel, excel_msg])
     fields = [verdict, advice, wording, comment, rationale]  # the reason last: API order
-    editor.wire(page, table, fields, on_open, on_save, (on_rows, [ids, order], [table]))
+    editor.wire(page, table, fields, on_open, on_save, (on_rows, shown, [table]))

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.exports.styling import noted
-from ui import actions, actions_audit, actions_policy
+from ui import actions, actions_audit, actions_desk, actions_policy
 from ui.editor import draft_editor, saved, sign_off_row
 from ui.page import Page, _versions_md, in_place, literal, login_name, status_ja
 from ui.sources import citations_html
@@ -358,12 +358,20 @@ def tab_ledger(page: Page) -> None:
         ]
         return rows, f"{literal(result.contract)}: {literal(result.state)}。{literal(result.note)}"
 
+    @in_place
+    def on_excel(contract: str, request: gr.Request) -> str:
+        return str(actions_desk.ledger_xlsx(deps, login_name(request), contract))
+
     with gr.Tab("台帳照合", id="ledger"):
         contract = gr.Dropdown(label="契約", choices=[], elem_id="l-contract")
-        ledger_btn = gr.Button("台帳と照合", variant="primary")
+        with gr.Row():
+            ledger_btn = gr.Button("台帳と照合", variant="primary")
+            excel_btn = gr.Button("Excel を出力", elem_id="ledger-xlsx-button")
         msg = gr.Markdown(elem_id="ledger-msg")
         table = gr.Dataframe(
             headers=LEDGER_COLUMNS, interactive=False, wrap=True, elem_id="ledger-table"
         )
+        excel = gr.File(label="台帳照合の結果（.xlsx）", elem_id="ledger-xlsx")
     page.contracts.append(contract)
     ledger_btn.click(on_ledger, [contract], [table, msg])
+    excel_btn.click(on_excel, [contract], [excel])

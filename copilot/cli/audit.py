@@ -138,7 +138,7 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
     from copilot.audit.checklists import import_checklist
     from copilot.drafting.drafters import make_drafter
     from copilot.exports.styling import noted
-    from copilot.review.recording import save_checklist_run
+    from copilot.review.checklist_runs import KeptRun, save_checklist_run
 
     source = Path(args.checklist)
     checklist = import_checklist(source)
@@ -152,7 +152,15 @@ def cmd_checklist_run(args: argparse.Namespace) -> int:
             drafter,
             notify=lambda n, total, item: err(f"[{n}/{total}] {item} を判定中"),
         )
-    save(user, lambda store, u, s: save_checklist_run(store, u, s, run, source))
+    kept: list[KeptRun] = []  # one draft per item: a re-run adds versions (as the UI's run)
+
+    def record(store, u, s) -> int:  # type: ignore[no-untyped-def]
+        kept.append(save_checklist_run(store, u, s, run, source))
+        return kept[0].run_id
+
+    save(user, record)
+    if kept:
+        err(kept[0].message())
     if args.json:
         print_json(
             {

@@ -65,8 +65,8 @@ VERDICT_COLOURS = {"反映あり": "5B9BD5", "一部反映": "FFC000", "反映�
 EXCEL_EPOCH = date(1899, 12, 30)
 NO_LEDGER = (
     "台帳照合の結果は審査記録に保存されないため、この資料には含めていません。"
-    "`copilot export ledger`（又は `copilot export briefing --ledger 台帳.xlsx`）で"
-    "確認してください。"
+    "照合の結果は、監査コパイロットの「台帳照合」画面で契約ごとに確認でき、同じ画面から"
+    "Excel に出力できます。"
 )
 
 

@@ -1,5 +1,8 @@
 """Keep task runs and their drafts in the review store, and read signed-off drafts back.
 
+(A checklist run is kept by ``copilot.review.checklist_runs``: one draft per item, re-runs
+adding versions.)
+
 Every draft a task makes is stored as version 1 of a draft in status ``draft``, under a run that
 records the inputs (documents and their sha256), the drafter, model, prompt and evidence. Exports
 read drafts back with their review state; a division's hearing by e-mail is read back whole
@@ -13,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from copilot.audit.checklist_run import ChecklistRun
 from copilot.audit.findings import FindingsDraft
 from copilot.audit.hearing_records import (
     MAIL_KIND,
@@ -62,30 +64,6 @@ def _run_fields(provenance: Provenance | None, evidence: list[str]) -> dict[str,
     fields = provenance.model_dump(include=set(RUN_FIELDS))
     fields["evidence_ids"] = evidence
     return fields
-
-
-def save_checklist_run(
-    store: ReviewStore, user: User, services: Services, run: ChecklistRun, checklist: Path
-) -> int:
-    """Store a checklist run and one draft per judgement (key ``<contract>/<item>``)."""
-    evidence = sorted(
-        {e for j in run.judgements if j.provenance for e in j.provenance.evidence_ids}
-    )
-    first = next((j.provenance for j in run.judgements if j.provenance), None)
-    run_id = store.record_run(
-        "checklist_run",
-        {
-            "contract": run.contract,
-            "checklist": str(checklist),
-            "checklist_sha256": sha256_file(checklist),
-            "documents": _documents(services, run.contract),
-        },
-        user=user,
-        **_run_fields(first, evidence),
-    )
-    for j in run.judgements:
-        store.add_draft(run_id, "checklist_judgement", f"{run.contract}/{j.item}", j, user)
-    return run_id
 
 
 def save_findings(

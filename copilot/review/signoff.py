@@ -27,6 +27,7 @@ from copilot.review.db import Transactions
 from copilot.review.drafts import draft_number, draft_payload, require_text, unknown_draft
 from copilot.review.labels import status_ja
 from copilot.review.log import STATUS_OF, append, canonical, now
+from copilot.review.reruns import machine_version
 from copilot.review.users import User, require_role
 
 __all__ = ["SELF_APPROVAL", "SignOff"]
@@ -223,8 +224,9 @@ class SignOff(Transactions):
             self._must_be_draft(draft_id, status)
             self._check_seen(conn, draft_id, seen_version, latest)
             own = self._own_work(conn, draft_id, actor, latest)
-            (original,) = conn.execute(
-                "SELECT payload FROM versions WHERE draft_id = ? AND version = 1", (draft_id,)
+            (original,) = conn.execute(  # the drafter's: version 1, or a re-run's version
+                "SELECT payload FROM versions WHERE draft_id = ? AND version = ?",
+                (draft_id, machine_version(conn, draft_id)),
             ).fetchone()
             same = canonical(json.loads(original)) == canonical(json.loads(latest["payload"]))
             action = "approve" if same else "approve_with_edits"

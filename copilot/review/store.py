@@ -26,6 +26,8 @@ Public API (``open_store(settings)`` or ``ReviewStore(path)``; use it as a conte
     approve(draft_id, user, comment="", *, seen_version=None) -> action   (lead)
     reject(draft_id, user, comment, *, seen_version=None) -> None   (lead)
     reopen(draft_id, user, reason, *, seen_version=None) -> version   (lead)
+    record_rerun(task, inputs, fields, kind, drafts, user, comment="") -> (run_id, [Placed])
+        (a run whose drafts become new versions of the unsigned drafts of the same keys)
     (seen_version: the version the person read; refused when another was added since)
     list_drafts(status=None, kind=None, key_prefix=None) -> list[Draft]
     get_draft(draft_id) -> Draft;  history(draft_id) -> list[LogRecord]
@@ -46,6 +48,7 @@ from copilot.review.db import connect
 from copilot.review.documents import DocumentChanges
 from copilot.review.drafts import Drafts
 from copilot.review.log import Verification
+from copilot.review.reruns import Reruns
 from copilot.review.signoff import SignOff
 from copilot.review.users import LOCK_AFTER, LOCK_MINUTES, Users
 from copilot.settings import Settings
@@ -56,7 +59,7 @@ __all__ = ["STORE_FILE", "ReviewStore", "open_store"]
 STORE_FILE = "review.sqlite"
 
 
-class ReviewStore(Users, Drafts, SignOff, DocumentChanges):
+class ReviewStore(Users, Drafts, SignOff, Reruns, DocumentChanges):
     """The review store in one SQLite file (see the module docstring)."""
 
     def __init__(
