@@ -88,6 +88,11 @@ def test_a_duty_comes_before_a_definition(small):
     assert answer.text == FOUND  # a sentence of its own, no quote glued into a cover line
 
 
+def test_a_question_of_meaning_gets_the_definition_first(small):
+    answer = _ask(small, "外部サービスとは")
+    assert "をいう" in answer.citations[0].quote
+
+
 def test_every_quote_is_shown_once_and_grouped_by_document(small):
     answer = _ask(small, "パスワードを付箋に書いて端末に貼ってよいか")
     quotes = [squash(c.quote) for c in answer.citations]

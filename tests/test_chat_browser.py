@@ -90,6 +90,7 @@ def test_a_follow_up_keeps_the_contract_in_focus(page):  # type: ignore[no-untyp
     users = page.locator("#answer [data-testid='user']")
     expect(users).to_have_count(2)
     assert FOLLOW_UP in users.nth(1).inner_text()
+    users.nth(1).evaluate("e => e.scrollIntoView({block: 'start'})")  # the follow-up in view
     screenshot(page, "after_chat")
 
 

@@ -38,18 +38,21 @@ def focus_from(value: str | None) -> Focus:
     return Focus()
 
 
+def _choices(contracts: list[str], named: list[str]) -> list[tuple[str, str]]:
+    return [
+        ("全体（ポリシー・ガイドライン）", ALL),
+        *((f"契約 {c}", focus_value(Focus(contract=c))) for c in contracts),
+        *((f"{d}（自己点検・回答）", focus_value(Focus(division=d))) for d in named),
+    ]
+
+
 def focus_choices(deps: Deps) -> list[tuple[str, str]]:
     """What the focus picker offers: 全体, each contract, each division with documents."""
     from copilot.audit.ask import divisions
 
     with deps.services() as s:
         contracts = sorted({d.contract for d in s.index.documents() if d.contract})
-        named = sorted(divisions(s.index))
-    return [
-        ("全体（ポリシー・ガイドライン）", ALL),
-        *((f"契約 {c}", focus_value(Focus(contract=c))) for c in contracts),
-        *((f"{d}（自己点検・回答）", focus_value(Focus(division=d))) for d in named),
-    ]
+        return _choices(contracts, sorted(divisions(s.index)))
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Turn:
     focus: Focus
     run_id: int  # the question's run in the log: a kept answer's draft hangs from it
     titles: dict[str, str]  # document id → title, for the quotes' headings
+    choices: list[tuple[str, str]]  # the focus picker's, as the index holds them now
 
 
 def ask_in_chat(deps: Deps, name: str | None, question: str, focus: str | None) -> Turn:
@@ -80,7 +84,8 @@ def ask_in_chat(deps: Deps, name: str | None, question: str, focus: str | None) 
     with deps.services() as s:
         docs = s.index.documents()
         contracts = sorted({d.contract for d in docs if d.contract})
-        now = focus_of(question, focus_from(focus), contracts, list(divisions(s.index)))
+        named = sorted(divisions(s.index))
+        now = focus_of(question, focus_from(focus), contracts, named)
         answer = ask(s, question, make_drafter(deps.drafter_name(), s.settings), focus=now)
         run_id = record_question(deps.store, user, s, answer)
         titles = {  # 契約書 is every contract's: the contract's id says which
@@ -89,7 +94,7 @@ def ask_in_chat(deps: Deps, name: str | None, question: str, focus: str | None) 
             else d.title or d.doc_id
             for d in docs
         }
-    return Turn(answer, now, run_id, titles)
+    return Turn(answer, now, run_id, titles, _choices(contracts, named))
 
 
 def save_answer_draft(deps: Deps, name: str | None, turn: Turn | None) -> int:

@@ -56,7 +56,7 @@ def tab_ask(page: Page) -> None:
         ]
         return (
             history,
-            gr.update(value=actions_chat.focus_value(turn.focus)),
+            gr.update(choices=turn.choices, value=actions_chat.focus_value(turn.focus)),
             gr.update(choices=choices, value=None, visible=bool(choices)),
             turn,
             "",
@@ -98,7 +98,7 @@ def tab_ask(page: Page) -> None:
         chat = gr.Chatbot(
             label="会話",
             elem_id="answer",
-            height=480,
+            height=560,
             feedback_options=None,
             buttons=["copy"],
             placeholder="規程や契約書類について質問してください。",

@@ -1,19 +1,20 @@
 """The extractive answer to a question: the sentences that answer it, quoted once, by document.
 
 Relevance is measured, not guessed: a sentence is relevant when it holds at least ``RELEVANT`` of
-the question's content terms, weighted by rarity over the whole index (the terms of
-``copilot.drafting.terms.key_terms`` less the words that only make a question: 方法, 今日 …, and
-a compound no stored clause mentions is read as its longest beginning that one does; synonyms
-from the thesaurus count). Nothing relevant: the answer says
+the question's content terms, weighted by rarity over the whole index. The content terms are
+those of ``copilot.drafting.terms.key_terms`` less the words that only make a question (方法,
+今日, 注意点 …); a compound that no stored clause mentions is read as its longest beginning that
+one does (報告先 → 報告), and synonyms from the thesaurus count. Nothing relevant: the answer says
 「該当する定めが見つかりません。」 and quotes nothing. The rule and its threshold were chosen on
 the questions in ``eval/chat/`` (``python -m eval.chat_offtopic`` prints how often an off-topic
 question is answered and an on-topic one refused).
 
 Among the relevant sentences, those that bind someone (〜しなければならない, 〜すること,
-〜ものとする, 〜してはならない) come before the rest, and definitions (「〜とは、…をいう」) last,
-then by the share of the question's terms they hold. The same words are quoted once, even where
-two documents hold them (a .docx and its .pdf). The quotes are grouped by document, and the
-answer's own text is one sentence written for the purpose; the quotes are not repeated in it.
+〜ものとする, 〜してはならない) come before the rest, and definitions (「〜とは、…をいう」) last
+(unless the question asks what a word means), then by the share of the question's terms they
+hold. The same words are quoted once, even where two documents hold them (a .docx and its
+.pdf). The quotes are grouped by document, and the answer's own text is one sentence written for
+the purpose; the quotes are not repeated in it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ MAX_QUOTES = 5
 
 FOUND = "該当する定めは次のとおりです。"
 FOUND_NO_DUTY = (
-    "関係する定めは次のとおりです。いずれも用語の定義又は説明であり、"
-    "義務を定めた規定は見当たりません。"
+    "関係する定めは次のとおりです。いずれも用語の定義であり、義務を定めた規定は見当たりません。"
 )
 NOT_FOUND = "該当する定めが見つかりません。"
 
@@ -56,9 +56,10 @@ _OBLIGATION = re.compile(
     r"|義務を負う|禁止する|禁ずる|禁じる"
 )
 _DEFINITION = re.compile(
-    r"とは[、，,].*(?:をいう|をいい|をいいます|を指す)|(?:をいう|をいいます)。?$"
+    r"とは[、，,].*(?:をいう|をいい|をいいます|を指す)|(?:をいう|をいいます)。?$|をいい[、，,]"
 )
 
+_ASKS_MEANING = re.compile(r"とは|定義|意味")
 _KANJI = re.compile(r"[一-龥々〆ヵヶ]+")
 
 DUTY, OTHER, DEFINITION = 0, 1, 2
@@ -141,8 +142,9 @@ def relevant_sentences(
 ) -> list[Scored]:
     """The sentences that answer the question, best first, each wording once.
 
-    Best: duties before other sentences and definitions last, then by share of the question's
-    terms, then in the order the clauses were retrieved.
+    Best: duties before other sentences and definitions last (first when the question asks what
+    a word means: 「…とは」), then by share of the question's terms, then in the order the clauses
+    were retrieved.
     """
     terms = question_terms(question, weights, thesaurus)
     found: list[Scored] = []
@@ -157,7 +159,12 @@ def relevant_sentences(
                 seen.add(key)
                 found.append(Scored(clause, s, share, sentence_kind(s)))
     order = {id(x): n for n, x in enumerate(found)}
-    return sorted(found, key=lambda x: (x.kind, -x.share, order[id(x)]))
+    first = _ASKS_MEANING.search(question) is not None  # 「…とは」: the definition is the answer
+
+    def rank(x: Scored) -> tuple[int, float, int]:
+        return (-1 if first and x.kind == DEFINITION else x.kind, -x.share, order[id(x)])
+
+    return sorted(found, key=rank)
 
 
 def by_document(picked: Sequence[Scored]) -> list[Scored]:
