@@ -7,7 +7,7 @@ sizes: when a heading was missed, or a list of contents became a level, the body
 huge items. ``read_structure`` summarises this and warns, in Japanese and English, when
 
 - the median item is over ``MEDIAN_LARGE`` (1,200) characters, or
-- at least ``LARGE_SHARE`` (5 %) of the items, and at least two, are over ``ITEM_LARGE`` (2,000)
+- at least ``LARGE_SHARE`` (3 %) of the items, and at least two, are over ``ITEM_LARGE`` (2,000)
   characters, or
 - one item over ``ITEM_LARGE`` characters holds ``DOMINANT`` (30 %) or more of the document's text.
 
@@ -29,7 +29,7 @@ from ingest.clauses import PREAMBLE, parse_marker
 
 MEDIAN_LARGE = 1200
 ITEM_LARGE = 2000
-LARGE_SHARE = 0.05
+LARGE_SHARE = 0.03
 DOMINANT = 0.30
 
 _KIND_NAMES = {
@@ -91,7 +91,7 @@ def label_kind(label: str) -> str:
     bullet = _BULLET_LABEL.match(label)
     if bullet:
         return bullet.group(1)
-    parsed = parse_marker(label)
+    parsed = parse_marker(label + " ")  # a label stands apart from its text: 「ア」 as 「ア 」
     if parsed is None:
         return "見出し"
     marker = parsed[0]
@@ -138,8 +138,9 @@ def read_structure(clauses: Sequence[_ClauseLike]) -> Structure:
     if values and large >= 2 and large >= LARGE_SHARE * len(values):
         warnings.append(
             (
-                f"{ITEM_LARGE:,} 字を超える項目が {large} 件（全 {len(values)} 件の"
-                f"{large / len(values):.0%}）あります。構造の読み取りを確かめてください。",
+                f"{ITEM_LARGE:,} 字を超える項目が {large} 件（全 {len(values)} 件の "
+                f"{large / len(values):.0%}）あります。見出しや番号の一部が読み取れていない"
+                "おそれがあります。構造の読み取りを確かめてください。",
                 f"{large} of {len(values)} items ({large / len(values):.0%}) are over "
                 f"{ITEM_LARGE:,} characters; check how the structure was read.",
             )

@@ -16,6 +16,7 @@ import docx
 from copilot.cli.main import main
 from ingest.clauses import split_clauses
 from ingest.readers import read_file
+from ingest.structure import read_structure
 
 
 def _clauses(path: Path):  # type: ignore[no-untyped-def]
@@ -334,3 +335,20 @@ def test_status_shows_the_structure_read_and_warns_of_huge_items(tmp_path: Path,
 
     assert main(["status", "--document", "guideline/ない文書.txt"]) == 2
     assert "guideline/ない文書.txt" in capsys.readouterr().err
+
+
+def test_a_few_huge_items_among_many_small_ones_are_warned_of(tmp_path: Path):
+    sentence = "管理者は、情報システムの利用状況を確認し、その結果を記録しなければならない。"
+    lines = []
+    for n in range(1, 101):
+        lines += [f"第{n}　管理", f"{n}　{sentence}"]
+    for i in (5, 85, 165):  # three items whose numbering was lost in extraction
+        lines[i] += sentence * 60
+    structure = read_structure(_clauses(_write(tmp_path / "基準.txt", lines)))
+    assert structure.items == 100 and structure.large_items == 3
+    assert structure.median_chars < 100
+    assert structure.levels[0].kinds == {"第N": 100}
+    assert [ja for ja, _ in structure.warnings] == [
+        "2,000 字を超える項目が 3 件（全 100 件の 3%）あります。見出しや番号の一部が読み取れて"
+        "いないおそれがあります。構造の読み取りを確かめてください。"
+    ]
