@@ -69,7 +69,7 @@ _PART = re.compile(
 )
 _PART_MAX = 60  # characters of a part's heading line
 _BRACKET = re.compile(r"^【([^】]{1,30})】[\s\u3000]*$")  # 【基本的な考え方】 on its own line
-_QA = re.compile(r"^(Q|問)[ \u3000]?(\d+(?:-\d+)*)(?=[\s\u3000.:：)、]|$)")  # Q1. / 問３
+_QA = re.compile(r"^(Q|問)[ \u3000]?(\d+(?:-\d+)*)(?:[.:：)、]|(?=[\s\u3000]|$))")  # Q1. / 問３
 # a bullet, before a sentence only; 「○○市は」 is a placeholder, no bullet
 _BULLET = re.compile(r"^([●○◆◇■◎・･])(?!\1)[\s\u3000]*(?=\S)")
 _SENTENCE_END = ("。", "．", ".")
