@@ -1,7 +1,6 @@
-"""What the records tabs' buttons do: 承認・履歴, 評価, 文書管理.
+"""What the records tabs' buttons do: 承認・履歴 and 文書管理 (評価's are in ``ui.actions_eval``).
 
-The 評価 handlers are the only place ``ui`` uses ``eval``: they run the golden sets through eval's
-runner. What every tab shares is ``ui.actions``.
+What every tab shares is ``ui.actions``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.audit import learning
-from copilot.drafting.drafters import make_drafter
 from copilot.errors import UserError
 from copilot.filenames import inside, safe_name
 from copilot.review.drafts import Draft
@@ -26,7 +24,6 @@ from copilot.services import ClauseRecord, IngestReport, check_size, kind_folder
 from ui.actions import (
     Deps,
     Shown,
-    checklist_file,
     current_user,
     forget_uploads,
     open_draft,
@@ -253,48 +250,3 @@ def remove_document(deps: Deps, name: str | None, doc_id: str | None) -> Documen
     if source.resolve().is_relative_to(uploads) and source.is_file():
         source.unlink()  # our own copy (ingest_uploads made it); the user's file is elsewhere
     return removed
-
-
-GOLDEN = {
-    "retrieval": Path("eval/golden/retrieval.jsonl"),
-    "checklist": Path("eval/golden/checklist_judgements.json"),
-}
-
-
-def golden_file(which: str, upload: str | None) -> Path:
-    """The uploaded golden set, else the project's own one for ``which``."""
-    if upload:
-        return Path(upload)
-    import eval as eval_package
-
-    root = Path(eval_package.__file__).resolve().parents[1]
-    return root / GOLDEN[which]
-
-
-def evaluate(
-    deps: Deps,
-    which: str,
-    upload: str | None,
-    checklist: str,
-    with_baseline: bool,
-    note: Callable[[str], None],
-) -> dict[str, object]:
-    """Run a golden set through eval's runner: ``retrieval`` or ``checklist``.
-
-    Raises:
-        UserError: unknown golden set, a bad golden file, no checklist, nothing ingested.
-
-    """
-    if which not in GOLDEN:
-        raise UserError("正解データの種類を選んでください。", "choose which golden set to run.")
-    golden = golden_file(which, upload)
-    source = checklist_file(deps, checklist) if which == "checklist" else None
-    with deps.services() as s:
-        if source is None:
-            from eval.retrieval import evaluate_retrieval
-
-            return evaluate_retrieval(s, golden, with_baseline=with_baseline, notify=note)
-        from eval.checklist import evaluate_checklist
-
-        drafter = make_drafter(deps.drafter_name(), s.settings)
-        return evaluate_checklist(s, source, golden, drafter, notify=note)
