@@ -4,8 +4,10 @@ A list of contents repeats the headings of the body, often with page numbers. Re
 would open the body's numbering early and, under a 「目次」 heading, make the whole body a part of
 a spurious 目次 level. ``contents_lines`` finds its lines, by general rules:
 
-- it starts at a line that is only 目次 (「目次」「目　次」「【目次】」「もくじ」「Contents」), or
-  at two entries in a row that end in a leader and a page number (「第1章 総則 ……… 3」);
+- it starts at a line that is only 目次 (「目次」「目　次」「【目次】」「もくじ」「Contents」), at
+  two entries in a row that end in a leader and a page number (「第1章 総則 ……… 3」), or at three
+  lines in a row that end in a page number after a tab or wide space, the first of them naming
+  a heading that comes again later;
 - an entry ends in a page number (after a leader, a tab or wide space), or is a short line without
   a sentence end that comes again later in the body (the heading it lists);
 - a short line without a sentence end between entries (a wrapped entry, a group's name) belongs
@@ -101,15 +103,32 @@ def contents_lines(lines: list[str], table_rows: set[int] | None = None) -> set[
             and following not in rows
             and bool(_LEADER.search(line) and _LEADER.search(lines[following]))
         )
-        if not (titled or leaders):
+        paged = not (titled or leaders) and _paged_run(lines, i, rows)
+        if paged:
+            later = later or _Later(lines)
+            paged = later.after(_key(line), i) is not None
+        if not (titled or leaders or paged):
             i += 1
             continue
-        # under a title the entries follow it; two leader lines are entries themselves
+        # under a title the entries follow it; two leader lines are entries themselves, and so
+        # are three lines with page numbers that name a heading of the body
         later = later or _Later(lines)
         end = _extent(lines, i if titled else i - 1, later, rows)
         found.update(range(i, end))
         i = max(end, i + 1)
     return found
+
+
+def _paged_run(lines: list[str], i: int, rows: set[int]) -> bool:
+    """Whether this line and the next two with text end in page numbers (and are no sentences)."""
+    run = 0
+    j: int | None = i
+    while j is not None and run < 3:
+        if j in rows or not _paged(lines[j]) or "。" in lines[j]:
+            return False
+        run += 1
+        j = _next_filled(lines, j)
+    return run == 3
 
 
 def _next_filled(lines: list[str], i: int) -> int | None:

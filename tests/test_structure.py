@@ -145,6 +145,25 @@ def test_contents_with_page_numbers_in_a_word_file(tmp_path: Path):
     assert not any("……" in c.text for c in clauses)
 
 
+def test_contents_without_a_title_are_found_by_their_page_numbers(tmp_path: Path):
+    path = _docx(
+        tmp_path / "要領.docx",
+        [
+            ("第1章　総則\t1", None),
+            ("第2章　点検\t3", None),
+            ("第3章　報告\t5", None),
+            ("第1章　総則", None),
+            ("1　この要領は、自己点検の方法を定める。", None),
+            ("第2章　点検", None),
+            ("1　所属長は、年に一度点検を行う。", None),
+            ("2　点検の結果を記録する。", None),
+            ("第3章　報告", None),
+            ("1　所属長は、結果を報告する。", None),
+        ],
+    )
+    assert _paths(path) == ["第1章 > 1", "第2章 > 1", "第2章 > 2", "第3章 > 1"]
+
+
 # --- headings and items -------------------------------------------------------------------------
 
 
