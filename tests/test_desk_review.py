@@ -389,3 +389,30 @@ def test_every_kind_of_draft_has_a_japanese_name() -> None:
     assert not any(name.isascii() for name in KIND_JA.values())
     assert KIND_JA["checklist_judgement"] == "チェックリスト判定" and KIND_JA["answer"] == "回答"
     assert "answer" not in SIGN_OFF_KINDS and "hearing_reply" not in SIGN_OFF_KINDS
+
+
+def test_an_api_save_without_the_reason_keeps_the_one_shown(served):  # type: ignore[no-untyped-def]
+    """A caller of the save endpoint that leaves the reason out (as before the field existed)
+    keeps the reason shown when the verdict stays, and is refused when it changes."""
+    from gradio_client.exceptions import AppError
+
+    from tests.served import Logins
+    from tests.test_security_api import endpoint
+
+    s, _ = served
+    number = _fresh_judgement(s)
+    logins = Logins(s.url, password)
+    try:
+        sato = logins("sato")
+        sato.predict(number, api_name=endpoint(sato, trigger="item-open"))
+        save = endpoint(sato, trigger="item-save")
+        saved = sato.predict(number, "要確認", "助言を補足した。", "", "補足", api_name=save)
+        assert f"下書き {number} を版 2 として保存しました" in saved
+        with pytest.raises(AppError) as refused:
+            sato.predict(number, "反映あり", "助言を補足した。", "", "", api_name=save)
+        assert "「判定の理由」欄を、変更後の判定の理由に書き換えて" in str(refused.value)
+    finally:
+        logins.close()
+    with store_of(s) as store:
+        d = store.get_draft(number)
+    assert [v.version for v in d.versions] == [1, 2] and d.payload["rationale"] == MACHINE

@@ -233,6 +233,7 @@ def tab_checklist(page: Page) -> None:
             verdict = gr.Dropdown(label="判定", choices=list(VERDICTS), elem_id="edit-verdict")
             rationale = gr.Textbox(
                 label="判定の理由（判定を変えたときは、変更後の判定の理由に書き換えてください）",
+                value="",  # a caller of the API that leaves it out keeps the reason shown
                 lines=3,
                 elem_id="edit-rationale",
             )
