@@ -18,7 +18,7 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
 
         with open_services() as services:
             real = None
-            corpus = Path(args.corpus)
+            corpus = Path(args.real_corpus)
             if not args.no_real_text and corpus.is_dir():
                 from eval.retrieval import public_corpus_services
 
@@ -40,24 +40,48 @@ def _cmd_retrieval(args: argparse.Namespace) -> int:
             for row in rows:
                 print(json.dumps(row, ensure_ascii=False))
         return 0
-    with open_services() as services:
-        report = evaluate_retrieval(
-            services, Path(args.golden), with_baseline=not args.no_baseline, notify=err
-        )
-        if not args.no_real_text:
-            from eval.retrieval import evaluate_real_text
+    if args.corpus:
+        from copilot.settings import load_settings
+        from eval.retrieval import evaluate_corpus
 
-            report["real_text"] = evaluate_real_text(
+        report = evaluate_corpus(
+            load_settings(),
+            Path(args.corpus),
+            Path(args.golden),
+            data=Path(args.data) if args.data else None,
+            kind=args.kind,
+            with_baseline=not args.no_baseline,
+            repeat=not args.no_repeat,
+            notify=err,
+        )
+    else:
+        with open_services() as services:
+            report = evaluate_retrieval(
                 services,
-                Path(args.real_golden),
-                Path(args.corpus),
+                Path(args.golden),
                 with_baseline=not args.no_baseline,
                 notify=err,
+                repeat=not args.no_repeat,
             )
-    if args.json:
+            if not args.no_real_text:
+                from eval.retrieval import evaluate_real_text
+
+                report["real_text"] = evaluate_real_text(
+                    services,
+                    Path(args.real_golden),
+                    Path(args.real_corpus),
+                    with_baseline=not args.no_baseline,
+                    notify=err,
+                    repeat=not args.no_repeat,
+                )
+    if args.json == "-":
         print_json(report)
     else:
         print(format_retrieval(report))
+        if args.json:
+            Path(args.json).write_text(
+                json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
     if args.min_recall is not None:
         recall = report["pipeline"]["overall"]["recall@5"]  # type: ignore[index]
         if recall < args.min_recall:
@@ -77,20 +101,56 @@ def format_retrieval(report: dict) -> str:  # type: ignore[type-arg]
     return text
 
 
+# columns of the table: report key, heading
+_COLUMNS = (
+    ("recall@5", "R@5"),
+    ("recall@10", "R@10"),
+    ("mrr@10", "MRR@10"),
+    ("mean_chars_top5", "上位5件文字数"),
+    ("recall@2000chars", "2000字内R"),
+)
+
+
+def _cell(value: object, width: int) -> str:
+    return " " * max(0, width - _width(str(value))) + str(value)
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * max(1, width - _width(text))
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _format_one(report: dict) -> str:  # type: ignore[type-arg]
-    keys = ("recall@5", "recall@10", "mrr@10", "mean_chars_top5")
-    lines = [f"正解データ: {report['golden']}（{report['queries']} 件）", ""]
-    header = f"{'system':<10} {'subset':<11} " + " ".join(f"{k:>16}" for k in keys)
+    from eval.retrieval import SYSTEMS
+
+    lines = [f"正解データ: {report['golden']}（{report['queries']} 件）"]
+    if "corpus" in report:
+        lines.append(f"文書フォルダ: {report['corpus']}（{report['documents']} 文書）")
+        lines.extend(f"  取り込めなかった文書: {n}" for n in report.get("not_ingested", []))
+    lines.append("")
+    header = (
+        _left("構成 / system", 28)
+        + _left("区分", 12)
+        + "".join(_cell(h, 14) for _, h in _COLUMNS)
+        + _cell("2回で異なる", 14)
+    )
     lines.append(header)
-    for system in ("pipeline", "baseline"):
+    for system, label in SYSTEMS.items():
         if system not in report:
             continue
+        row = report[system]
         for subset in ("overall", "lexical", "paraphrase"):
-            row = report[system][subset]
-            lines.append(f"{system:<10} {subset:<11} " + " ".join(f"{row[k]:>16}" for k in keys))
+            cells = "".join(_cell(row[subset].get(k, "—"), 14) for k, _ in _COLUMNS)
+            differ = row.get("differing_lists", "—") if subset == "overall" else ""
+            lines.append(_left(label, 28) + _left(subset, 12) + cells + _cell(differ, 14))
     if "ratios" in report:
         lines.append("")
-        lines.append("ratio (pipeline / baseline): " + json.dumps(report["ratios"]))
+        lines.append("ratio (ours / llama-index default): " + json.dumps(report["ratios"]))
     timing = report["pipeline"]
     if "p95_ms" in timing:
         lines.append(
@@ -198,9 +258,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("eval", help="評価 / evaluation against golden sets")
     eval_sub = p.add_subparsers(dest="eval_command", required=True)
     r = eval_sub.add_parser("retrieval", help="検索の評価 / retrieval metrics vs a baseline")
-    r.add_argument("--golden", required=True, help="JSONL golden set")
-    r.add_argument("--json", action="store_true")
-    r.add_argument("--no-baseline", action="store_true", help="skip the llama-index baseline")
+    r.add_argument("--golden", required=True, help="JSONL golden set (queries with needles)")
+    r.add_argument(
+        "--corpus",
+        help="evaluate over this folder of documents, ingested into a temporary data folder "
+        "(or --data); the city's data folder is not used",
+    )
+    r.add_argument("--data", help="with --corpus: a data folder to keep (reused if it matches)")
+    r.add_argument("--kind", help="with --corpus: the documents' kind (default: from folders)")
+    r.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write the report as JSON to FILE (the table still prints); alone: JSON to stdout",
+    )
+    r.add_argument("--no-baseline", action="store_true", help="skip the llama-index baselines")
+    r.add_argument(
+        "--no-repeat",
+        action="store_true",
+        help="do not run the set a second time (counts the top-10 lists that differ)",
+    )
     r.add_argument(
         "--sweep", action="store_true", help="try fusion weights and rrf k (chooses the defaults)"
     )
@@ -211,11 +289,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="JSONL golden set over the public corpus (reported beside --golden)",
     )
     r.add_argument(
-        "--corpus",
+        "--real-corpus",
         default=str(PUBLIC_CORPUS),
-        help="public corpus folder (../shared/public_corpus)",
+        help="public corpus folder of the real-text set (../shared/public_corpus)",
     )
-    r.add_argument("--no-real-text", action="store_true", help="skip the real-text golden set")
+    r.add_argument(
+        "--no-real-text",
+        action="store_true",
+        help="skip the real-text golden set (always skipped with --corpus)",
+    )
     r.set_defaults(func=_cmd_retrieval)
     c = eval_sub.add_parser("checklist", help="チェックリスト判定の評価 / checklist verdicts")
     c.add_argument("--checklist", required=True, help="checklist .xlsx")

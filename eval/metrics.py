@@ -25,6 +25,38 @@ def latency_ms(seconds: Sequence[float]) -> tuple[float, float]:
     return round(1000 * p50, 1), round(1000 * p95, 1)
 
 
+READ_BUDGET = 2000  # characters an auditor reads down the list (recall within them)
+
+
+def _raw_end(text: str, squashed_end: int) -> int:
+    """The position in ``text`` just after its ``squashed_end``-th squashed character."""
+    seen = 0
+    for i, ch in enumerate(text):
+        seen += len(squash(ch))
+        if seen >= squashed_end:
+            return i + 1
+    return len(text)
+
+
+def found_within(texts: Sequence[str], needles: Sequence[str], budget: int = READ_BUDGET) -> bool:
+    """Whether a needle ends within the first ``budget`` characters read down the ranked list.
+
+    The hits are read in order, each shown whole: a needle counts when the characters of the
+    hits above it plus its own end inside its hit are at most ``budget`` (the hit's characters as
+    shown, whitespace included; the needle is found as in ``matches``).
+    """
+    read = 0
+    for text in texts:
+        if read >= budget:
+            return False
+        t = squash(text)
+        ends = [t.find(s) + len(s) for s in (squash(n) for n in needles) if s in t]
+        if ends and read + _raw_end(text, min(ends)) <= budget:
+            return True
+        read += len(text)
+    return False
+
+
 def first_match(texts: Sequence[str], needles: Sequence[str]) -> int | None:
     """1-based rank of the first text that contains a needle, or None."""
     for rank, text in enumerate(texts, start=1):
@@ -42,6 +74,7 @@ class Scores:
     recall_at_10: float
     mrr_at_10: float
     mean_chars_top5: float
+    recall_within_read: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain dict with the metric names used in reports."""
@@ -51,14 +84,15 @@ class Scores:
             "recall@10": round(self.recall_at_10, 4),
             "mrr@10": round(self.mrr_at_10, 4),
             "mean_chars_top5": round(self.mean_chars_top5, 1),
+            "recall@2000chars": round(self.recall_within_read, 4),
         }
 
 
 def score(runs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Scores:
-    """Metrics over (ranked hit texts, needles) pairs."""
+    """Metrics over (ranked hit texts, needles) pairs (the first 10 texts of each count)."""
     n = len(runs)
     if n == 0:
-        return Scores(0, 0.0, 0.0, 0.0, 0.0)
+        return Scores(0, 0.0, 0.0, 0.0, 0.0, 0.0)
     ranks = [first_match(list(texts)[:10], needles) for texts, needles in runs]
     return Scores(
         queries=n,
@@ -66,6 +100,8 @@ def score(runs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Scores:
         recall_at_10=sum(1 for r in ranks if r is not None) / n,
         mrr_at_10=sum(1.0 / r for r in ranks if r is not None) / n,
         mean_chars_top5=sum(sum(len(t) for t in list(texts)[:5]) for texts, _ in runs) / n,
+        recall_within_read=sum(found_within(list(texts)[:10], needles) for texts, needles in runs)
+        / n,
     )
 
 

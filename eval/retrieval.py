@@ -15,26 +15,37 @@ from pathlib import Path
 from copilot.errors import UserError
 from copilot.retrieval import filters
 from copilot.services import Services
+from copilot.settings import Settings
 from eval.baseline import Baseline
 from eval.golden import PUBLIC_CORPUS, REAL_GOLDEN, RetrievalCase, load_retrieval
 from eval.metrics import first_match, latency_ms, score
 
 SearchFn = Callable[[RetrievalCase], list[str]]
+# the systems of a report: ours, then llama-index's three over its default windows
+SYSTEMS = {
+    "pipeline": "本システム / ours",
+    "baseline": "llama-index 既定 / default",
+    "baseline_dense": "llama-index dense",
+    "baseline_fusion": "dense+文字BM25 RRF",
+}
+_MODES = {"baseline": "default", "baseline_dense": "dense", "baseline_fusion": "fusion"}
+
+
+def _run(cases: list[RetrievalCase], search: SearchFn) -> tuple[list[list[str]], list[float]]:
+    """The top-10 texts of every case and the seconds each search took."""
+    lists, times = [], []
+    for case in cases:
+        started = time.perf_counter()
+        lists.append(search(case)[:10])
+        times.append(time.perf_counter() - started)
+    return lists, times
 
 
 def _report(
-    cases: list[RetrievalCase], search: SearchFn
+    cases: list[RetrievalCase], lists: list[list[str]], times: list[float]
 ) -> tuple[dict[str, object], list[int | None]]:
-    runs = []
-    ranks = []
-    times = []
-    for case in cases:
-        started = time.perf_counter()
-        texts = search(case)
-        times.append(time.perf_counter() - started)
-        needles = [e.needle for e in case.expect]
-        runs.append((texts, needles))
-        ranks.append(first_match(texts[:10], needles))
+    runs = [(texts, [e.needle for e in c.expect]) for texts, c in zip(lists, cases, strict=True)]
+    ranks = [first_match(texts, needles) for texts, needles in runs]
     out: dict[str, object] = {"overall": score(runs).as_dict()}
     for kind in ("lexical", "paraphrase"):
         sub = [r for r, c in zip(runs, cases, strict=True) if c.kind == kind]
@@ -45,25 +56,59 @@ def _report(
     return out, ranks
 
 
-def evaluate_retrieval(
-    services: Services,
-    golden: Path,
-    with_baseline: bool = True,
-    notify: Callable[[str], None] | None = None,
-) -> dict[str, object]:
-    """Metrics of our pipeline and (optionally) the baseline, with the ratios between them."""
-    say = notify or (lambda _m: None)
-    cases = load_retrieval(golden)
+def differing(a: list[list[str]], b: list[list[str]]) -> int:
+    """How many queries' top-10 lists differ between two runs (order counts)."""
+    return sum(x[:10] != y[:10] for x, y in zip(a, b, strict=True))
 
-    def ours(case: RetrievalCase) -> list[str]:
+
+def _ours(services: Services) -> SearchFn:
+    def search(case: RetrievalCase) -> list[str]:
         hits = services.search(
             case.query, top_k=10, kind=case.filters.kind, contract=case.filters.contract
         )
         return [h.text for h in hits]
 
+    return search
+
+
+def _theirs(base: Baseline, mode: str) -> SearchFn:
+    def search(case: RetrievalCase) -> list[str]:
+        where = filters(case.filters.kind, case.filters.contract)
+        return base.search(case.query, where, top_k=10, mode=mode)
+
+    return search
+
+
+def evaluate_retrieval(
+    services: Services,
+    golden: Path,
+    with_baseline: bool = True,
+    notify: Callable[[str], None] | None = None,
+    repeat: bool = False,
+) -> dict[str, object]:
+    """Metrics of our pipeline and (optionally) the baselines, with the ratios between them.
+
+    The baselines are llama-index's default stack, its dense retriever alone and dense with
+    character BM25 fused by reciprocal rank (see ``eval.baseline``), all over the same windows.
+    With ``repeat`` every system runs the set a second time on the same index through a fresh
+    retriever (ours: new services over the same data folder; theirs: a new ``Baseline``), and
+    each system's ``differing_lists`` counts the queries whose top-10 lists differ.
+    """
+    from copilot.services import build_services
+
+    say = notify or (lambda _m: None)
+    cases = load_retrieval(golden)
     services.index.query_vector("準備")  # load the model before the clock starts
     say(f"本システムで {len(cases)} 件を評価中 / evaluating our pipeline")
-    pipeline, our_ranks = _report(cases, ours)
+    lists, times = _run(cases, _ours(services))
+    pipeline, our_ranks = _report(cases, lists, times)
+    if repeat:
+        say("本システムを新しい検索器でもう一度実行中 / our pipeline again, fresh retriever")
+        fresh = build_services(services.settings)
+        try:
+            pipeline["differing_lists"] = differing(lists, _run(cases, _ours(fresh))[0])
+        finally:
+            fresh.close()
     result: dict[str, object] = {
         "golden": str(golden),
         "queries": len(cases),
@@ -83,24 +128,100 @@ def evaluate_retrieval(
         ],
     }
     if with_baseline:
-        say("比較用の llama-index 既定構成を構築中 / building the llama-index default baseline")
+        say("比較用の llama-index 構成を構築中 / building the llama-index baselines")
         base = Baseline(services.index, services.index.embedder)
-
-        def baseline(case: RetrievalCase) -> list[str]:
-            where = filters(case.filters.kind, case.filters.contract)
-            return base.search(case.query, where, top_k=10)
-
-        say(f"比較用構成で {len(cases)} 件を評価中 / evaluating the baseline")
-        base_report, _ = _report(cases, baseline)
-        result["baseline"] = base_report
+        again = Baseline(services.index, services.index.embedder) if repeat else None
+        for system, mode in _MODES.items():
+            say(f"比較用構成 {SYSTEMS[system]} で {len(cases)} 件を評価中 / evaluating {mode}")
+            lists, times = _run(cases, _theirs(base, mode))
+            result[system], _ = _report(cases, lists, times)
+            if again is not None:
+                second = _run(cases, _theirs(again, mode))[0]
+                result[system]["differing_lists"] = differing(lists, second)  # type: ignore[index]
         result["baseline_config"] = base.description
         ours_all = pipeline["overall"]
-        base_all = base_report["overall"]
+        base_all = result["baseline"]["overall"]  # type: ignore[index]
         assert isinstance(ours_all, dict) and isinstance(base_all, dict)
         result["ratios"] = {
             key: (round(ours_all[key] / base_all[key], 3) if base_all[key] else None)
             for key in ("recall@5", "recall@10", "mrr@10", "mean_chars_top5")
         }
+    return result
+
+
+def evaluate_corpus(
+    settings: Settings,
+    corpus: Path,
+    golden: Path,
+    data: Path | None = None,
+    kind: str | None = None,
+    with_baseline: bool = True,
+    repeat: bool = True,
+    notify: Callable[[str], None] | None = None,
+) -> dict[str, object]:
+    """``evaluate_retrieval`` over any folder of documents, ingested by our pipeline.
+
+    The folder goes into ``data`` (a data folder used for this corpus before is reused: only new
+    or changed files are read again) or, without it, into a temporary data folder removed
+    afterwards. The city's data folder is never touched. The embedder is the one configured.
+
+    Raises:
+        UserError: the folder or the golden set is missing, ``data`` holds documents from
+            elsewhere, or nothing in the folder could be ingested.
+
+    """
+    import shutil
+    import tempfile
+
+    from copilot.services import build_services
+
+    say = notify or (lambda _m: None)
+    if not corpus.is_dir():
+        raise UserError(
+            f"評価するフォルダ {corpus} が見つかりません。文書の入ったフォルダを指定してください。",
+            f"corpus folder {corpus} does not exist; give a folder of documents.",
+        )
+    load_retrieval(golden)  # a bad golden set fails before the ingest
+    folder = data or Path(tempfile.mkdtemp(prefix="copilot-eval-"))
+    try:
+        services = build_services(settings.model_copy(update={"data_dir": folder}))
+        try:
+            root = corpus.resolve()
+            foreign = [
+                d.doc_id
+                for d in services.index.documents()
+                if not Path(d.source).resolve().is_relative_to(root)
+            ]
+            if foreign:
+                raise UserError(
+                    f"データフォルダ {folder} には {corpus} 以外の文書が {len(foreign)} 件"
+                    f"あります（{foreign[0]} など）。空のフォルダか、このフォルダの評価に使った"
+                    "データフォルダを --data に指定してください。",
+                    f"data folder {folder} holds {len(foreign)} documents from outside {corpus} "
+                    f"(e.g. {foreign[0]}); give --data an empty folder or the one used for "
+                    "this corpus before.",
+                )
+            say(f"{corpus} を {folder} に取り込み中 / ingesting the corpus")
+            report = services.ingest([corpus], kind=kind, prune=True, notify=say)
+            if not services.index.documents():
+                raise UserError(
+                    f"{corpus} から取り込める文書がありませんでした。対応する形式の文書を"
+                    "入れてください。",
+                    f"nothing in {corpus} could be ingested; put documents of a supported "
+                    "type there.",
+                )
+            result = evaluate_retrieval(
+                services, golden, with_baseline=with_baseline, notify=say, repeat=repeat
+            )
+            result["corpus"] = str(corpus)
+            result["documents"] = len(services.index.documents())
+            # files left out (an unsupported type, a file over a limit): named, not fatal
+            result["not_ingested"] = [f"{r.doc_id}: {r.error_ja}" for r in report.failed]
+        finally:
+            services.close()
+    finally:
+        if data is None:
+            shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
@@ -135,6 +256,7 @@ def evaluate_real_text(
     corpus: Path = PUBLIC_CORPUS,
     with_baseline: bool = True,
     notify: Callable[[str], None] | None = None,
+    repeat: bool = False,
 ) -> dict[str, object]:
     """The real-text golden set over the public corpus, or why it was skipped."""
     say = notify or (lambda _m: None)
@@ -143,7 +265,9 @@ def evaluate_real_text(
     say(f"公開コーパス {corpus} を取り込み中 / ingesting the public corpus")
     real = public_corpus_services(services, corpus, say)
     try:
-        return evaluate_retrieval(real, golden, with_baseline=with_baseline, notify=say)
+        return evaluate_retrieval(
+            real, golden, with_baseline=with_baseline, notify=say, repeat=repeat
+        )
     finally:
         real.close()
 
