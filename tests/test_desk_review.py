@@ -196,6 +196,9 @@ def test_the_queue_is_filled_when_the_tab_opens_in_japanese(served, browser):  #
             c.strip() for c in page.locator("#review-queue [role=gridcell]").all_inner_texts()
         ]
         expect(page.locator("#review-count")).to_contain_text("承認待ち 5 件")
+        model = page.locator("#verdict-model")  # the verdict model, without engineering words
+        expect(model).to_contain_text("判定モデル: 同梱（版 ")
+        assert "judgements" not in model.inner_text() and "heldout" not in model.inner_text()
         screenshot(page, "after_review_queue_list")
 
         page.locator("#review-kind input").click()  # filter by kind: 発見事項 only

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -259,11 +260,14 @@ def describe(settings: Settings, store: ReviewStore) -> str:
     signed, unusable = signed_off_cases(store)
     if path.is_file():
         model = load_model(path)
-        head = f"判定モデル: この市の署名済み判定で再学習したもの（{model.digest}、"
-        head += f"{model.fitted_on}）"
+        signed_in = re.search(r"\+ (\d+) judgements signed off", model.fitted_on)
+        learnt = f"、この市の判定 {signed_in.group(1)} 件を加えて学習" if signed_in else ""
+        head = f"判定モデル: この市の署名済み判定で再学習したもの（版 {model.digest[:8]}{learnt}）"
     else:
         model = load_model()
-        head = f"判定モデル: 同梱（{model.digest}、{model.fitted_on}）"
+        shipped = re.search(r"\((\d+) judgements\)", model.fitted_on)
+        learnt = f"、用意された判定 {shipped.group(1)} 件から学習" if shipped else ""
+        head = f"判定モデル: 同梱（版 {model.digest[:8]}{learnt}）"
     line = f"学習に使える署名済みの判定: {len(signed)} 件（再学習には {MIN_SIGNED} 件以上）"
     if unusable:
         line += f"。ほかに学習に使えない署名済み判定 {unusable} 件（要確認・対象外、測定値なし）"
