@@ -4,6 +4,11 @@ Two sets: the sample corpus's (over the data folder's index) and the real-text o
 public corpus in ``../shared/public_corpus`` (national security standards, 1.4 MB), which is
 ingested into its own folder under the data folder (``eval/public_corpus``) so that the city's
 index never holds it; a second run reuses that index and its embeddings.
+
+Any other folder of documents with its own golden set goes through ``evaluate_corpus``
+(``copilot eval retrieval --corpus DIR --golden FILE``): ingested into a data folder of its own,
+measured for ours and the llama-index baselines over the same files, twice when asked, so that
+the lists that differ between identical runs are counted.
 """
 
 from __future__ import annotations
