@@ -64,7 +64,7 @@ def page(served: Served, browser):  # type: ignore[no-untyped-def]
 
 def _ask(page, question: str, answers: int) -> str:  # type: ignore[no-untyped-def]
     """Ask in the chat and wait for its ``answers``-th answer; that answer's text."""
-    page.locator("#question textarea").fill(question)
+    page.get_by_label("質問").first.fill(question)
     page.get_by_role("button", name="質問する").click()
     bot = page.locator("#answer [data-testid='bot']")
     expect(bot).to_have_count(answers, timeout=90_000)
@@ -141,9 +141,12 @@ def test_a_quote_opens_its_original_between_its_neighbours(page, served: Served)
 
 def test_asking_makes_no_draft_until_the_answer_is_saved(page, served: Served):  # type: ignore[no-untyped-def]
     drafts = _answer_drafts(served.data)
-    _ask(page, "テレワークで機密性3の情報を扱えるか", 1)
+    page.get_by_label("質問").first.fill("テレワークで機密性3の情報を扱えるか")
+    page.get_by_role("button", name="質問する").click()
+    page.wait_for_selector("#citations label", timeout=90_000)  # answered, with its quotes
+    assert _answer_drafts(served.data) == drafts  # asked, and no draft
     _ask(page, "私物のスマートフォンを業務に使ってよいか", 2)
-    assert _answer_drafts(served.data) == drafts  # two questions, no draft
+    assert _answer_drafts(served.data) == drafts
     page.get_by_role("button", name="この回答を保存").click()
     expect(page.locator("#saved-answer")).to_contain_text("下書き", timeout=30_000)
     assert _answer_drafts(served.data) == drafts + 1
