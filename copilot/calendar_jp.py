@@ -8,7 +8,7 @@ such as "minutes within 5 business days" count with ``add_business_days``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from jpholiday import JPHoliday
 
@@ -98,3 +98,28 @@ def days_off(start: date, end: date) -> list[tuple[date, str]]:
 def weekday_ja(day: date) -> str:
     """The weekday in one kanji (月 … 日)."""
     return WEEKDAYS[day.weekday()]
+
+
+def wareki(day: date) -> str:
+    """A date in the Japanese era (令和7年4月1日); dates before 令和 in the Western calendar."""
+    if day < date(2019, 5, 1):
+        return f"{day.year}年{day.month}月{day.day}日"
+    year = day.year - 2018
+    return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
+
+
+JST = timezone(timedelta(hours=9), "JST")
+
+
+def shown_time(stamp: str) -> str:
+    """A stored ISO time as an auditor reads it: 令和8年12月7日 16時05分 in JST.
+
+    Stored times carry their offset (any zone); a time without one is taken as JST. Text that is
+    not an ISO time is returned as it is.
+    """
+    try:
+        at = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return stamp
+    at = at.replace(tzinfo=JST) if at.tzinfo is None else at.astimezone(JST)
+    return f"{wareki(at.date())} {at.hour}時{at.minute:02d}分"

@@ -745,7 +745,7 @@ def test_libreoffice_converts_a_notice_and_a_checklist_to_pdf(tmp_path: Path):
 
 
 def test_stored_times_are_shown_in_japanese_era_and_jst():
-    from copilot.exports.styling import shown_time
+    from copilot.calendar_jp import shown_time
 
     # 16:05 UTC is 01:05 the next day in Japan; an offset already in JST stays as it is
     assert shown_time("2026-12-07T16:05:09+00:00") == "令和8年12月8日 1時05分"

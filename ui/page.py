@@ -16,8 +16,8 @@ from typing import Any
 
 import gradio as gr
 
+from copilot.calendar_jp import shown_time
 from copilot.errors import UserError
-from copilot.exports.styling import shown_time
 from copilot.review.drafts import Draft
 from copilot.services import DOCUMENT_KIND_JA
 from ui import actions

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.exports.styling import shown_time
+from copilot.calendar_jp import shown_time
 from copilot.review.log import LogRecord
 from copilot.review.signoff import SELF_APPROVAL
 from ui import actions, actions_records

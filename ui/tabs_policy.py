@@ -7,9 +7,10 @@ from typing import Any
 
 import gradio as gr
 
+from copilot.calendar_jp import wareki
 from copilot.engagement.deadlines import Deadline
 from copilot.exports.policy import DIFF_HEADERS
-from copilot.exports.styling import noted, wareki
+from copilot.exports.styling import noted
 from copilot.policy.diff import marked
 from copilot.review.drafts import Draft
 from copilot.schemas import COVERAGES, GuidelineChange

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from copilot.exports.styling import shown_time
+from copilot.calendar_jp import shown_time
 from copilot.review.replacements import CONFIRM_LABEL
 from copilot.services import KINDS
 from ui import actions_eval, actions_records

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from copilot.audit.selfcheck import DivisionRisk, Reason, Triage
+from copilot.calendar_jp import wareki
 from copilot.exports.styling import (
     IKEN,
     METHODS,
@@ -17,7 +18,6 @@ from copilot.exports.styling import (
     para,
     save_docx,
     table,
-    wareki,
 )
 
 DEFAULT_CRITERIA = f"{SHITEKI}。\n{IKEN}。"

@@ -25,7 +25,7 @@ from pptx.slide import Slide
 from pptx.util import Inches, Pt
 
 from copilot.audit.ledger import LedgerCheck
-from copilot.calendar_jp import weekday_ja
+from copilot.calendar_jp import wareki, weekday_ja
 from copilot.engagement.final_report import ContractResult, FinalReport
 from copilot.engagement.workplan import PHASES
 from copilot.errors import UserError
@@ -48,7 +48,7 @@ from copilot.exports.slides import (
     style_chart,
     text_box,
 )
-from copilot.exports.styling import check_suffix, wareki
+from copilot.exports.styling import check_suffix
 from copilot.exports.workplan import ROLE_DUTIES, engagement_purpose
 from copilot.schemas import (
     DRAFT,

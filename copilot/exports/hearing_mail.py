@@ -14,8 +14,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from copilot.audit.hearing_records import HearingMail
-from copilot.calendar_jp import weekday_ja
-from copilot.exports.styling import check_suffix, cite_text, save_atomically, wareki
+from copilot.calendar_jp import wareki, weekday_ja
+from copilot.exports.styling import check_suffix, cite_text, save_atomically
 from copilot.filenames import safe_name
 from copilot.schemas import DRAFT
 

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 
+from copilot.calendar_jp import wareki
 from copilot.errors import UserError
 from copilot.exports.styling import (
     IKEN,
@@ -34,7 +35,6 @@ from copilot.exports.styling import (
     para,
     save_docx,
     table,
-    wareki,
 )
 from copilot.schemas import (
     DRAFT,

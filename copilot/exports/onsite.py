@@ -13,7 +13,7 @@ from datetime import date, time
 from pathlib import Path
 
 from copilot.audit.selfcheck import Reason
-from copilot.calendar_jp import weekday_ja
+from copilot.calendar_jp import wareki, weekday_ja
 from copilot.engagement.onsite import schedule, visit
 from copilot.exports.styling import (
     check_suffix,
@@ -24,7 +24,6 @@ from copilot.exports.styling import (
     para,
     save_docx,
     table,
-    wareki,
 )
 from copilot.schemas import Workplan
 

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from copilot.calendar_jp import wareki
 from copilot.exports.styling import (
     BOX,
     GOTHIC,
@@ -34,7 +35,6 @@ from copilot.exports.styling import (
     save_xlsx,
     set_properties,
     table,
-    wareki,
     write_wrapped,
 )
 from copilot.policy.diff import marked

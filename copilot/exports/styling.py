@@ -4,7 +4,7 @@ Word: an A4 document in the Japanese fonts with page numbers and core properties
 (`new_document`), headings, paragraphs and grid tables; Excel: column heads, wrapped cells that
 raise their row, workbook properties and printing one A3 page wide. Both are saved through a
 temporary file (`save_docx`, `save_xlsx`), so no half-written file is left. Also the text helpers
-(`clean`, `wareki`, `cite_text`, `noted`), the page header of a document holding unsigned parts
+(`clean`, `cite_text`, `noted`), the page header of a document holding unsigned parts
 (`DRAFT_HEADER`; the 【下書き】 mark itself is ``copilot.schemas.DRAFT``) and the wording the
 audit documents share (`SHITEKI`, `IKEN`, `METHODS`).
 """
@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from docx import Document
@@ -70,31 +70,6 @@ _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 def clean(text: object) -> str:
     """Text that is valid in Word and Excel XML: control characters and lone surrogates removed."""
     return _INVALID.sub("", "" if text is None else str(text))
-
-
-def wareki(day: date) -> str:
-    """A date in the Japanese era (令和7年4月1日); dates before 令和 in the Western calendar."""
-    if day < date(2019, 5, 1):
-        return f"{day.year}年{day.month}月{day.day}日"
-    year = day.year - 2018
-    return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
-
-
-JST = timezone(timedelta(hours=9), "JST")
-
-
-def shown_time(stamp: str) -> str:
-    """A stored ISO time as an auditor reads it: 令和8年12月7日 16時05分 in JST.
-
-    Stored times carry their offset (any zone); a time without one is taken as JST. Text that is
-    not an ISO time is returned as it is.
-    """
-    try:
-        at = datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return stamp
-    at = at.replace(tzinfo=JST) if at.tzinfo is None else at.astimezone(JST)
-    return f"{wareki(at.date())} {at.hour}時{at.minute:02d}分"
 
 
 def noted(text: str, note: str) -> str:

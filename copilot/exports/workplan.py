@@ -22,6 +22,7 @@ from copilot.calendar_jp import (
     day_off_reason,
     days_off,
     is_business_day,
+    wareki,
     weekday_ja,
 )
 from copilot.engagement.workplan import PHASES, REPORT_DAYS
@@ -41,7 +42,6 @@ from copilot.exports.styling import (
     save_xlsx,
     set_properties,
     table,
-    wareki,
     write_wrapped,
 )
 from copilot.schemas import (

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from copilot.calendar_jp import shown_time
 from copilot.errors import UserError
-from copilot.exports.styling import shown_time
 from copilot.review.drafts import Draft
 from copilot.review.labels import SIGN_OFF_KINDS, kind_ja, status_ja
 from copilot.review.store import ReviewStore
