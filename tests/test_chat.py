@@ -120,6 +120,8 @@ def test_a_follow_up_keeps_the_contract_in_focus(small):
     contracts = ["C-T1"]
     first = focus_of("C-T1 の秘密保持の定めは", Focus(), contracts, [])
     assert first == Focus(contract="C-T1")
+    answer = _ask(small, "C-T1 の秘密保持の定めは", first)  # the contract's name is no term
+    assert any("秘密を第三者に漏らしてはならない" in c.quote for c in answer.citations)
     follow = focus_of("再委託は？", first, contracts, [])
     assert follow == first  # a question that names nothing keeps the focus
     answer = _ask(small, "再委託は？", follow)

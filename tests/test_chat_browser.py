@@ -81,7 +81,8 @@ def _answer_drafts(data: Path) -> int:
 
 def test_a_follow_up_keeps_the_contract_in_focus(page):  # type: ignore[no-untyped-def]
     first = _ask(page, FIRST, 1)
-    assert "対象: 契約 C-2026-001" in first
+    assert "対象: 契約 C-2026-001" in first and "秘密" in first
+    assert "該当する定めが見つかりません" not in first
     expect(page.locator("#ask-focus input")).to_have_value("契約 C-2026-001")
     second = _ask(page, FOLLOW_UP, 2)
     assert "対象: 契約 C-2026-001" in second  # the follow-up named no contract: the focus stays

@@ -98,7 +98,7 @@ def tab_ask(page: Page) -> None:
         chat = gr.Chatbot(
             label="会話",
             elem_id="answer",
-            height=560,
+            height=720,
             feedback_options=None,
             buttons=["copy"],
             placeholder="規程や契約書類について質問してください。",

@@ -115,6 +115,21 @@ def _scope(
     return clauses[:cut], clauses[cut:]
 
 
+def _unnamed(question: str, focus: Focus) -> str:
+    """The question less the name of its focus.
+
+    No clause holds 「C-2026-001」: as a term of the question, its rarity would outweigh what
+    the question asks about.
+    """
+    names = [focus.contract] if focus.contract else []
+    if focus.division:
+        names += [focus.division, focus.division.rsplit("局", 1)[-1]]
+    for name in names:
+        if name:
+            question = question.replace(name, " ")
+    return question.strip() or question
+
+
 def index_weights(index: ClauseIndex) -> TermWeights:
     """Term rarity over every stored clause."""
     return TermWeights.over(r[0] for r in index.db.execute("SELECT text FROM clauses"))
@@ -138,10 +153,11 @@ def ask(
 
     """
     focus = focus or Focus()
-    documents, basis = _scope(services, question, focus, top_k, body)
+    asked = _unnamed(question, focus)
+    documents, basis = _scope(services, asked, focus, top_k, body)
     found = Evidence(documents=documents, basis=basis)
     relevant = relevant_sentences(
-        question,
+        asked,
         [*found.documents, *found.basis],
         index_weights(services.index),
         services.thesaurus,
@@ -157,7 +173,7 @@ def ask(
     prepare = getattr(drafter, "prepare", None)
     if prepare is not None:
         prepare(services.index)
-    draft = drafter.answer(question, evidence)
+    draft = drafter.answer(asked, evidence).model_copy(update={"question": question})
     checked, errors = answer_errors(draft, evidence.allowed)
     if errors:
         return checked.model_copy(
