@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import UserError
+from copilot.filenames import readable
 from copilot.review.drafts import Draft, Version, draft_number
 from copilot.review.store import ReviewStore
 from copilot.review.users import User
@@ -368,3 +369,35 @@ def reopen(
     user = current_user(deps, name)
     number, version = seen_version(draft_id, opened)
     return deps.store.reopen(number, user, reason, seen_version=version)
+
+
+SAMPLE_ENGAGEMENT = Path(__file__).resolve().parents[1] / "examples" / "engagement.toml"
+
+
+def engagement_file(deps: Deps, upload: str | None, chosen: str | None) -> Path:
+    """The uploaded engagement file, else the offered one of that name (never a typed path).
+
+    Raises:
+        UserError: nothing uploaded or chosen, a name that is not offered, or an upload that is
+            not in Gradio's cache inside the data folder.
+
+    """
+    from copilot.engagement.file import ENGAGEMENTS, offered_engagements
+
+    data = deps.settings.data_dir
+    if upload:
+        return readable(Path(upload), data)
+    offered = offered_engagements(data, SAMPLE_ENGAGEMENT)
+    if not chosen:
+        raise UserError(
+            "作業計画の設定ファイル（engagement.toml）をアップロードするか、一覧から選んでください。",
+            "upload the engagement file (engagement.toml) or choose one from the list.",
+        )
+    if chosen not in offered:
+        raise UserError(
+            f"「{chosen}」は選べる設定ファイルではありません。一覧から選ぶか、アップロードして"
+            f"ください（一覧にはデータフォルダの {ENGAGEMENTS}/ の .toml が並びます）。",
+            f"{chosen!r} is not one of the engagement files offered; choose one from the list "
+            f"or upload it (the list shows the .toml files in the data folder's {ENGAGEMENTS}/).",
+        )
+    return offered[chosen]

@@ -163,7 +163,7 @@ def notice_file(deps: Deps, division: str, engagement: str | None) -> Path:
     """
     from copilot.engagement.file import load_engagement
     from copilot.exports.notice import export_notice, letterhead
-    from ui.actions_policy import engagement_file
+    from ui.actions import engagement_file
 
     source = engagement_file(deps, None, engagement)
     shown = engagement or source.name
@@ -215,6 +215,16 @@ def ledger_check(deps: Deps, contract: str) -> LedgerCheck:
     ledger = _ingested(deps, "ledger", "外部サービス利用管理台帳", "ledger")[0]
     with deps.services() as s:
         return check_ledger(s, ledger, _contract(contract))
+
+
+def ledger_xlsx(deps: Deps, name: str | None, contract: str) -> Path:
+    """The ledger check of one contract as Excel (``copilot export ledger``)."""
+    from copilot.exports.ledger import export_ledger_check
+
+    reader(deps, name)
+    check = ledger_check(deps, _contract(contract))
+    out = download_folder(deps, "ledger") / safe_name(f"台帳照合_{contract}.xlsx")
+    return export_ledger_check(check, out)
 
 
 # --- ヒアリング（書面）: as ``copilot hearing draft|mail|reply|log`` --------------------------

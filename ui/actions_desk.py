@@ -100,14 +100,3 @@ def checklist_xlsx(
         )
     out = download_folder(deps, "checklist") / safe_name(f"チェックリスト確認結果_{contract}.xlsx")
     return export_checklist(source, contract, judgements, out, include_drafts)
-
-
-def ledger_xlsx(deps: Deps, name: str | None, contract: str) -> Path:
-    """The ledger check of one contract as Excel (``copilot export ledger``)."""
-    from copilot.exports.ledger import export_ledger_check
-    from ui.actions_audit import ledger_check
-
-    reader(deps, name)
-    check = ledger_check(deps, _contract(contract))
-    out = download_folder(deps, "ledger") / safe_name(f"台帳照合_{contract}.xlsx")
-    return export_ledger_check(check, out)

@@ -11,11 +11,20 @@ from pathlib import Path
 
 from copilot.engagement.deadlines import Deadline
 from copilot.errors import UserError
-from copilot.filenames import inside, readable, safe_name
+from copilot.filenames import inside, safe_name
 from copilot.policy.gap import GapAnalysis
 from copilot.review.drafts import Draft
 from copilot.schemas import GuidelineDiff, Workplan
-from ui.actions import Deps, Notify, Shown, current_user, download_folder, edit_draft
+from ui.actions import (
+    SAMPLE_ENGAGEMENT,
+    Deps,
+    Notify,
+    Shown,
+    current_user,
+    download_folder,
+    edit_draft,
+    engagement_file,
+)
 from ui.jobs import long_job
 
 
@@ -151,7 +160,6 @@ def advice_file(deps: Deps, policy: str | None, include_drafts: bool) -> Path:
 
 
 # The sample engagement file of a source checkout, offered first
-SAMPLE_ENGAGEMENT = Path(__file__).resolve().parents[1] / "examples" / "engagement.toml"
 
 
 def engagement_choices(deps: Deps) -> list[str]:
@@ -159,35 +167,6 @@ def engagement_choices(deps: Deps) -> list[str]:
     from copilot.engagement.file import offered_engagements
 
     return list(offered_engagements(deps.settings.data_dir, SAMPLE_ENGAGEMENT))
-
-
-def engagement_file(deps: Deps, upload: str | None, chosen: str | None) -> Path:
-    """The uploaded engagement file, else the offered one of that name (never a typed path).
-
-    Raises:
-        UserError: nothing uploaded or chosen, a name that is not offered, or an upload that is
-            not in Gradio's cache inside the data folder.
-
-    """
-    from copilot.engagement.file import ENGAGEMENTS, offered_engagements
-
-    data = deps.settings.data_dir
-    if upload:
-        return readable(Path(upload), data)
-    offered = offered_engagements(data, SAMPLE_ENGAGEMENT)
-    if not chosen:
-        raise UserError(
-            "作業計画の設定ファイル（engagement.toml）をアップロードするか、一覧から選んでください。",
-            "upload the engagement file (engagement.toml) or choose one from the list.",
-        )
-    if chosen not in offered:
-        raise UserError(
-            f"「{chosen}」は選べる設定ファイルではありません。一覧から選ぶか、アップロードして"
-            f"ください（一覧にはデータフォルダの {ENGAGEMENTS}/ の .toml が並びます）。",
-            f"{chosen!r} is not one of the engagement files offered; choose one from the list "
-            f"or upload it (the list shows the .toml files in the data folder's {ENGAGEMENTS}/).",
-        )
-    return offered[chosen]
 
 
 def workplan(deps: Deps, upload: str | None, chosen: str | None) -> Workplan:

@@ -7,7 +7,7 @@ from typing import Any
 import gradio as gr
 
 from copilot.exports.styling import noted
-from ui import actions, actions_audit, actions_desk, actions_policy
+from ui import actions, actions_audit, actions_policy
 from ui.editor import draft_editor, saved, sign_off_row
 from ui.page import Page, _versions_md, in_place, literal, login_name, status_ja
 from ui.sources import citations_html
@@ -360,7 +360,7 @@ def tab_ledger(page: Page) -> None:
 
     @in_place
     def on_excel(contract: str, request: gr.Request) -> str:
-        return str(actions_desk.ledger_xlsx(deps, login_name(request), contract))
+        return str(actions_audit.ledger_xlsx(deps, login_name(request), contract))
 
     with gr.Tab("台帳照合", id="ledger"):
         contract = gr.Dropdown(label="契約", choices=[], elem_id="l-contract")
