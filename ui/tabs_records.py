@@ -145,7 +145,7 @@ def tab_eval(page: Page) -> None:
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         # retrieval says: ours; then, with the baseline, building it and running it
-        note = progress_note(progress, phases=3 if with_baseline else 1)
+        note = progress_note(progress, phases=5 if with_baseline else 1)
         report = actions_eval.evaluate(
             deps, login_name(request), which, upload, checklist, with_baseline, note
         )
