@@ -93,7 +93,7 @@ def test_only_a_lead_who_confirms_replaces_a_document_and_approved_citations_sta
     table, message = sato.predict(
         CONTRACT, offered_checklist(sato), api_name=endpoint(sato, output="run-msg")
     )
-    assert "審査記録に保存しました" in message
+    assert "項目を判定しました。内訳は" in message
     ids = [int(row[0]) for row in table["data"] if row[0] not in ("", None)]
     with open_store(settings) as store:
         cited = [

@@ -131,7 +131,7 @@ def drafted(served: Served, login: Callable[[str], Client]) -> list[int]:
     table, message = sato.predict(
         CONTRACT, checklist_value(sato), api_name=endpoint(sato, output="run-msg")
     )
-    assert "審査記録に保存しました" in message
+    assert "項目を判定しました。内訳は" in message
     return [int(row[0]) for row in table["data"] if row[0] not in ("", None)]
 
 

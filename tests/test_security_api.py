@@ -118,7 +118,7 @@ def drafted(served: Served, login: Callable[[str], Client]) -> list[int]:
     sato = login("sato")
     checklist = offered_checklist(sato)
     table, message = sato.predict(CONTRACT, checklist, api_name=endpoint(sato, output="run-msg"))
-    assert "審査記録に保存しました" in message
+    assert "項目を判定しました。内訳は" in message
     ids = [int(row[0]) for row in table["data"] if row[0] not in ("", None)]
     assert len(ids) >= 3
     with served.store() as store:
