@@ -2,24 +2,28 @@
 
 Clauses (sentence-bounded pieces of numbered items) and items (an item's text with its headings,
 the items under it and its explanation: ``ingest.units``) are each ranked by dense and by BM25
-similarity. The four rankings are fused per item by weighted reciprocal-rank fusion, and each item
-found returns its best clause of its own words: an explanation (【解説】) helps find its item but is
-never a hit, and the top k hold k different items.
+similarity. A fifth ranking, by BM25 over passages along each document's text (overlapping
+windows of 500 characters, ``ClauseIndex.WINDOWS``), does not depend on the structure being read
+right: a passage stands for the clauses it overlaps, the most overlapped first, and so credits
+their items and, within an item, the clause that holds the words asked for (a sentence deep in
+an item read too large). The five are fused per item by weighted reciprocal-rank fusion, and each
+item found returns its best clause of its own words: an explanation (【解説】) helps find its item
+but is never a hit, and the top k hold k different items.
 
-An item's best clause is the one the two clause rankings fuse highest, except that a table row
-whose first cell (its label, two characters or more) the query names comes first, the longest
-label named first: asked 「機密性2の定義」, a table of 機密性1–3 returns its 機密性2 row,
-not the 機密性1 row that says 「機密性2又は機密性3以外」 and fuses a little higher, nor a
-header row 「機密性」. Giving each table row its own fusion key instead was measured and
-dropped: the public corpus's PDF text has a tab after most labels, so a tab does not mark a
-table there (real-text recall@5 0.69 → 0.57), and rows scored without their item's rankings
-cost the golden checklist accuracy (0.72 → 0.68).
+An item's best clause is the one the clause rankings (the passages' too) fuse highest, except that
+a table row whose first cell (its label, two characters or more) the query names comes first,
+the longest label named first: asked 「機密性2の定義」, a table of 機密性1–3 returns
+its 機密性2 row, not the 機密性1 row that says 「機密性2又は機密性3以外」 and fuses a
+little higher, nor a header row 「機密性」. Giving each table row its own fusion key instead
+was measured and dropped: the public corpus's PDF text has a tab after most labels, so a tab
+does not mark a table there (real-text recall@5 0.69 → 0.57), and rows scored without their
+item's rankings cost the golden checklist accuracy (0.72 → 0.68).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from copilot.drafting.thesaurus import Thesaurus
@@ -43,6 +47,7 @@ class Fusion:
     candidates: int = 50
     item_dense_weight: float = 0.5
     item_sparse_weight: float = 0.5
+    window_weight: float = 0.5  # BM25 ranks of passages along the text (0: off)
 
 
 ALL_BODIES = "*"  # a search over every body's documents, the audited one's and the others'
@@ -126,7 +131,10 @@ def search(
         )
     if bodies <= {""}:  # one body: the filter would select everything, at the cost of a pre-filter
         where = {k: v for k, v in where.items() if k != "body"}
-    return rank(index, candidates(index, query, where, fusion.candidates, thesaurus), fusion, top_k)
+    found = candidates(
+        index, query, where, fusion.candidates, thesaurus, windows=fusion.window_weight > 0
+    )
+    return rank(index, found, fusion, top_k)
 
 
 @dataclass(frozen=True)
@@ -140,34 +148,56 @@ class Candidates:
     records: dict[str, ClauseRecord]  # the clauses ranked
     items: dict[str, tuple[str, str]]  # (doc_id, path) of the items ranked
     query: str = ""  # as asked: a table row it names by its first cell is its item's best clause
+    # passages along the text by BM25, and the clauses each overlaps (the most overlapped first)
+    windows: list[str] = field(default_factory=list)
+    window_clauses: dict[str, list[str]] = field(default_factory=dict)
 
 
 def candidates(
-    index: ClauseIndex, query: str, where: Where, n: int, thesaurus: Thesaurus | None = None
+    index: ClauseIndex,
+    query: str,
+    where: Where,
+    n: int,
+    thesaurus: Thesaurus | None = None,
+    windows: bool = True,
 ) -> Candidates:
-    """The top ``n`` of each ranking (BM25 reads the query expanded by the thesaurus)."""
+    """The top ``n`` of each ranking (BM25 reads the query expanded by the thesaurus).
+
+    With ``windows``, the passages along the text are ranked too, and each is mapped to the
+    clauses it overlaps.
+    """
     sparse_query = thesaurus.expand(query) if thesaurus else query
     clause_dense = [c for c, _ in index.dense(query, n, where)]
     clause_sparse = [c for c, _ in index.sparse(sparse_query, n, where)]
     item_dense = [i for i, _ in index.dense(query, n, where, unit=index.ITEMS)]
     item_sparse = [i for i, _ in index.sparse(sparse_query, n, where, unit=index.ITEMS)]
+    passages = (
+        [w for w, _ in index.sparse(sparse_query, n, where, unit=index.WINDOWS)] if windows else []
+    )
+    overlaps = index.window_clauses(passages)
+    in_windows = [c for w in passages for c in overlaps[w]]
     return Candidates(
         clause_dense,
         clause_sparse,
         item_dense,
         item_sparse,
-        index.clauses(list({*clause_dense, *clause_sparse})),
+        index.clauses(list(dict.fromkeys([*clause_dense, *clause_sparse, *in_windows]))),
         index.items(list({*item_dense, *item_sparse})),
         query,
+        passages,
+        overlaps,
     )
 
 
 def rank(index: ClauseIndex, found: Candidates, fusion: Fusion, top_k: int) -> list[Hit]:
     """Fuse the rankings per item and return each item's best clause of its own words."""
     records = found.records
+    # a passage stands for the clauses it overlaps, the most overlapped first
+    in_windows = [c for w in found.windows for c in found.window_clauses.get(w, [])]
     clause_lists = [
         (found.clause_dense, fusion.dense_weight),
         (found.clause_sparse, fusion.sparse_weight),
+        (list(dict.fromkeys(in_windows)), fusion.window_weight),
     ]
     ranked = [
         ([(records[c].doc_id, records[c].path) for c in ids if c in records], weight)

@@ -275,6 +275,8 @@ def build_services(settings: Settings) -> Services:
         make_embedder(settings),
         settings.chroma_url,
         embed_workers=worker_count(settings.embed_workers),
+        window_chars=settings.window_chars,
+        window_stride=settings.window_stride,
     )
     fusion = Fusion(
         dense_weight=settings.dense_weight,
@@ -283,6 +285,7 @@ def build_services(settings: Settings) -> Services:
         candidates=settings.candidates,
         item_dense_weight=settings.item_dense_weight,
         item_sparse_weight=settings.item_sparse_weight,
+        window_weight=settings.window_weight,
     )
     return Services(settings, index, load_thesaurus(settings.thesaurus_file), fusion)
 

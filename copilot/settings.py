@@ -138,6 +138,17 @@ class Settings(BaseSettings):
     item_sparse_weight: float = Field(
         0.5, ge=0, description="Weight of BM25 ranks of item texts (an item with its context)."
     )
+    # chosen on both golden sets (eval/RETRIEVAL_CHOICES.md): passages along the text, by BM25
+    window_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of BM25 ranks of passages along each document's text (0: off); a "
+        "passage credits the items and clauses it overlaps.",
+    )
+    window_chars: int = Field(500, ge=50, description="Characters in one passage.")
+    window_stride: int = Field(
+        250, ge=10, description="Characters between the starts of consecutive passages."
+    )
     separate_duties: bool = Field(
         True,
         description="A lead may not approve a draft they drafted or edited (an audit sign-off is "

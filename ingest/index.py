@@ -156,6 +156,24 @@ def _digest(obj: object) -> str:
 
 # Below this many vectors in a collection, dense search scores every one (exact, repeatable).
 EXACT_SEARCH_MAX = 100_000
+# The passages (ClauseIndex.WINDOWS): characters each and the step between their starts.
+WINDOW_CHARS = 500
+WINDOW_STRIDE = 250
+
+
+def window_starts(length: int, size: int, stride: int) -> list[int]:
+    """Where the passages of a text of ``length`` characters begin; the last ends at its end."""
+    if length <= size:
+        return [0] if length else []
+    starts = list(range(0, length - size + 1, max(stride, 1)))
+    if starts[-1] + size < length:
+        starts.append(length - size)
+    return starts
+
+
+def window_id(doc_id: str, start: int) -> str:
+    """A passage's id: its document and where it begins (ids sort in document order)."""
+    return f"{doc_id}#{start:09d}"
 
 
 class ClauseIndex:
@@ -163,6 +181,9 @@ class ClauseIndex:
 
     COLLECTION = "clauses"
     ITEMS = "items"  # the item texts (see ingest.units), scored beside the clauses
+    # overlapping passages along each document's text, by BM25 only (no vectors, no ingest
+    # cost beyond tokenising): they find a sentence wherever the structure was read wrongly
+    WINDOWS = "windows"
 
     def __init__(
         self,
@@ -170,8 +191,12 @@ class ClauseIndex:
         embedder: Embedder,
         chroma_url: str | None = None,
         embed_workers: int = 1,
+        window_chars: int = WINDOW_CHARS,
+        window_stride: int = WINDOW_STRIDE,
     ) -> None:
         self.root = root
+        self.window_chars = window_chars  # the passages' length and the step between their starts
+        self.window_stride = window_stride
         self.embedder = embedder
         self.chroma_url = chroma_url
         self.embed_workers = embed_workers  # worker processes for a big job (1: none)
@@ -203,6 +228,7 @@ class ClauseIndex:
         self._bm25: dict[str, tuple[int, Any, list[str], dict[str, np.ndarray]]] = {}
         self._vectors: dict[str, tuple[int, list[str], np.ndarray, dict[str, np.ndarray]]] = {}
         self._query_vectors: dict[str, np.ndarray] = {}
+        self._spans: tuple[int, dict[str, tuple[np.ndarray, np.ndarray, list[str]]]] = (-1, {})
 
     def close(self) -> None:
         """Release the SQLite connection and the Chroma client."""
@@ -768,9 +794,51 @@ class ClauseIndex:
         ),
     }
 
+    def _window_rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
+        """Every passage as a unit row: (id, '', text, kind, contract, doc_id, body), by id."""
+        rows = []
+        for doc_id, text, kind, contract, body in self.db.execute(
+            "SELECT doc_id, text, kind, contract, body FROM documents"
+        ):
+            for start in window_starts(len(text), self.window_chars, self.window_stride):
+                chunk = text[start : start + self.window_chars]
+                rows.append((window_id(doc_id, start), "", chunk, kind, contract, doc_id, body))
+        return sorted(rows)
+
+    def window_clauses(self, ids: list[str]) -> dict[str, list[str]]:
+        """The clauses each passage overlaps, the most overlapped first (then document order)."""
+        gen = self.generation()
+        if self._spans[0] != gen:
+            self._spans = (gen, {})
+        spans = self._spans[1]
+        out: dict[str, list[str]] = {}
+        for wid in ids:
+            doc_id, _, start_s = wid.rpartition("#")
+            if doc_id not in spans:
+                rows = self.db.execute(
+                    "SELECT clause_id, char_start, char_end FROM clauses WHERE doc_id=? "
+                    "ORDER BY ordinal",
+                    (doc_id,),
+                ).fetchall()
+                spans[doc_id] = (
+                    np.array([r[1] for r in rows], dtype=np.int64),
+                    np.array([r[2] for r in rows], dtype=np.int64),
+                    [r[0] for r in rows],
+                )
+            starts, ends, cids = spans[doc_id]
+            lo = int(start_s)
+            hi = lo + self.window_chars
+            overlap = np.minimum(ends, hi) - np.maximum(starts, lo)
+            hit = np.flatnonzero(overlap > 0)
+            order = hit[np.argsort(-overlap[hit], kind="stable")]
+            out[wid] = [cids[i] for i in order]
+        return out
+
     def _bm25_state(self, unit: str = COLLECTION) -> tuple[Any, list[str], dict[str, np.ndarray]]:
         gen = self.generation()
-        cached = self._bm25.get(unit)
+        recipe = f"{self.window_chars}/{self.window_stride}" if unit == self.WINDOWS else ""
+        key = f"{unit}/{recipe}"
+        cached = self._bm25.get(key)
         if cached is not None and cached[0] == gen:
             return cached[1:]
         import bm25s
@@ -780,10 +848,13 @@ class ClauseIndex:
         retriever = None
         if state_file.is_file():
             state = json.loads(state_file.read_text(encoding="utf-8"))
-            if state.get("generation") == gen:
+            if state.get("generation") == gen and state.get("recipe", "") == recipe:
                 retriever = bm25s.BM25.load(str(folder), show_progress=False)
                 ids = state["ids"]
-        rows = self.db.execute(self._UNIT_SQL[unit]).fetchall()
+        if unit == self.WINDOWS:
+            rows = self._window_rows()
+        else:
+            rows = self.db.execute(self._UNIT_SQL[unit]).fetchall()
         if retriever is None:
             ids = [r[0] for r in rows]
             retriever = bm25s.BM25()
@@ -793,7 +864,9 @@ class ClauseIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
                 retriever.save(str(tmp), show_progress=False)
                 (tmp / "state.json").write_text(
-                    json.dumps({"generation": gen, "ids": ids}, ensure_ascii=False),
+                    json.dumps(
+                        {"generation": gen, "ids": ids, "recipe": recipe}, ensure_ascii=False
+                    ),
                     encoding="utf-8",
                 )
                 shutil.rmtree(folder, ignore_errors=True)
@@ -804,18 +877,19 @@ class ClauseIndex:
             name: np.array([by_id[i][k] for i in ids], dtype=object)
             for k, name in enumerate(("kind", "contract", "doc_id", "body"))
         }
-        self._bm25[unit] = (gen, retriever, ids, columns)
+        self._bm25[key] = (gen, retriever, ids, columns)
         return retriever, ids, columns
 
     def refresh_sparse(self) -> None:
         """Rebuild the BM25 indexes now if they are behind (ingest calls this once at the end)."""
         self._bm25_state(self.COLLECTION)
         self._bm25_state(self.ITEMS)
+        self._bm25_state(self.WINDOWS)
 
     def sparse(
         self, query: str, n: int, where: Where, unit: str = COLLECTION
     ) -> list[tuple[str, float]]:
-        """Top clauses (or items) by BM25 over character n-grams, within ``where``."""
+        """Top clauses (or items, or passages) by BM25 over character n-grams, within ``where``."""
         if not self.count_clauses():
             return []
         retriever, ids, columns = self._bm25_state(unit)
