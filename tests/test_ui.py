@@ -606,7 +606,7 @@ def test_policy_diff_between_two_uploaded_editions(lead, tmp_path: Path):
     lead.set_input_files("#ingest-files input[type=file]", [str(old), str(new)])
     expect(lead.locator("#ingest-files")).to_contain_text(new.stem, timeout=30_000)
     lead.locator("#ingest-kind input").click()
-    lead.get_by_role("option", name="guideline", exact=True).click()
+    lead.get_by_role("option", name="ガイドライン", exact=True).click()
     lead.get_by_role("button", name="取り込む").click()
     expect(lead.locator("#ingest-msg")).to_contain_text("追加 2", timeout=120_000)
     tab(lead, "ポリシー改定支援")
