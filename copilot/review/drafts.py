@@ -228,6 +228,24 @@ def require_text(value: str, what_ja: str, what_en: str) -> str:
     return text
 
 
+def insert_draft(
+    conn: sqlite3.Connection, actor: str, run_id: int, kind: str, key: str, text: str, at: str
+) -> int:
+    """Store a new draft with its first version (JSON ``text``) and log its creation."""
+    cur = conn.execute(
+        "INSERT INTO drafts (run_id, kind, key, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+        (run_id, kind, key, at, actor),
+    )
+    draft_id = int(cur.lastrowid)  # type: ignore[arg-type]
+    conn.execute(
+        "INSERT INTO versions (draft_id, version, payload, author, created_at, comment) "
+        "VALUES (?, 1, ?, ?, ?, '')",
+        (draft_id, text, actor, at),
+    )
+    append(conn, actor, "create", run_id=run_id, draft_id=draft_id, version=1)
+    return draft_id
+
+
 class Drafts(Transactions):
     """The store's runs, drafts and versions (a part of ``ReviewStore``)."""
 
@@ -368,20 +386,7 @@ class Drafts(Transactions):
                     f"実行記録 {run_id} はありません。先に record_run で記録してください。",
                     f"there is no run {run_id}; record it with record_run first.",
                 )
-            at = now()
-            cur = conn.execute(
-                "INSERT INTO drafts (run_id, kind, key, created_at, created_by) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (run_id, kind, key, at, actor),
-            )
-            draft_id = int(cur.lastrowid)  # type: ignore[arg-type]
-            conn.execute(
-                "INSERT INTO versions (draft_id, version, payload, author, created_at, comment) "
-                "VALUES (?, 1, ?, ?, ?, '')",
-                (draft_id, text, actor, at),
-            )
-            append(conn, actor, "create", run_id=run_id, draft_id=draft_id, version=1)
-            return draft_id
+            return insert_draft(conn, actor, run_id, kind, key, text, now())
 
         return self._write(tx)
 

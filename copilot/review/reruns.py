@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from copilot.review.db import Transactions
-from copilot.review.drafts import draft_payload, require_text
+from copilot.review.drafts import draft_payload, insert_draft, require_text
 from copilot.review.log import STATUS_OF, append, now
 from copilot.review.users import User, require_role
 
@@ -149,18 +149,7 @@ class Reruns(Transactions):
         at = now()
         old = _newest(conn, kind, key)
         if old is None:
-            cur = conn.execute(
-                "INSERT INTO drafts (run_id, kind, key, created_at, created_by) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (run_id, kind, key, at, actor),
-            )
-            draft_id = int(cur.lastrowid)  # type: ignore[arg-type]
-            conn.execute(
-                "INSERT INTO versions (draft_id, version, payload, author, created_at, comment) "
-                "VALUES (?, 1, ?, ?, ?, '')",
-                (draft_id, text, actor, at),
-            )
-            append(conn, actor, "create", run_id=run_id, draft_id=draft_id, version=1)
+            draft_id = insert_draft(conn, actor, run_id, kind, key, text, at)
             return Placed(key, draft_id, "created", 1)
         draft_id = int(old["id"])
         (latest,) = conn.execute(
