@@ -139,10 +139,10 @@ class Settings(BaseSettings):
         0.5, ge=0, description="Weight of BM25 ranks of item texts (an item with its context)."
     )
     # passages along the text, by BM25: 0.5 measured best on both golden sets
-    # (eval/RETRIEVAL_CHOICES.md), but off by default until the shipped verdict model is refit
-    # over the retrieval it changes (tests/test_drafting.py guards that refit)
+    # (eval/RETRIEVAL_CHOICES.md); the shipped verdict model is refit over this retrieval
+    # (tests/test_drafting.py guards that refit)
     window_weight: float = Field(
-        0.0,
+        0.5,
         ge=0,
         description="Weight of BM25 ranks of passages along each document's text (0: off); a "
         "passage credits the items and clauses it overlaps.",
