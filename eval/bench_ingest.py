@@ -7,17 +7,32 @@ re-ingest and its ratio to the first, query latency p50/p95 over 100 queries, an
 peak memory; then OCR pages per second: the ingest of an image-only contract of ``OCR_PAGES``
 pages drawn at 300 dpi (eval/scans.py), read by Tesseract, from file to stored clauses
 ("skipped: ..." where Tesseract or its Japanese model is not installed).
-``--workers-only`` stops after the two first ingests. Usage:
+``--workers-only`` stops after the two first ingests.
+
+``--baseline-rev REV`` measures instead, in one run, the first ingest of one document
+(``--document``, default the NISC guideline, ``--kind`` guideline) by the code at REV (a
+``git worktree`` in a temporary folder, removed afterwards) and by the code of this working tree,
+each in its own Python process (``PYTHONPATH`` and the working folder set to its tree, the
+``copilot`` it imported checked) into a fresh data folder, with the same settings (the built-in
+embedder, offline; ``--workers`` embedding workers). ``--rounds N`` runs N of each, alternating
+(B C, C B, B C, ...) so that a drift in the machine's load falls on both alike, and prints every
+time, the median of each and the ratio current/baseline of the medians (lower is better; 1.0 or
+less: no slower than REV). Usage:
 
     .venv/bin/python eval/bench_ingest.py [--corpus DIR] [--workers N] [--workers-only] [--json]
+    .venv/bin/python eval/bench_ingest.py --baseline-rev 2bef4fb [--document FILE] [--kind K]
+        [--rounds N] [--workers N] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +54,132 @@ def _ocr_scan(folder: Path) -> tuple[Path | None, str]:
     return scans.image_pdf(folder / "契約書-scan.pdf", pages), ""
 
 
+ROOT = Path(__file__).resolve().parents[1]
+NISC_GUIDELINE = ROOT.parent / "shared" / "public_corpus" / "nco_toitsu_kijun_guideline_r7.txt"
+
+# Run in a fresh interpreter whose working folder and PYTHONPATH are one tree of the code: build
+# the services on a fresh data folder, time the first ingest of one document, print one JSON line.
+_CHILD = """
+import json, sys, time
+from pathlib import Path
+import copilot
+from copilot.services import build_services
+from copilot.settings import load_settings
+document, kind, data, workers = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+started = time.perf_counter()
+services = build_services(load_settings(data_dir=data, embed_workers=workers))
+try:
+    built = time.perf_counter()
+    report = services.ingest([Path(document)], kind=kind)
+    done = time.perf_counter()
+    failed = [str(r) for r in report.failed]
+    clauses = services.index.count_clauses()
+finally:
+    services.close()
+print(json.dumps({"copilot": copilot.__file__, "ingest_s": done - built,
+                  "build_s": built - started, "clauses": clauses, "failed": failed}))
+"""
+
+
+def _child_env(tree: Path) -> dict[str, str]:
+    """The environment without COPILOT_* settings, offline, importing from ``tree``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_")}
+    env.update(PYTHONPATH=str(tree), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return env
+
+
+def _one_ingest(tree: Path, document: Path, kind: str, data: Path, workers: int) -> dict:
+    """The first ingest of ``document`` by the code in ``tree``, in its own process."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(document), kind, str(data), str(workers)],
+        cwd=tree,
+        env=_child_env(tree),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"ingest in {tree} failed:\n{done.stderr[-4000:]}")
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    if not Path(got["copilot"]).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"the process for {tree} imported {got['copilot']}")
+    if got["failed"]:
+        raise RuntimeError(f"ingest in {tree} failed: {got['failed']}")
+    got["process_s"] = wall
+    return got
+
+
+def compare_with(args: argparse.Namespace) -> dict[str, object]:
+    """First ingest of one document by the code at ``args.baseline_rev`` and by this tree."""
+    from ingest.embed_pool import worker_count
+
+    document = args.document.resolve()
+    if not document.is_file():
+        raise SystemExit(f"no document at {document}")
+    workers = worker_count(args.workers)
+    rev = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{args.baseline_rev}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    times: dict[str, list[float]] = {"baseline": [], "current": []}
+    runs: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--quiet", str(tree), rev],
+            cwd=ROOT,
+            check=True,
+        )
+        try:
+            trees = {"baseline": tree, "current": ROOT}
+            for n in range(args.rounds):
+                order = ("baseline", "current") if n % 2 == 0 else ("current", "baseline")
+                for which in order:
+                    data = Path(tmp) / f"data-{which}-{n}"
+                    got = _one_ingest(trees[which], document, args.kind, data, workers)
+                    times[which].append(got["ingest_s"])
+                    runs.append(
+                        {
+                            "code": which,
+                            "ingest_s": round(got["ingest_s"], 1),
+                            "build_s": round(got["build_s"], 1),
+                            "process_s": round(got["process_s"], 1),
+                            "clauses": got["clauses"],
+                            "load_1min": round(os.getloadavg()[0], 2),
+                        }
+                    )
+                    if not args.json:
+                        print(f"{which:>8} round {n + 1}: {runs[-1]}", flush=True)
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False
+            )
+            subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
+    baseline = statistics.median(times["baseline"])
+    current = statistics.median(times["current"])
+    return {
+        "document": document.name,
+        "kind": args.kind,
+        "bytes": document.stat().st_size,
+        "baseline_rev": rev[:12],
+        "current": f"{head[:12]} + working tree",
+        "workers": workers,
+        "rounds": args.rounds,
+        "runs": runs,
+        "baseline_median_s": round(baseline, 1),
+        "current_median_s": round(current, 1),
+        "ratio_current_over_baseline": round(current / baseline, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -51,7 +192,19 @@ def main(argv: list[str] | None = None) -> int:
         "--workers-only", action="store_true", help="only the two first ingests and the speed-up"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--baseline-rev",
+        metavar="REV",
+        help="compare the first ingest of --document by the code at REV with this tree's",
+    )
+    parser.add_argument("--document", type=Path, default=NISC_GUIDELINE)
+    parser.add_argument("--kind", default="guideline", help="document kind (ingest --kind)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="ingests of each code, alternating (B C, C B, ...)"
+    )
     args = parser.parse_args(argv)
+    if args.baseline_rev:
+        return _print(compare_with(args), args.json)
     files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else []
     if not files:
         print(f"skipped: no public corpus at {args.corpus}", file=sys.stderr)
