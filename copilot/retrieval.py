@@ -6,9 +6,12 @@ similarity. A fifth ranking, by BM25 over passages along each document's text (o
 windows of 500 characters, ``ClauseIndex.WINDOWS``), does not depend on the structure being read
 right: a passage stands for the clauses it overlaps, the most overlapped first, and so credits
 their items and, within an item, the clause that holds the words asked for (a sentence deep in
-an item read too large). The five are fused per item by weighted reciprocal-rank fusion, and each
-item found returns its best clause of its own words: an explanation (【解説】) helps find its item
-but is never a hit, and the top k hold k different items.
+an item read too large). A query in everyday words is embedded a second time followed by the
+formal terms of its thesaurus groups (予備 → バックアップ), and that query's dense ranks of
+clauses and items join the item fusion at half the weight of the query's own. All are fused
+per item by weighted reciprocal-rank fusion, and each item found returns its best clause of its
+own words: an explanation (【解説】) helps find its item but is never a hit, and the top k hold
+k different items.
 
 An item's best clause is the one the clause rankings (the passages' too) fuse highest, except that
 a table row whose first cell (its label, two characters or more) the query names comes first,
@@ -48,6 +51,9 @@ class Fusion:
     item_dense_weight: float = 0.5
     item_sparse_weight: float = 0.5
     window_weight: float = 0.5  # BM25 ranks of passages along the text (0: off)
+    # dense ranks of the query followed by the formal terms of its thesaurus groups, as a share
+    # of the query's own dense weights (clauses and items); only when there are such terms (0: off)
+    expanded_dense_weight: float = 0.5
 
 
 ALL_BODIES = "*"  # a search over every body's documents, the audited one's and the others'
@@ -132,14 +138,20 @@ def search(
     if bodies <= {""}:  # one body: the filter would select everything, at the cost of a pre-filter
         where = {k: v for k, v in where.items() if k != "body"}
     found = candidates(
-        index, query, where, fusion.candidates, thesaurus, windows=fusion.window_weight > 0
+        index,
+        query,
+        where,
+        fusion.candidates,
+        thesaurus,
+        windows=fusion.window_weight > 0,
+        expanded=fusion.expanded_dense_weight > 0,
     )
     return rank(index, found, fusion, top_k)
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """The four rankings of one query: clauses and items, each by dense and by BM25 similarity."""
+    """The rankings of one query: clauses and items by dense and BM25 similarity, and passages."""
 
     clause_dense: list[str]
     clause_sparse: list[str]
@@ -151,6 +163,9 @@ class Candidates:
     # passages along the text by BM25, and the clauses each overlaps (the most overlapped first)
     windows: list[str] = field(default_factory=list)
     window_clauses: dict[str, list[str]] = field(default_factory=dict)
+    # dense ranks of the query followed by the formal terms of its thesaurus groups (or none)
+    expanded_dense: list[str] = field(default_factory=list)
+    expanded_item_dense: list[str] = field(default_factory=list)
 
 
 def candidates(
@@ -160,16 +175,27 @@ def candidates(
     n: int,
     thesaurus: Thesaurus | None = None,
     windows: bool = True,
+    expanded: bool = True,
 ) -> Candidates:
     """The top ``n`` of each ranking (BM25 reads the query expanded by the thesaurus).
 
     With ``windows``, the passages along the text are ranked too, and each is mapped to the
-    clauses it overlaps.
+    clauses it overlaps. With ``expanded``, a query whose thesaurus groups have a formal term
+    it does not say is also embedded followed by those terms (「予備のデータ」 followed by
+    バックアップ) and ranked by dense similarity beside the query as asked: the rule's own term
+    moves its vector towards the rule, while the query's vector alone keeps what the everyday
+    words meant. That second ranking counts for the items only, not for the clause each shows.
     """
     sparse_query = thesaurus.expand(query) if thesaurus else query
     clause_dense = [c for c, _ in index.dense(query, n, where)]
     clause_sparse = [c for c, _ in index.sparse(sparse_query, n, where)]
     item_dense = [i for i, _ in index.dense(query, n, where, unit=index.ITEMS)]
+    formal = thesaurus.formal_terms(query) if thesaurus and expanded else []
+    dense_query = " ".join([query, *formal])
+    expanded_dense = [c for c, _ in index.dense(dense_query, n, where)] if formal else []
+    expanded_items = (
+        [i for i, _ in index.dense(dense_query, n, where, unit=index.ITEMS)] if formal else []
+    )
     item_sparse = [i for i, _ in index.sparse(sparse_query, n, where, unit=index.ITEMS)]
     passages = (
         [w for w, _ in index.sparse(sparse_query, n, where, unit=index.WINDOWS)] if windows else []
@@ -181,11 +207,15 @@ def candidates(
         clause_sparse,
         item_dense,
         item_sparse,
-        index.clauses(list(dict.fromkeys([*clause_dense, *clause_sparse, *in_windows]))),
-        index.items(list({*item_dense, *item_sparse})),
+        index.clauses(
+            list(dict.fromkeys([*clause_dense, *clause_sparse, *in_windows, *expanded_dense]))
+        ),
+        index.items(list({*item_dense, *item_sparse, *expanded_items})),
         query,
         passages,
         overlaps,
+        expanded_dense,
+        expanded_items,
     )
 
 
@@ -199,14 +229,18 @@ def rank(index: ClauseIndex, found: Candidates, fusion: Fusion, top_k: int) -> l
         (found.clause_sparse, fusion.sparse_weight),
         (list(dict.fromkeys(in_windows)), fusion.window_weight),
     ]
+    # the query with the formal terms helps find the item, but which of its clauses is shown
+    # is left to the query as asked: the words added were not the auditor's
+    expanded = (found.expanded_dense, fusion.dense_weight * fusion.expanded_dense_weight)
     ranked = [
         ([(records[c].doc_id, records[c].path) for c in ids if c in records], weight)
-        for ids, weight in clause_lists
+        for ids, weight in [*clause_lists, expanded]
     ] + [
         ([found.items[i] for i in ids if i in found.items], weight)
         for ids, weight in (
             (found.item_dense, fusion.item_dense_weight),
             (found.item_sparse, fusion.item_sparse_weight),
+            (found.expanded_item_dense, fusion.item_dense_weight * fusion.expanded_dense_weight),
         )
     ]
     scores = fuse([(list(dict.fromkeys(keys)), weight) for keys, weight in ranked], fusion.k)

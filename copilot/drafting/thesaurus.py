@@ -1,7 +1,9 @@
 """A domain thesaurus: groups of words that mean one thing (下請け, 外注 → 再委託 …).
 
-Two uses. Only the BM25 query is expanded: the dense model already handles meaning, while
-character n-grams cannot know that two different words are one thing. And a key term of a
+Two uses. A query is expanded: BM25 reads it with the other terms of its groups, since
+character n-grams cannot know that two different words are one thing, and the dense model reads
+the query followed by the formal terms of its groups as a second query beside the query as
+asked (``copilot.retrieval``). And a key term of a
 requirement counts as present in a passage that uses another word of its group
 (``copilot.drafting.terms.term_in``): contracts state a duty in their own wording. The built-in
 list lives in ``thesaurus.tsv`` beside this module; users add their own in the same format.
@@ -44,6 +46,18 @@ class Thesaurus:
             if any(term in q for term in group):
                 extra.extend(t for t in group if t not in q)
         return " ".join([query, *extra]) if extra else query
+
+    def formal_terms(self, query: str) -> list[str]:
+        """The formal term (a group's first) of every group the query mentions but does not name.
+
+        「予備のデータ」 gives バックアップ; a query already saying バックアップ gives nothing.
+        """
+        q = nfkc(query)
+        terms: list[str] = []
+        for group in self.groups:
+            if group[0] not in q and group[0] not in terms and any(t in q for t in group):
+                terms.append(group[0])
+        return terms
 
 
 def load_thesaurus(user_file: Path | None = None) -> Thesaurus:
