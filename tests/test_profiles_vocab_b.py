@@ -334,3 +334,21 @@ def test_a_backup_duty_without_its_frequency_is_partly_reflected() -> None:
     got = _verdict("backup", "1-7-5", BACKUP, bare)
     assert got["verdict"] == "一部反映"
     assert got["backup_frequency"] == "missing" and got["backup_taken"] == "met"
+
+
+RETURN = (
+    "サービスの終了又は契約の解除の際に、市のデータを市が利用可能な形式で返還すること"
+    "（移行への協力を含む。）を定めているか。"
+)
+
+
+def test_terms_that_only_let_the_user_export_its_data_are_partly_reflected() -> None:
+    export = (
+        "お客様は、利用契約の終了前に、管理画面からお客様のデータをCSV形式で"
+        "エクスポートすることができます。"
+    )
+    own_risk = "お客様は、契約終了前に、自らの責任でデータをダウンロードするものとします。"
+    got = _verdict("data_return", "1-6-1", RETURN, export)
+    assert got["verdict"] == "一部反映"
+    assert got["data_returned"] == "missing" and got["user_export"] == "met"
+    assert _verdict("data_return", "1-6-1", RETURN, own_risk)["verdict"] == "反映なし"
