@@ -352,3 +352,16 @@ def test_terms_that_only_let_the_user_export_its_data_are_partly_reflected() -> 
     assert got["verdict"] == "一部反映"
     assert got["data_returned"] == "missing" and got["user_export"] == "met"
     assert _verdict("data_return", "1-6-1", RETURN, own_risk)["verdict"] == "反映なし"
+
+
+AUTH = "利用者の認証（多要素認証等）及びアクセス権限の管理の機能を求めているか。"
+
+
+def test_a_password_login_without_multi_factor_authentication_is_partly_reflected() -> None:
+    password = "本サービスは、利用者ごとにID及びパスワードによる認証を行う機能を有すること。"
+    rights = "本サービスは、利用者ごとにアクセス権限を設定できる機能を有すること。"
+    mfa = "管理者権限での利用には、多要素認証を必須とすること。"
+    got = _verdict("access_control", "1-7-2", AUTH, password, rights)
+    assert got["verdict"] == "一部反映"
+    assert got["authentication"] == "missing" and got["login_authentication"] == "met"
+    assert _verdict("access_control", "1-7-2", AUTH, password, rights, mfa)["verdict"] == "反映あり"
