@@ -218,7 +218,7 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
         "受注者は、作業従事者を変更する場合は、あらかじめ発注者に届け出て承認を受けなければならない。",
         P,
         "duty",
-        {PRIOR, APPROVAL},
+        {PRIOR, NOTICE, APPROVAL},
     ),
     (
         "乙は、事故が発生した場合は、直ちに甲に連絡し、その後遅滞なく書面で報告しなければならない。",

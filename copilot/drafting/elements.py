@@ -25,11 +25,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from copilot.drafting.obligations import Parties, Reading, defined_parties, read_sentence
+from copilot.drafting.obligations import (
+    Parties,
+    Reading,
+    defined_parties,
+    introduces,
+    read_sentence,
+)
 from copilot.drafting.profiles import Element, Profile
 from copilot.drafting.registry import sentences
 from ingest.index import ClauseRecord
 from ingest.normalise import squash
+from ingest.readers import CELL
 
 __all__ = [
     "ElementResult",
@@ -42,12 +49,17 @@ __all__ = [
 ]
 
 Status = Literal["met", "soft", "missing"]
-_HEDGED = frozenset({"effort", "principle", "statement"})
+_HEDGED = frozenset({"effort", "principle", "deferred", "statement"})
 _AIM = re.compile(r"目標|努め|努力|目指")
 # a level set as a target (「稼働率99.5％以上を目標とする」「目標値とします」), even inside a duty
 # (「…を目標として本業務を行うものとする」): the level itself is not promised
 _TARGET = re.compile(r"を目標|目標値?と(?:し|する|して|します)")
 _RANK = {"met": 2, "soft": 1, "missing": 0}
+# an item of a list within a clause's own text: 「・…」「(1)…」「①…」「ア …」「一 …」
+_ITEM = re.compile(
+    r"^[\s\u3000]*(?:[・●○◆◇■◎･]|[(（]?[0-9０-９]{1,2}[)）]|[0-9０-９]{1,2}[.．]|[\u2460-\u2473\u2474-\u2487]"
+    r"|[(（][ア-ン][)）]|[ア-ン][\s\u3000、.]|[一二三四五六七八九十]{1,3}[\s\u3000])"
+)
 
 
 # A sentence that speaks of what was said just before: 「前項の規定は、本契約の終了後も同様とする」.
@@ -103,6 +115,7 @@ _WEAK_JA = {
     "effort": "努力義務にとどまる",
     "principle": "原則としての定めにとどまり、例外の余地がある",
     "statement": "義務として定められていない",
+    "deferred": "具体的な内容が別途協議に委ねられている",
 }
 
 
@@ -143,7 +156,10 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     """Every sentence of the clauses, read with the names each document defines for its parties.
 
     A document defines its parties near its start (the preamble, the first articles): its first
-    30 clauses are read for 「（以下「乙」という。）」.
+    30 clauses are read for 「（以下「乙」という。）」. The items of a list and the rows of a
+    table below a sentence that introduces them (「受注者は、次に掲げる事項を遵守しなければ
+    ならない。」, ``introduces``) are read with that sentence: 「(1) アクセスログの1年間の保存」
+    is the provider's duty.
     """
     by_doc: dict[str, list[ClauseRecord]] = {}
     for clause in clauses:
@@ -152,17 +168,26 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     for doc_clauses in by_doc.values():
         parties: Parties = defined_parties("\n".join(c.text for c in doc_clauses[:30]))
         previous: list[ClauseRecord] = []  # the clauses before, back to the article's start
+        lead: Reading | None = None  # the sentence that introduces the list read now
+        lead_path = ""
         for clause in doc_clauses:
             if clause.aside:
                 continue
             article = clause.path.split(" > ")[0]
             if previous and previous[-1].path.split(" > ")[0] != article:
                 previous = previous[-1:]  # a new article: only the clause just before is near
+            below = article == lead_path.split(" > ")[0] and (
+                clause.path.startswith(lead_path + " > ") or CELL in clause.text
+            )
             said = ""  # the sentences of this clause before the one read
             for text in sentences(clause.text):
                 near = "".join(c.text for c in previous) + said
                 before = near if _BACK_REFERENCE.search(text) else ""
-                out.append(Sentence(clause, text, read_sentence(text, parties), before))
+                item = lead is not None and (below or bool(_ITEM.match(text)))
+                reading = read_sentence(text, parties, lead if item else None)
+                if not item:
+                    lead, lead_path = (reading, clause.path) if introduces(text) else (None, "")
+                out.append(Sentence(clause, text, reading, before))
                 said += text
             previous.append(clause)
     return out

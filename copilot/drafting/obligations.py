@@ -12,14 +12,20 @@ of the same topic and is its opposite. So every sentence of a contract's documen
   document itself defines (「株式会社〇〇（以下「乙」という。）」 makes 乙 the provider's name,
   by what the name stands for);
 - the **modality** of the main predicate: ``duty`` and ``prohibition`` bind; ``effort``
-  (努める), ``permission`` (できる・場合がある), ``disclaimer`` (保証しない・責任を負わない) and
-  ``principle`` (原則として・基本とする・可能な限り) do not bind, or not fully; ``definition``
-  (「…とは…をいう」, binding nobody) and ``statement`` (no predicate that binds) state facts;
+  (努める), ``permission`` (できる・場合がある), ``disclaimer`` (保証しない・責任を負わない),
+  ``principle`` (原則として・基本とする・可能な限り) and ``deferred`` (別途協議: nothing fixed
+  yet) do not bind, or not fully; ``definition`` (「…とは…をいう」, binding nobody) and
+  ``statement`` (no predicate that binds) state facts. The polite register of terms of service
+  reads the same way (「お客様は…してください」 binds the user, 「…しないでください」 forbids);
 - the **conditions** it names: ``prior`` (あらかじめ・事前), ``written`` (書面), ``approval``
   (承認・承諾・許可・同意) against the weaker ``notice`` (通知), ``report`` (報告) and
   ``publication`` (公表・掲載);
 - whether it **survives** the contract (「本契約終了後も」「なお効力を有する」) and whether it
   carries an **exception** (「ただし…この限りでない」「…を除き」).
+
+An item of a list or a table's cell (「(1) アクセスログの1年間の保存」) has no subject or predicate
+of its own: it is read with the sentence that introduces it (``introduces``: 「受注者は、次に掲げる
+事項を遵守しなければならない。」), taking its party, modality and conditions where it names none.
 
 Only the wording decides, by general rules of Japanese contract language; no document's own text.
 """
@@ -41,6 +47,7 @@ __all__ = [
     "Reading",
     "Side",
     "defined_parties",
+    "introduces",
     "read_sentence",
 ]
 
@@ -52,6 +59,7 @@ Modality = Literal[
     "permission",
     "disclaimer",
     "principle",
+    "deferred",
     "definition",
     "statement",
 ]
@@ -62,12 +70,13 @@ BINDING: frozenset[str] = frozenset({"duty", "prohibition"})
 # The names contracts, specifications and terms of service give the two sides.
 PROVIDER_NAMES: tuple[str, ...] = tuple(
     "外部サービス提供者 クラウドサービス事業者 クラウド事業者 サービス提供者 サービス事業者 受注者"
-    " 受託者 請負者 受任者 委託先 再委託先 提供者 事業者 契約相手方 当社 弊社 乙 丙 ベンダー ベンダ"
-    " 開発者".split()
+    " 受託者 請負者 受任者 委託先 再委託先 再受託者 提供者 事業者 契約相手方 当社 弊社 乙 丙"
+    " ベンダー ベンダ 開発者".split()
 )
 CITY_NAMES: tuple[str, ...] = tuple(
     "発注者 委託者 委任者 委託元 利用団体 利用者 ユーザー ユーザ お客様 顧客 契約者 会員 本市 当市"
-    " 本県 当県 本町 本村 本学 市 県 町 甲".split()
+    " 本県 当県 本町 本村 本区 当区 本学 貴市 貴県 貴町 貴村 貴区 貴団体 貴庁 市 県 町 村 区"
+    " 甲".split()
 )
 # A defined name (「X（以下「Y」という。）」) takes the side of what X is.
 _PROVIDER_KINDS = re.compile(
@@ -77,15 +86,38 @@ _CITY_KINDS = re.compile(
     r"[都道府県市区町村]$|[都道府県市区町村](?:長|役所|役場|教育委員会)|大学|法人|機構|研究所|"
     r"省|庁|委員会|組合|発注者|委託者|利用者|お客様|顧客|契約者|会員|団体"
 )
+# 「X（以下「Y」という。）」, 「X（以下Yという。）」, 「X（以下単に「Y」という。）」
 _DEFINITION = re.compile(
-    r"([^（(「」、。]{1,40}?)[（(]以下[、,]?\s*[「『]([^」』]{1,15})[」』]"
-    r"と(?:いう|いいます|称する|称します)"
+    r"([^（(「」、。]{1,40}?)[（(]以下[、,]?\s*(?:単に)?[、,]?\s*[「『]?([^「」『』（）()、。\s]{1,15}?)"
+    r"[」』]?\s*と(?:いう|いいます|称する|称します)"
+)
+# 「「Y」とは、Xをいう。」 (a terms of service's definitions article)
+_DEFINED_AS = re.compile(
+    r"[「『]([^」』]{1,15})[」』]とは[、,]?\s*([^。「」]{1,60}?)を(?:いい|いう|指し|指す|意味)"
+)
+# a preamble or 当事者 table: 「甲\t株式会社〇〇」「乙：〇〇市長 〇〇」「（甲）〇〇町」
+_TABLE_PARTY = re.compile(
+    r"^[\s\u3000]*[（(【]?([^\s\u3000:：\t（）()【】]{1,8}?)[）)】]?[\s\u3000]*[:：\t\s\u3000]"
+    r"[\s\u3000]*([^\n\t]{2,40})",
+    re.MULTILINE,
+)
+# what an entity is: a company, or a public body (its head, not a relative clause before it)
+_COMPANY = re.compile(r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|㈱")
+_PUBLIC_BODY = re.compile(
+    r"[都道府県市区町村](?:長|役所|役場|教育委員会)?(?:[\s\u3000]|$)|教育委員会|地方公共団体|一部事務組合"
+)
+# where a relative clause ends: 「当社が提供するクラウドサービス」 is a service, not 当社
+_RELATIVE = re.compile(
+    r".*(?:する|した|される|された|している|していた|による|に係る|に関する|が|を)"
 )
 _DEFINES = re.compile(
     r"とは[、,]?.*(?:をいう|をいいます|を指す|を意味する|を意味します)$|をいう$|をいいます$"
 )
 
 _OWN_WORD = r"(?<![一-龥ァ-ヶーA-Za-z])"  # a name is not the tail of another word (都市, 市場)
+# a longer name may close a compound of katakana or letters (サービス利用者, SaaS事業者)
+_OWN_HEAD = r"(?<![一-龥])"
+_HONORIFIC = r"(?:様|さま|殿)?"
 _TOPIC = r"(?:は|においては|にあっては|も)"
 _SUBJECT = r"(?:が)"
 # the last 「…し、」「…て、」 of a sentence: where its final predicate's own part begins
@@ -103,6 +135,9 @@ _BOTH = re.compile(
 
 _DISCLAIMER = re.compile(
     r"責任を負わ(?!せ|なければ|ねば)|責任を負いかね|責任を負うものではな|責任を負うものでは|"
+    r"(?:責任|責め|義務)[はも](?:一切)?負わ(?!せ|なければ|ねば)|"
+    r"(?:責任|責め|義務)を(?:一切|何ら)負わ(?!せ|なければ|ねば)|"
+    r"(?:保証|補償)(?:いた)?しかね|(?:いかなる|何らの|何ら|一切の)保証(?:も|を)?(?:行|いた|し)|"
     r"(?:責任|義務|責)を負いません|義務を負わ(?!せ|なければ|ねば)|"
     r"責を負わ(?!せ|なければ|ねば)|(?:保証|補償|賠償)し(?:ない|ません)|保証いたしません|"
     r"保証するものではな|保証するものでは|保証を行わ|免責され|免除され|いかなる責任も|"
@@ -116,18 +151,24 @@ _PERMISSION_END = re.compile(
     r"妨げません|可能とする|可能です|可能とします|任意とする|任意とします|ものとすることができる)$"
 )
 _PRINCIPLE = re.compile(
-    r"原則として|原則、|原則は|基本とする|基本とします|基本とし|可能な限り|できる限り|極力|なるべく|"
-    r"必要に応じて|可能であれば|望ましい"
+    r"原則として|原則、|原則は|原則と(?:する|します|し)|基本とする|基本とします|基本とし|可能な限り|"
+    r"できる限り|できるだけ|極力|なるべく|必要に応じて|可能であれば|望ましい|可能な範囲"
 )
+# a matter left to a later agreement (「別途協議の上定める」): nothing is fixed yet
+_DEFERRED = re.compile(r"別途[^。、]{0,12}?協議|協議(?:の上|により|して)[、,]?別途")
+# only where it governs the main predicate (「…別途協議の上定めるものとする」), not a step before
+# a duty fixed now (「…別途協議の上、データを返還しなければならない」)
+_DEFERRED_TAIL = 16
 _PROHIBITION_END = re.compile(
     r"(?:てはならない|てはなりません|ではならない|てはならないものとする|ことを禁止する|ことを禁止します|"
     r"を禁止する|を禁止します|禁ずる|禁じる|禁止とする|行わない|行いません|しない|しません|"
-    r"いたしません|ないものとする|ないものとします|できない|できません|ないこと|させない|させません)$"
+    r"いたしません|ないものとする|ないものとします|できない|できません|ないこと|させない|させません|"
+    r"ないでください|ないようにしてください|お控えください|おやめください|ご遠慮ください|禁止)$"
 )
 _DUTY_END = re.compile(
     r"(?:なければならない|なければなりません|ねばならない|ものとする|ものとします|義務を負う|"
     r"義務を負います|責任を負う|責任を負います|責を負う|こと|ことを求める|とする|とします|します|"
-    r"いたします|[るうくすつぬぶむぐ]|ます)$"
+    r"いたします|[るうくすつぬぶむぐ]|ます|ください|下さい)$"
 )
 _STATEMENT_END = re.compile(r"(?:である|です|であった|でした|だ|ではない|ではありません|等|など)$")
 
@@ -141,7 +182,7 @@ _CONDITIONS: tuple[tuple[Condition, re.Pattern[str]], ...] = (
     ),
     ("written", re.compile(r"書面|文書により|文書で|文書による|電磁的記録|電磁的方法")),
     ("approval", re.compile(r"承認|承諾|許可|同意|許諾|了承")),
-    ("notice", re.compile(r"通知|連絡|通告|知らせ|申し出|申出")),
+    ("notice", re.compile(r"通知|連絡|通告|知らせ|申し出|申出|届出|届け出")),
     ("report", re.compile(r"報告")),
     ("publication", re.compile(r"公表|掲示|掲載|ウェブサイト上|ホームページ上|サイト上|公開")),
 )
@@ -202,31 +243,55 @@ class Reading:
         return self.binding and self.party in ("provider", "both")
 
 
+def _side_of_referent(what: str, name: str) -> Side:
+    """The side a defined name takes from what it stands for (its head noun), or "none"."""
+    head = _RELATIVE.sub("", what).strip() if _RELATIVE.match(what) else what
+    described = head != what  # 「当社が提供するクラウドサービス」: only the head says what it is
+    if _PROVIDER_KINDS.search(head) or (
+        not described and not _CITY_KINDS.search(head) and _PROVIDER_KINDS.search(name)
+    ):
+        return "provider"
+    if _CITY_KINDS.search(head) or (not described and _CITY_KINDS.search(name)):
+        return "city"
+    return "none"
+
+
 def defined_parties(text: str, base: Parties | None = None) -> Parties:
     """The parties' names in a document: the usual ones, with the document's own definitions.
 
     「国立大学法人〇〇大学（以下「甲」という。）」 and 「株式会社〇〇（以下「乙」という。）」 put
-    甲 on the city's side and 乙 on the provider's; a defined name whose referent says neither
-    keeps the side it usually has, and an unusual one (「以下「本事業者」という」) takes the side
-    of its words.
+    甲 on the city's side and 乙 on the provider's (also written 「以下乙という」 or 「以下単に
+    「乙」という」, or 「「当社」とは、株式会社〇〇をいう」); a defined name whose referent says
+    neither keeps the side it usually has, and an unusual one (「以下「本事業者」という」) takes
+    the side of its words. A preamble or 当事者 table (「甲」 and a company's name in the cells
+    of one row, 「乙：〇〇市長」) re-sides the usual names only, by the company or public body
+    it names.
     """
     base = base or Parties()
     provider, city = list(base.provider), list(base.city)
-    for what, name in _DEFINITION.findall(nfkc(text)):
-        what, name = what.strip(), name.strip()
-        if _PROVIDER_KINDS.search(what) or (
-            not _CITY_KINDS.search(what) and _PROVIDER_KINDS.search(name)
-        ):
-            side: Side = "provider"
-        elif _CITY_KINDS.search(what) or _CITY_KINDS.search(name):
-            side = "city"
-        else:
-            continue
+    text = nfkc(text)
+
+    def put(name: str, side: Side) -> None:
         mine, other = (provider, city) if side == "provider" else (city, provider)
         if name in other:
             other.remove(name)
         if name not in mine:
             mine.append(name)
+
+    found = [(w, n) for w, n in _DEFINITION.findall(text)]
+    found += [(w, n) for n, w in _DEFINED_AS.findall(text)]
+    for what, name in found:
+        side = _side_of_referent(what.strip(), name.strip())
+        if side != "none":
+            put(name.strip(), side)
+    usual = set(base.provider) | set(base.city)
+    for name, what in _TABLE_PARTY.findall(text):
+        if name not in usual:
+            continue
+        if _COMPANY.search(what):
+            put(name, "provider")
+        elif _PUBLIC_BODY.search(what):
+            put(name, "city")
     return Parties(tuple(provider), tuple(city))
 
 
@@ -236,10 +301,14 @@ def _party(text: str, parties: Parties) -> Side:
     # inside a modifier, not at the head of the sentence
     topic = _ANY_TOPIC.search(text)
     for name, side in parties.names():
+        own = _OWN_HEAD if len(name) >= 3 else _OWN_WORD
         for rank, particle in ((0, _TOPIC), (1, _SUBJECT)):
-            m = re.search(_OWN_WORD + re.escape(name) + particle, text)
+            m = re.search(own + re.escape(name) + _HONORIFIC + particle, text)
             if m and (rank == 0 or topic is None or m.start() < topic.start()):
                 found.append((rank, m.start(), side))
+        # 「お客様には…ご負担いただきます」: whom a polite request is made of
+        if "いただ" in text and (m := re.search(own + re.escape(name) + _HONORIFIC + "には", text)):
+            found.append((2, m.start(), side))
     both = _BOTH.search(text)
     if not found:
         return "both" if both else "none"
@@ -259,6 +328,8 @@ def _modality(text: str) -> Modality:
         return "effort"
     if _PERMISSION_END.search(end):
         return "permission"
+    if (deferred := _DEFERRED.search(end)) and len(end) - deferred.end() <= _DEFERRED_TAIL:
+        return "deferred"
     if _PRINCIPLE.search(end):
         return "principle"
     if _PROHIBITION_END.search(end):
@@ -270,12 +341,42 @@ def _modality(text: str) -> Modality:
     return "statement"
 
 
-def read_sentence(sentence: str, parties: Parties | None = None) -> Reading:
+# a sentence that introduces a list or a table: 「次に掲げる事項を遵守しなければならない」
+_INTRODUCES = re.compile(
+    r"次の(?:各号|いずれか|とおり|事項|要件|措置|行為|場合|内容|業務|基準|条件)|次に(?:掲げる|定める|示す)|"
+    r"以下の(?:各号|事項|要件|措置|行為|とおり|内容|業務|基準|条件)|下記の|別表"
+)
+_NOT_A_LIST = re.compile(r"用語|意義|定義|とは|契約を締結|合意する|合意した")
+# what a list's item carries from its lead: nothing where the item says it itself
+_OWN_PREDICATE = frozenset(
+    {"duty", "prohibition", "effort", "permission", "disclaimer", "principle", "deferred"}
+)
+
+
+def introduces(sentence: str) -> bool:
+    """Whether a sentence introduces a list or table whose items carry its duty.
+
+    「受注者は、次に掲げる事項を遵守しなければならない。」 does; a list of definitions
+    (「次の各号に掲げる用語の意義は…」) and a preamble (「次のとおり契約を締結する」) do not.
+    """
+    text = nfkc(sentence).strip()
+    if not _INTRODUCES.search(text) or _NOT_A_LIST.search(text):
+        return False
+    return _modality(text) not in ("definition", "statement")
+
+
+def read_sentence(
+    sentence: str, parties: Parties | None = None, lead: Reading | None = None
+) -> Reading:
     """Read one sentence of a contract, specification or terms of service.
 
     Args:
         sentence: the sentence as stored (any width; it is NFKC-normalised here).
         parties: the document's names for each side (``defined_parties``); the usual ones if None.
+        lead: for an item of a list or a table's cell, the reading of the sentence that
+            introduces it (``introduces``): the item takes its party where it names none, its
+            modality where it has no predicate of its own (「(1) アクセスログの1年間の保存」),
+            and its conditions beside its own.
 
     Returns:
         The party bound, the modality, the conditions named, survival and exception.
@@ -284,20 +385,31 @@ def read_sentence(sentence: str, parties: Parties | None = None) -> Reading:
     text = nfkc(sentence).strip()
     modality = _modality(text)
     firm = ""
-    if modality in ("effort", "principle"):
+    if modality in ("effort", "principle", "deferred"):
         cut = _LAST_CONJUNCT.search(text)
         if (
             cut
             and not _EFFORT.search(text[: cut.end()])
             and not _PRINCIPLE.search(text[: cut.end()])
+            and not _DEFERRED.search(text[: cut.end()])
         ):
             firm = text[: cut.end()]
+    # a definition binds nobody, whoever it names
+    party = "none" if modality == "definition" else _party(text, parties or Parties())
+    conditions = frozenset(c for c, pattern in _CONDITIONS if pattern.search(text))
+    survives = bool(_SURVIVES.search(text))
+    if lead is not None and modality != "definition":
+        if party == "none":
+            party = lead.party
+        if modality not in _OWN_PREDICATE:
+            modality = lead.modality
+        conditions |= lead.conditions
+        survives = survives or lead.survives
     return Reading(
-        # a definition binds nobody, whoever it names
-        party="none" if modality == "definition" else _party(text, parties or Parties()),
+        party=party,
         modality=modality,
-        conditions=frozenset(c for c, pattern in _CONDITIONS if pattern.search(text)),
-        survives=bool(_SURVIVES.search(text)),
+        conditions=conditions,
+        survives=survives,
         exception=bool(_EXCEPTION.search(text)),
         firm=firm,
     )
