@@ -24,6 +24,7 @@ from copilot.services import build_services
 from copilot.settings import load_settings
 from tests.conftest import CORPUS
 from tests.llm_server import free_port
+from tests.test_profiles import broken_japanese
 
 CHECKLIST = CORPUS / "checklists" / "外部サービス利用時チェックリスト.xlsx"
 
@@ -178,3 +179,41 @@ def test_a_reply_cut_off_at_the_token_limit_says_so(llm_services, monkeypatch):
     j = judge_item(llm_services, drafter, _items(1)[0], "C-2026-001")
     assert j.verdict == "要確認"
     assert "COPILOT_LLM_MAX_TOKENS=16" in j.rationale
+
+
+def _cut_off_drafter(monkeypatch):  # type: ignore[no-untyped-def]
+    """A drafter whose every reply stops mid-JSON, so no draft passes and it ends in 要確認."""
+    monkeypatch.setenv("COPILOT_LLM_MAX_TOKENS", "16")
+    monkeypatch.setenv("COPILOT_LLM_RETRIES", "0")
+    return make_drafter("llm", load_settings())
+
+
+def test_a_needs_review_with_a_profile_still_advises_from_the_profile(llm_services, monkeypatch):
+    """No reply passed: the advice is the evidence drafter's for the same item, the profile's own
+    sentences for each element missing or soft, and the proposed wording the profile's 記載例."""
+    drafter = _cut_off_drafter(monkeypatch)
+    item = next(i for i in import_checklist(CHECKLIST).items if i.id == "1-5-1")
+    j = judge_item(llm_services, drafter, item, "C-2026-001")
+    assert j.verdict == "要確認" and j.evidence == []
+    assert j.advice and not broken_japanese(j.advice), j.advice
+    rules = judge_item(
+        llm_services, make_drafter("evidence", llm_services.settings), item, "C-2026-001"
+    )
+    if rules.advice:
+        assert j.advice == rules.advice
+        assert j.proposed_wording == rules.proposed_wording
+    profile = load_profiles()["subcontracting"]
+    rest = j.proposed_wording
+    for e in profile.elements:
+        rest = rest.replace(e.proposal, "")
+    assert rest == ""
+
+
+def test_a_needs_review_without_a_profile_says_what_to_look_for(llm_services, monkeypatch):
+    drafter = _cut_off_drafter(monkeypatch)
+    drafter.profiles = {}  # the path of an item that no requirement profile matches
+    for item in _items(2):
+        j = judge_item(llm_services, drafter, item, "C-2026-001")
+        assert j.verdict == "要確認"
+        assert j.advice and not broken_japanese(j.advice), j.advice
+        assert "原文で確かめる" in j.advice

@@ -16,12 +16,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.drafting.citations import answer_errors, finding_errors, judgement_errors
-from copilot.drafting.elements import ElementResult, Sentence, assess
+from copilot.drafting.elements import ElementResult, Sentence, assess, judge_elements
 from copilot.drafting.facets import facets
 from copilot.drafting.profile_judgement import compose, contract_pool
 from copilot.drafting.profiles import Element, Profile, load_profiles, match_profile
 from copilot.drafting.prompts import load_prompt
 from copilot.drafting.registry import Evidence, FindingInput, provenance, register, sentences
+from copilot.drafting.wording_texts import compose_texts
 from copilot.errors import ConfigError, UserError
 from copilot.schemas import (
     ANSWER_OF,
@@ -223,6 +224,45 @@ def _element_results(
     return results, errors
 
 
+_NONE = ("", "", "")
+# for an item whose every element the rules find met, what the reviewer checks in the original
+_CHECK_ELEMENTS = (
+    "各要素が外部サービス提供者の義務として契約書類に定められているか、原文で確かめる。"
+)
+
+
+def _fallback_texts(
+    item: ChecklistItem, contract: str, evidence: Evidence, profile: Profile | None
+) -> tuple[str, str, str]:
+    """Advice, proposed wording and alternative for a draft that no LLM reply could give.
+
+    They come by the evidence drafter's own path, never from the model's words: with a profile,
+    the profile's sentences for each element the rules find missing or soft
+    (``judge_elements`` and ``compose``); without one, the sentences written for an item judged
+    by its wording (``compose_texts``), naming the item's elements as what to look for.
+    """
+    if profile is not None:
+        pool = contract_pool(evidence)
+        results = judge_elements(profile, pool)
+        if all(r.status == "met" for r in results):
+            return _CHECK_ELEMENTS, "", ""
+        # a bar no draft reaches: the texts of 要確認, whatever the rules lean to
+        drafted = compose(item, contract, profile, results, pool, 2.0)
+        return drafted.advice, drafted.proposed_wording, drafted.alternative_measure
+    texts = compose_texts(
+        "要確認",
+        "要確認",
+        example=item.example,
+        quotes="",
+        nearest="",
+        documents="",
+        unmet=facets(item.text),
+        hedge="",
+        basis=evidence.basis,
+    )
+    return texts.advice, texts.proposed, texts.alternative
+
+
 def _judged(
     item: ChecklistItem,
     contract: str,
@@ -230,9 +270,15 @@ def _judged(
     errors: list[str],
     attempts: int,
     prov: Provenance,
+    fallback: tuple[str, str, str],
 ) -> ChecklistJudgement:
-    """The judgement that passed the gate with its provenance, or 要確認 with the reasons."""
+    """The judgement that passed the gate with its provenance, or 要確認 with the reasons.
+
+    A 要確認 carries ``fallback``: advice, proposed wording and alternative measure composed of
+    whole sentences (``_fallback_texts``), so that the reviewer still knows what to look for.
+    """
     if checked is None:
+        advice, proposed, alternative = fallback
         return ChecklistJudgement(
             item=item.id,
             contract=contract,
@@ -240,6 +286,9 @@ def _judged(
             answer=ANSWER_OF["要確認"],  # type: ignore[arg-type]
             rationale=f"{attempts}回の下書きがいずれも検証に通らなかったため、担当者の確認が"
             "必要です: " + " / ".join(errors),
+            advice=advice,
+            proposed_wording=proposed,
+            alternative_measure=alternative,
             provenance=prov,
         )
     return checked.model_copy(update={"provenance": prov})
@@ -443,7 +492,8 @@ class LLMDrafter:
             self.settings,
             attempts,
         )
-        return _judged(item, contract, checked, errors, attempts, prov)
+        texts = _fallback_texts(item, contract, evidence, None) if checked is None else _NONE
+        return _judged(item, contract, checked, errors, attempts, prov, texts)
 
     def judge_elements(
         self, item: ChecklistItem, contract: str, evidence: Evidence, profile: Profile
@@ -532,7 +582,8 @@ class LLMDrafter:
             self.settings,
             attempts,
         )
-        return _judged(item, contract, checked, errors, attempts, prov)
+        texts = _fallback_texts(item, contract, evidence, profile) if checked is None else _NONE
+        return _judged(item, contract, checked, errors, attempts, prov, texts)
 
     def answer(self, question: str, evidence: Evidence) -> Answer:
         """An answer in prose drafted by the LLM with verified citations, or a 要確認 note.
