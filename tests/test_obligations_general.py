@@ -16,6 +16,7 @@ import pytest
 from copilot.drafting.elements import contract_sentences
 from copilot.drafting.obligations import (
     defined_parties,
+    heading_lead,
     introduces,
     read_sentence,
 )
@@ -354,3 +355,27 @@ def test_the_items_and_rows_below_a_lead_are_read_with_it_in_a_contract() -> Non
     # with no lead above them, a heading's words and a table of another article state facts
     assert read["1年間以上"].modality == "statement"
     assert next(r for t, r in read.items() if t.startswith("第6条")).modality == "statement"
+
+
+@pytest.mark.parametrize(
+    ("heading", "item", "party"),
+    [
+        ("第7条 （乙の義務）", "(1) 秘密の保持", P),
+        ("3 受注者が実施する作業内容", "(2) サーバの死活監視及び障害の一次切り分け", P),
+        ("第9条 （受託者の遵守事項）", "ア 作業場所の施錠管理", P),
+        ("第4条 （発注者の役割）", "(1) 業務に必要な資料の提供", C),
+    ],
+)
+def test_a_heading_that_names_a_partys_duties_leads_the_items_below_it(
+    heading: str, item: str, party: str
+) -> None:
+    over = heading_lead(heading)
+    assert over is not None, heading
+    reading = read_sentence(item, lead=over)
+    assert (reading.party, reading.modality) == (party, "duty"), item
+
+
+def test_a_heading_of_anything_else_leads_nothing() -> None:
+    assert heading_lead("第2条 （定義）") is None
+    assert heading_lead("第12条 （損害賠償）") is None
+    assert heading_lead("5 業務の概要") is None

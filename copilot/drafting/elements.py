@@ -29,6 +29,7 @@ from copilot.drafting.obligations import (
     Parties,
     Reading,
     defined_parties,
+    heading_lead,
     introduces,
     read_sentence,
 )
@@ -180,11 +181,12 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
                 clause.path.startswith(lead_path + " > ") or CELL in clause.text
             )
             said = ""  # the sentences of this clause before the one read
+            over = heading_lead(clause.heading, parties)  # 「（乙の義務）」 over the items
             for text in sentences(clause.text):
                 near = "".join(c.text for c in previous) + said
                 before = near if _BACK_REFERENCE.search(text) else ""
                 item = lead is not None and (below or bool(_ITEM.match(text)))
-                reading = read_sentence(text, parties, lead if item else None)
+                reading = read_sentence(text, parties, lead if item else over)
                 if not item:
                     lead, lead_path = (reading, clause.path) if introduces(text) else (None, "")
                 out.append(Sentence(clause, text, reading, before))

@@ -47,6 +47,7 @@ __all__ = [
     "Reading",
     "Side",
     "defined_parties",
+    "heading_lead",
     "introduces",
     "read_sentence",
 ]
@@ -351,6 +352,24 @@ _NOT_A_LIST = re.compile(r"用語|意義|定義|とは|契約を締結|合意す
 _OWN_PREDICATE = frozenset(
     {"duty", "prohibition", "effort", "permission", "disclaimer", "principle", "deferred"}
 )
+
+
+# a heading that says its article holds a party's duties: 「（乙の義務）」「受注者の遵守事項」
+_DUTY_HEADING = r"(?:の|が[^）)\s]{0,8}?)(?:義務|責務|遵守事項|実施事項|作業内容|業務内容|役割)"
+
+
+def heading_lead(heading: str, parties: Parties | None = None) -> Reading | None:
+    """The duty a heading puts over its article's items, or None.
+
+    Under 「第7条（乙の義務）」 the items 「(1) 秘密の保持」「(2) 教育の実施」 are 乙's duties,
+    though they name no party and have no predicate: read them with this as their lead.
+    """
+    text = nfkc(heading)
+    for name, side in (parties or Parties()).names():
+        own = _OWN_HEAD if len(name) >= 3 else _OWN_WORD
+        if re.search(own + re.escape(name) + _DUTY_HEADING, text):
+            return Reading(side, "duty", frozenset(), False, False)
+    return None
 
 
 def introduces(sentence: str) -> bool:
