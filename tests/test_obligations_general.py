@@ -106,6 +106,21 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
     ("障害時の復旧目標時間については、別途協議の上定めるものとする。", N, "deferred", set()),
     ("甲及び乙は、データの返還方法について別途協議する。", B, "deferred", set()),
     ("サービスレベルの詳細は、発注者と受注者が別途協議して決定する。", N, "deferred", set()),
+    # the last part of a sentence that names its own party binds that party
+    (
+        "甲は、乙に対し、業務の実施状況の報告を求めることができ、乙は、これに応じなければならない。",
+        P,
+        "duty",
+        {REPORT},
+    ),
+    (
+        "委託者は、必要があると認めるときは、受託者の事業所を調査することができ、受託者はこれに"
+        "協力するものとする。",
+        P,
+        "duty",
+        set(),
+    ),
+    ("乙は、成果物を納入し、甲は、その内容を検査するものとする。", C, "duty", set()),
     # a step agreed later before a duty fixed now leaves the duty
     (
         "受注者は、発注者と別途協議の上、本契約の終了時にデータを返還しなければならない。",

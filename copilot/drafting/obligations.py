@@ -319,6 +319,15 @@ def _party(text: str, parties: Parties) -> Side:
     return side
 
 
+def _party_topic(text: str, parties: Parties) -> Side:
+    """The party a part of a sentence opens with as its topic (「乙は、」), or "none"."""
+    for name, side in parties.names():
+        own = _OWN_HEAD if len(name) >= 3 else _OWN_WORD
+        if re.match(r"[\s\u3000]*" + own + re.escape(name) + _HONORIFIC + _TOPIC, text):
+            return side
+    return "both" if _BOTH.match(text.lstrip()) else "none"
+
+
 def _modality(text: str) -> Modality:
     end = _TAIL.sub("", text)
     if _DEFINES.search(end):
@@ -415,6 +424,13 @@ def read_sentence(
             firm = text[: cut.end()]
     # a definition binds nobody, whoever it names
     party = "none" if modality == "definition" else _party(text, parties or Parties())
+    # 「甲は、…を求めることができ、乙は、これに応じなければならない」: the last part names its
+    # own party, and the sentence's ending is that party's
+    cut = _LAST_CONJUNCT.search(text)
+    if cut and modality != "definition":
+        last = _party_topic(text[cut.end() :], parties or Parties())
+        if last != "none":
+            party = last
     conditions = frozenset(c for c, pattern in _CONDITIONS if pattern.search(text))
     survives = bool(_SURVIVES.search(text))
     if lead is not None and modality != "definition":
