@@ -121,6 +121,20 @@ TABLE: list[tuple[str, str, str, set[str]]] = [
         set(),
     ),
     ("乙は、成果物を納入し、甲は、その内容を検査するものとする。", C, "duty", set()),
+    # no requirement is a freedom, not a prohibition
+    ("乙は、軽微な変更については、甲の承認を要しない。", P, "permission", {APPROVAL}),
+    (
+        "当社は、保守作業の実施について、お客様に事前に通知する必要はありません。",
+        P,
+        "permission",
+        {PRIOR, NOTICE},
+    ),
+    (
+        "本条の規定は、受注者が自らの費用で追加の対策を講ずることを妨げるものではない。",
+        N,
+        "permission",
+        set(),
+    ),
     # a step agreed later before a duty fixed now leaves the duty
     (
         "受注者は、発注者と別途協議の上、本契約の終了時にデータを返還しなければならない。",
