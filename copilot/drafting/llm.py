@@ -4,8 +4,10 @@ The evidence goes in as numbered clauses with their ids; the reply must be JSON 
 built for this very evidence (clause ids as an enum and, by default, the retrieved sentences as
 the only quotes on offer). A reply is parsed into our pydantic models and put through the
 citation gate; on failure the errors are fed back and the model tries again, a bounded number of
-times, after which the draft becomes 要確認 with the reasons. Grammar constraints are not
-validation: both checks run whatever the server promised.
+times, after which the draft becomes 要確認 with the reasons and with the advice the evidence
+drafter would give (the profile's sentences, or those for an item judged by its wording), never
+the model's words. Grammar constraints are not validation: both checks run whatever the server
+promised.
 """
 
 from __future__ import annotations
