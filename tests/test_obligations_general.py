@@ -408,3 +408,22 @@ def test_a_heading_of_anything_else_leads_nothing() -> None:
     assert heading_lead("第2条 （定義）") is None
     assert heading_lead("第12条 （損害賠償）") is None
     assert heading_lead("5 業務の概要") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "survives"),
+    [
+        ("乙は、本契約の終了にかかわらず、業務上知り得た秘密を保持しなければならない。", True),
+        (
+            "本契約が期間満了又は解除により終了した場合においても、受託者は個人情報を"
+            "漏えいしてはならない。",
+            True,
+        ),
+        ("当社は、利用契約の終了事由の如何を問わず、お客様の秘密情報を開示しません。", True),
+        ("受注者は、本契約が解除されたときは、直ちに貸与品を返還しなければならない。", False),
+    ],
+)
+def test_the_usual_ways_of_saying_a_duty_outlives_the_contract(
+    sentence: str, survives: bool
+) -> None:
+    assert read_sentence(sentence).survives is survives
