@@ -136,6 +136,23 @@ MET: list[tuple[str, str, str]] = [
         "test_report",
         "受注者は、脆弱性スキャンの結果を報告書にまとめ、発注者に提出すること。",
     ),
+    (
+        "subcontracting",
+        "prior_approval",
+        "乙は、甲の承諾があるときを除き、この契約による事務については自ら行い、第三者にその"
+        "取扱いを委託してはならない。",
+    ),
+    (
+        "operation_reports",
+        "periodic_operation_report",
+        "受注者は、年一回、本サービスの運用状況を発注者に報告すること。",
+    ),
+    (
+        "incident_reporting",
+        "incident_report",
+        "乙は、この契約に違反する事態が生じ、又は生ずるおそれがあることを知ったときは、直ちに"
+        "甲に報告しなければならない。",
+    ),
 ]
 
 NOT_MET: list[tuple[str, str, str]] = [
