@@ -17,7 +17,8 @@ each in its own Python process (``PYTHONPATH`` and the working folder set to its
 embedder, offline; ``--workers`` embedding workers). ``--rounds N`` runs N of each, alternating
 (B C, C B, B C, ...) so that a drift in the machine's load falls on both alike, and prints every
 time, the median of each and the ratio current/baseline of the medians (lower is better; 1.0 or
-less: no slower than REV). Usage:
+less: no slower than REV), and the same for the CPU seconds of each ingest's process and its
+embedding workers, which a busy machine changes less than the wall-clock time. Usage:
 
     .venv/bin/python eval/bench_ingest.py [--corpus DIR] [--workers N] [--workers-only] [--json]
     .venv/bin/python eval/bench_ingest.py --baseline-rev 2bef4fb [--document FILE] [--kind K]
@@ -90,6 +91,7 @@ def _child_env(tree: Path) -> dict[str, str]:
 
 def _one_ingest(tree: Path, document: Path, kind: str, data: Path, workers: int) -> dict:
     """The first ingest of ``document`` by the code in ``tree``, in its own process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(document), kind, str(data), str(workers)],
@@ -100,6 +102,8 @@ def _one_ingest(tree: Path, document: Path, kind: str, data: Path, workers: int)
         check=False,
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the process and its embedding workers
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"ingest in {tree} failed:\n{done.stderr[-4000:]}")
     got = json.loads(done.stdout.strip().splitlines()[-1])
@@ -108,6 +112,7 @@ def _one_ingest(tree: Path, document: Path, kind: str, data: Path, workers: int)
     if got["failed"]:
         raise RuntimeError(f"ingest in {tree} failed: {got['failed']}")
     got["process_s"] = wall
+    got["cpu_s"] = cpu
     return got
 
 
@@ -130,6 +135,7 @@ def compare_with(args: argparse.Namespace) -> dict[str, object]:
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     times: dict[str, list[float]] = {"baseline": [], "current": []}
+    cpu: dict[str, list[float]] = {"baseline": [], "current": []}
     runs: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
         tree = Path(tmp) / "baseline"
@@ -146,12 +152,14 @@ def compare_with(args: argparse.Namespace) -> dict[str, object]:
                     data = Path(tmp) / f"data-{which}-{n}"
                     got = _one_ingest(trees[which], document, args.kind, data, workers)
                     times[which].append(got["ingest_s"])
+                    cpu[which].append(got["cpu_s"])
                     runs.append(
                         {
                             "code": which,
                             "ingest_s": round(got["ingest_s"], 1),
                             "build_s": round(got["build_s"], 1),
                             "process_s": round(got["process_s"], 1),
+                            "cpu_s": round(got["cpu_s"], 1),
                             "clauses": got["clauses"],
                             "load_1min": round(os.getloadavg()[0], 2),
                         }
@@ -177,6 +185,11 @@ def compare_with(args: argparse.Namespace) -> dict[str, object]:
         "baseline_median_s": round(baseline, 1),
         "current_median_s": round(current, 1),
         "ratio_current_over_baseline": round(current / baseline, 3),
+        "baseline_median_cpu_s": round(statistics.median(cpu["baseline"]), 1),
+        "current_median_cpu_s": round(statistics.median(cpu["current"]), 1),
+        "cpu_ratio_current_over_baseline": round(
+            statistics.median(cpu["current"]) / statistics.median(cpu["baseline"]), 3
+        ),
     }
 
 
