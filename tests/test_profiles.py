@@ -138,12 +138,13 @@ def _user_profile(folder: Path, body: str) -> Path:
 
 def test_a_users_profile_replaces_the_built_in_one_with_the_same_id(isolated_env: Path) -> None:
     original = (BUILTIN / "law_court.toml").read_text(encoding="utf-8")
-    changed = original.replace("version = 1", "version = 2").replace(
+    version = load_profiles(load_settings())["law_court"].version
+    changed = original.replace(f"version = {version}", "version = 99").replace(
         'topic = "準拠法・管轄裁判所"', 'topic = "準拠法と裁判管轄"'
     )
     _user_profile(isolated_env / "profiles", changed)
     profiles = load_profiles(load_settings())
-    assert profiles["law_court"].version == 2
+    assert profiles["law_court"].version == 99
     assert profiles["law_court"].topic == "準拠法と裁判管轄"
     assert set(PROFILES) <= set(profiles)
 
