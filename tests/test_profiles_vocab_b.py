@@ -17,9 +17,8 @@ from copilot.drafting.elements import assess
 from copilot.drafting.obligations import read_sentence
 from copilot.drafting.profile_judgement import judge_by_profile
 from copilot.drafting.profiles import Element, load_profiles
-from copilot.drafting.registry import Evidence
 from copilot.schemas import ChecklistItem
-from ingest.index import ClauseRecord
+from tests.test_profile_judgement import contract
 
 PROFILES = load_profiles()
 
@@ -260,31 +259,9 @@ def test_look_alikes_do_not_meet_the_element(profile: str, element: str, sentenc
 # --- items: how firmly each must be met ----------------------------------------------------------
 
 
-def _contract(*articles: str) -> Evidence:
-    preamble = "〇〇市（以下「甲」という。）と株式会社〇〇（以下「乙」という。）は、次のとおり契約を締結する。"
-    clauses = [
-        ClauseRecord(
-            clause_id=f"doc#{n}",
-            doc_id="contracts/C-V/契約書.docx",
-            ordinal=n,
-            path=f"第{n}条" if n else "前文",
-            heading="",
-            page=1,
-            text=text,
-            char_start=0,
-            char_end=len(text),
-            kind="contract",
-            contract="C-V",
-            title="業務委託契約書",
-        )
-        for n, text in enumerate((preamble, *articles))
-    ]
-    return Evidence(documents=[], basis=[], scan=clauses)
-
-
 def _verdict(profile: str, item_id: str, text: str, *articles: str) -> dict[str, str]:
     item = ChecklistItem(id=item_id, text=text)
-    j = judge_by_profile(item, "C-V", _contract(*articles), PROFILES[profile], 0.5)
+    j = judge_by_profile(item, "C-T", contract(*articles), PROFILES[profile], 0.5)
     return {"verdict": j.verdict, **{e.id: e.status for e in j.elements}}
 
 
