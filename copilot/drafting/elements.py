@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from copilot.drafting.binding_parts import bind, marks
 from copilot.drafting.obligations import (
     Parties,
     Reading,
@@ -78,6 +79,9 @@ class Sentence:
     text: str
     reading: Reading
     before: str = ""  # what a back-reference (前項・本条 …) points at: the text just before
+    # why its place keeps it from binding (a row the provider answered 一部対応 or 対応しない, a
+    # part for reference: ``copilot.drafting.binding_parts``); empty where it binds as worded
+    limit: str = ""
 
     @property
     def scope(self) -> str:
@@ -160,7 +164,8 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     30 clauses are read for 「（以下「乙」という。）」. The items of a list and the rows of a
     table below a sentence that introduces them (「受注者は、次に掲げる事項を遵守しなければ
     ならない。」, ``introduces``) are read with that sentence: 「(1) アクセスログの1年間の保存」
-    is the provider's duty.
+    is the provider's duty. A row of an answer sheet binds as the provider answered it, and a
+    part for reference binds nobody (``copilot.drafting.binding_parts``).
     """
     by_doc: dict[str, list[ClauseRecord]] = {}
     for clause in clauses:
@@ -171,7 +176,7 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
         previous: list[ClauseRecord] = []  # the clauses before, back to the article's start
         lead: Reading | None = None  # the sentence that introduces the list read now
         lead_path = ""
-        for clause in doc_clauses:
+        for clause, mark in zip(doc_clauses, marks(doc_clauses), strict=True):
             if clause.aside:
                 continue
             article = clause.path.split(" > ")[0]
@@ -186,10 +191,10 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
                 near = "".join(c.text for c in previous) + said
                 before = near if _BACK_REFERENCE.search(text) else ""
                 item = lead is not None and (below or bool(_ITEM.match(text)))
-                reading = read_sentence(text, parties, lead if item else over)
+                reading = bind(read_sentence(text, parties, lead if item else over), mark)
                 if not item:
                     lead, lead_path = (reading, clause.path) if introduces(text) else (None, "")
-                out.append(Sentence(clause, text, reading, before))
+                out.append(Sentence(clause, text, reading, before, mark.why if mark else ""))
                 said += text
             previous.append(clause)
     return out

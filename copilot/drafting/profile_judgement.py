@@ -72,15 +72,19 @@ def _rationale(results: list[ElementResult], verdict: str) -> str:
         if r.status == "missing" and r.against is not None:
             clause = r.against.clause
             whose = "市の権利" if "provider" not in r.element.accept else "外部サービス提供者の義務"
+            why = (
+                f"{r.against.limit}ため" if r.against.limit else f"{whose}として定めたものではなく"
+            )
             lines.append(
                 f"{r.element.label}{optional}: {clause.title} {clause.path}「{r.against.text}」は"
-                f"{whose}として定めたものではなく、定めが見当たらない"
+                f"{why}、定めが見当たらない"
             )
         elif r.status == "missing":
             lines.append(f"{r.element.label}{optional}: 契約書類に定めが見当たらない")
         elif r.status == "soft":
             lines.append(
-                f"{r.element.label}{optional}: {_where(r)}「{r.sentence.text}」（{r.why}）"
+                f"{r.element.label}{optional}: {_where(r)}「{r.sentence.text}」"
+                f"（{r.sentence.limit or r.why}）"
             )  # type: ignore[union-attr]
         else:
             lines.append(f"{r.element.label}{optional}: {_where(r)}「{r.sentence.text}」")  # type: ignore[union-attr]
