@@ -206,3 +206,22 @@ def test_a_part_for_reference_binds_nobody_but_the_contract_before_it_binds(
     )
     assert standing("access_logs", path)["retention_period"].status == "met"
     assert standing("data_location", path)["storage_in_japan"].status == "soft"
+
+
+def test_a_proposal_binds_only_where_the_contract_takes_it_in(tmp_path: Path) -> None:
+    proposal = word(
+        tmp_path / "技術提案書.docx",
+        ["技術提案書", "1　当社は、本業務で扱うデータを国内のデータセンターに保管します。"],
+    )
+    contract = word(
+        tmp_path / "契約書.docx",
+        ["業務委託契約書", "第1条　乙は、本業務を誠実に履行しなければならない。"],
+    )
+    got = standing("data_location", proposal, contract)["storage_in_japan"]
+    assert got.status == "soft"
+    assert got.sentence is not None and "提案" in got.sentence.limit
+    taken = word(
+        tmp_path / "仕様書.docx",
+        ["仕様書", "第1条　受注者は、技術提案書に記載した事項を誠実に履行しなければならない。"],
+    )
+    assert standing("data_location", proposal, contract, taken)["storage_in_japan"].status == "met"

@@ -35,7 +35,7 @@ from ingest.index import ClauseRecord
 from ingest.normalise import nfkc
 from ingest.readers import CELL
 
-__all__ = ["Mark", "answer_of", "answer_column", "bind", "marks"]
+__all__ = ["Mark", "answer_column", "answer_of", "bind", "contract_marks", "marks"]
 
 Answer = Literal["yes", "no", "partial"]
 
@@ -44,7 +44,7 @@ Answer = Literal["yes", "no", "partial"]
 class Mark:
     """What a clause's place in its document does to the force of its sentences."""
 
-    kind: Literal["yes", "no", "partial", "reference"]
+    kind: Literal["yes", "no", "partial", "reference", "proposal"]
     why: str  # said to the auditor where the mark keeps a sentence from binding ("" for yes)
 
 
@@ -56,42 +56,45 @@ _ANSWER_HEADER = re.compile(
     r"(?:欄)?(?:[(（][^)）]{0,16}[)）])?$"
 )
 # a free-text answer column: read only where no column of the first kind answers
-_LOOSE_HEADER = re.compile(r"提案内容|提案|対応方法|対応内容|対応方針|実現方法")
+_LOOSE_HEADER = re.compile(
+    r"^(?:受注者|受託者|事業者|提供者|提案者|応札者|貴社|ベンダー?)?の?"
+    r"(?:提案内容|提案概要|提案|対応方法|対応内容|対応方針|実現方法|実現方式)(?:欄)?$"
+)
 # another header of the same table: a table of requirements, not of anything else
 _REQUIREMENT_HEADER = re.compile(
     r"要件|要求|項目|機能|仕様|内容|事項|基準|条件|必須|任意|区分|No|番号|備考"
 )
 _HEADER_CELL_MAX = 16
 
+# answers, read on the whole of a short cell and on the opening words of the provider's prose
 _NO = re.compile(
-    r"^(?:×|✕|✖|✗|x|X|－|-|―|ー|—|－|なし|無し|無|否)$"
-    r"|対応しない|対応しません|対応不可|対応できない|対応できません|不可|非対応|未対応|対象外|"
-    r"実施しない|実施しません|提供しない|提供しません|できない|できません|該当なし"
+    r"^(?:×|✕|✖|✗|x|X|－|-|―|ー|—|なし|無し|無|否|不可|不可能|できない|できません)$"
+    r"|対応(?:しない|しません|いたしません|不可|できない|できません|外)|非対応|未対応|対象外|"
+    r"(?:実施|提供|実現)(?:しない|しません|いたしません|不可|できない|できません)|該当なし"
 )
 _PARTIAL = re.compile(
-    r"^(?:△|▲|一部)$|一部対応|一部可|一部実施|部分的|代替|条件付|条件により|条件による|"
+    r"^(?:△|▲|一部)$|一部対応|一部可|一部実施|一部のみ|部分的|代替|条件付|条件により|条件による|"
     r"オプション|有償|別途見積|別途お見積|別料金|追加費用|カスタマイズ|個別対応|要相談|"
-    r"要協議|協議の上|検討中|今後対応|将来対応|対応予定|予定"
+    r"要協議|協議の上|検討中|今後対応|将来対応|対応予定|運用で対応|運用にて対応|運用対応"
 )
 _YES = re.compile(
-    r"^(?:○|〇|◯|◎|●|可|有|有り|あり|はい|済|yes|Yes|YES)$"
-    r"|対応する|対応します|対応可(?!否)|対応済|対応している|対応しています|標準対応|標準機能|標準で対応|"
-    r"実施する|実施します|実施可(?!否)|提供する|提供します|提供可(?!否)|遵守する|遵守します|満たす|満たします|"
-    r"適合(?!状況|可否)|充足(?!状況|可否)|実現可(?!否)|実装済"
+    r"^(?:○|〇|◯|◎|●|可|可能|有|有り|あり|はい|済|yes|Yes|YES)$"
+    r"|対応(?:する|します|いたします|致します|でき(?:る|ます)|可(?!否)|済|している|しています)|"
+    r"標準対応|標準機能|標準で対応|(?:実施|提供|実現)(?:する|します|いたします|可(?!否))|"
+    r"遵守(?:する|します|いたします)|満たす|満たします|適合(?!状況|可否)|充足(?!状況|可否)|実装済"
 )
-_ANSWER_MAX = 40  # characters: a longer cell is the provider's prose, read only by its start
+_ANSWER_MAX = 20  # characters: of a longer cell (the provider's prose) only its opening words
 
 _WHY = {
     "no": "受注者が対応しないと回答しており、契約の内容に含まれない",
     "partial": "受注者の回答が一部対応又は条件付きの対応にとどまる",
     "reference": "参考として示された記載であり、契約上の義務を定めたものではない",
+    "proposal": "契約書類に取り込まれていない受注者の提案であり、契約上の義務を定めたものではない",
 }
 
 # a document or part that says of itself that it is for reference: its title (any part of a
-# file's name), or a heading line that opens with it (「別紙3　参考資料」「（参考）運用例」)
-_REFERENCE_TITLE = re.compile(
-    r"参考資料|参考様式|参考例|記載例|記入例|作成例|[(（【\[]参考[)）】\]]"
-)
+# file's name: 「参考資料_運用例」), or a heading line that opens with it (「別紙3　参考資料」)
+_REFERENCE_TITLE = re.compile(r"参考資料|参考例|記載例|記入例|作成例")
 _REFERENCE_HEADING = re.compile(
     r"^(?:(?:別紙|別添|別表|付録|添付資料)[\s0-9一二三四五六七八九十A-Z第号-]*[\s:：]*)?"
     r"(?:参考資料|参考様式|参考例|参考[\s:：]|参考$|記載例|記入例|作成例|[(【\[]参考[)】\]])"
@@ -103,6 +106,15 @@ _REFERENCE_SAYS = re.compile(
     r"|(?:以下|下記)(?:の[^。]{0,10}?)?は[、,]?(?:参考|例示|一例|記載例|記入例)(?:であ|です|として)"
     r"|契約上の(?:義務|債務|拘束力)を(?:定める|生じさせる|課す|有する)ものではな"
     r"|(?:法的)?拘束力(?:を(?:有|持)(?:しない|たない|さない)|は(?:ない|ありません|有しない|生じない))"
+)
+# a provider's proposal, by its title; and what in another document makes it part of the contract
+# (「受注者は、提案書に記載した事項を誠実に履行すること」「契約書、仕様書及び提案書の順に優先する」)
+_PROPOSAL_TITLE = re.compile(r"提案書|提案資料|企画提案|技術提案")
+# the city's papers about proposals (提案書作成要領, 企画提案募集要項, 審査基準) are no proposal
+_ABOUT_PROPOSALS = re.compile(r"要領|要項|募集|仕様|作成|様式|評価|審査|手引|基準|公告|説明")
+_INCORPORATES = re.compile(
+    r"提案(?:書|内容|事項)[^。]{0,40}?(?:一部|構成|一体|優先|従|遵守|履行|誠実|基づ|実施|"
+    r"反映|含む|含まれ|効力)"
 )
 _HEAD_CLAUSES = 3  # a declaration in a document's first clauses speaks for all of it
 _LINE_MAX = 30  # characters of a title or heading line
@@ -237,6 +249,38 @@ def bind(reading: Reading, mark: Mark | None) -> Reading:
         if reading.modality in ("duty", "prohibition", "statement"):
             return replace(reading, modality="principle", firm="")
         return replace(reading, firm="")
-    if reading.modality in ("duty", "prohibition"):
+    if reading.modality in ("duty", "prohibition"):  # for reference, or an outside proposal
         return replace(reading, modality="statement", firm="")
     return replace(reading, firm="")
+
+
+def _is_proposal(doc_clauses: list[ClauseRecord]) -> bool:
+    first = nfkc(doc_clauses[0].text).strip().split("\n")[0] if doc_clauses else ""
+    title = nfkc(doc_clauses[0].title) if doc_clauses else ""
+    return any(
+        _PROPOSAL_TITLE.search(t) and not _ABOUT_PROPOSALS.search(t)
+        for t in (title, first if len(first) <= _LINE_MAX else "")
+    )
+
+
+def contract_marks(by_doc: dict[str, list[ClauseRecord]]) -> dict[str, list[Mark | None]]:
+    """``marks`` for every document of a contract, and a provider's proposal outside it.
+
+    A proposal (提案書, by its title) binds only where another of the contract's documents takes
+    it in (「受注者は、提案書に記載した事項を誠実に履行すること」, an order of precedence that names
+    it): otherwise its sentences are the provider's statements, not duties.
+    """
+    out = {doc: marks(clauses) for doc, clauses in by_doc.items()}
+    proposals = [doc for doc, clauses in by_doc.items() if _is_proposal(clauses)]
+    for doc in proposals:
+        taken = any(
+            _INCORPORATES.search(nfkc(c.text))
+            for other, clauses in by_doc.items()
+            if other not in proposals
+            for c in clauses
+        )
+        if not taken:
+            # what the proposal answers 対応する binds no more than the rest of it
+            outside = Mark("proposal", _WHY["proposal"])
+            out[doc] = [m if m and m.kind != "yes" else outside for m in out[doc]]
+    return out

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from copilot.drafting.binding_parts import bind, marks
+from copilot.drafting.binding_parts import bind, contract_marks
 from copilot.drafting.obligations import (
     Parties,
     Reading,
@@ -171,12 +171,13 @@ def contract_sentences(clauses: Iterable[ClauseRecord]) -> list[Sentence]:
     for clause in clauses:
         by_doc.setdefault(clause.doc_id, []).append(clause)
     out: list[Sentence] = []
-    for doc_clauses in by_doc.values():
+    marked = contract_marks(by_doc)
+    for doc, doc_clauses in by_doc.items():
         parties: Parties = defined_parties("\n".join(c.text for c in doc_clauses[:30]))
         previous: list[ClauseRecord] = []  # the clauses before, back to the article's start
         lead: Reading | None = None  # the sentence that introduces the list read now
         lead_path = ""
-        for clause, mark in zip(doc_clauses, marks(doc_clauses), strict=True):
+        for clause, mark in zip(doc_clauses, marked[doc], strict=True):
             if clause.aside:
                 continue
             article = clause.path.split(" > ")[0]
