@@ -66,7 +66,10 @@ def standing(profile: str, *paths: Path) -> dict[str, ElementResult]:
 
 
 def sheet(path: Path, rows: list[list[str]], header: str = "受注者回答", note: bool = True) -> Path:
-    """A workbook like a procurement's 機能要件回答書: a title, a note, a header and rows."""
+    """A workbook like a procurement's 機能要件回答書: a title, a note, a header and rows.
+
+    A row of one cell is a group's title, merged across the sheet.
+    """
     wb = Workbook()
     ws = wb.active
     ws.title = "機能要件回答書"
@@ -74,7 +77,13 @@ def sheet(path: Path, rows: list[list[str]], header: str = "受注者回答", no
     if note:
         ws.append([NOTE])
     ws.append(["No.", "要件", "必須/任意", header, "備考"])
-    for n, row in enumerate(rows, start=1):
+    n = 0
+    for row in rows:
+        if len(row) == 1:
+            ws.append(row)
+            ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=5)
+            continue
+        n += 1
         ws.append([n, *row])
     wb.save(path)
     return path
@@ -125,7 +134,13 @@ def test_a_requirement_answered_in_part_is_soft_and_says_why(tmp_path: Path, ans
 
 @pytest.mark.parametrize("note", [True, False])
 def test_the_rule_holds_with_and_without_the_sheets_note(tmp_path: Path, note: bool) -> None:
-    rows = [[LOGS, "必須", "○", ""], [PLACE, "任意", "対応しない", ""], [CRYPTO, "任意", "△", ""]]
+    rows = [
+        ["■ログ管理"],
+        [LOGS, "必須", "○", ""],
+        ["■データの保管"],
+        [PLACE, "任意", "対応しない", ""],
+        [CRYPTO, "任意", "△", ""],
+    ]
     path = sheet(tmp_path / "回答書.xlsx", rows, note=note)
     assert standing("access_logs", path)["retention_period"].status == "met"
     assert standing("data_location", path)["storage_in_japan"].status == "missing"

@@ -185,6 +185,11 @@ def _says_reference(text: str) -> bool:
     return bool(_REFERENCE_SAYS.search(text))
 
 
+def _section_row(text: str) -> bool:
+    text = text.strip()
+    return 0 < len(text) <= _LINE_MAX and "。" not in text and "\n" not in text
+
+
 def _top(path: str) -> str:
     return path.split(" > ")[0]
 
@@ -198,6 +203,7 @@ def marks(doc_clauses: list[ClauseRecord]) -> list[Mark | None]:
     out: list[Mark | None] = [None] * len(doc_clauses)
     whole = bool(doc_clauses) and bool(_REFERENCE_TITLE.search(nfkc(doc_clauses[0].title)))
     column: tuple[int, int] | None = None
+    sheet: int | None = None  # the page (a workbook's sheet) of the answer sheet's header
     reference_top: str | None = None
     for n, clause in enumerate(doc_clauses):
         if reference_top is not None and _top(clause.path) != reference_top:
@@ -214,11 +220,14 @@ def marks(doc_clauses: list[ClauseRecord]) -> list[Mark | None]:
             out[n] = Mark("reference", _WHY["reference"])
             continue
         if CELL not in clause.text:
-            column = None  # the table has ended
+            # a row of one cell (「■ログ管理」 merged across the sheet) heads a group of rows; a
+            # sentence, or the next sheet, ends the table
+            if not _section_row(clause.text) or clause.page != sheet:
+                column = None
             continue
         header = answer_column(clause.text)
         if header is not None:
-            column = header
+            column, sheet = header, clause.page
             continue
         if column is not None and (answer := _row_answer(clause.text, *column)):
             out[n] = Mark(answer, _WHY.get(answer, ""))
