@@ -240,3 +240,35 @@ def test_a_proposal_binds_only_where_the_contract_takes_it_in(tmp_path: Path) ->
         ["仕様書", "第1条　受注者は、技術提案書に記載した事項を誠実に履行しなければならない。"],
     )
     assert standing("data_location", proposal, contract, taken)["storage_in_japan"].status == "met"
+
+
+def test_a_pdf_table_is_read_by_its_answers(tmp_path: Path) -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "要件回答書.pdf"
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiMin-W3"))
+    c = canvas.Canvas(str(path))
+    c.setFont("HeiseiMin-W3", 10)
+    c.drawString(60, 790, "機能要件回答書")
+    cols = [60, 100, 400, 450, 530]
+    tops = [760, 740, 720, 700, 680]
+    rows = [
+        ["No.", "要件", "区分", "回答"],
+        ["1", LOGS, "必須", "○"],
+        ["2", "データを国内のデータセンターに保管すること。", "任意", "×"],
+        ["3", CRYPTO, "任意", "△"],
+    ]
+    for x in cols:
+        c.line(x, tops[0], x, tops[-1])
+    for y in tops:
+        c.line(cols[0], y, cols[-1], y)
+    for top, row in zip(tops, rows, strict=False):
+        for x, cell in zip(cols, row, strict=False):
+            c.drawString(x + 4, top - 14, cell)
+    c.showPage()
+    c.save()
+    assert standing("access_logs", path)["retention_period"].status == "met"
+    assert standing("data_location", path)["storage_in_japan"].status == "missing"
+    assert standing("storage_encryption", path)["encrypted_at_rest"].status == "soft"
