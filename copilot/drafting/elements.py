@@ -32,6 +32,7 @@ from copilot.drafting.obligations import (
     defined_parties,
     heading_lead,
     introduces,
+    limitation,
     read_sentence,
 )
 from copilot.drafting.profiles import Element, Profile
@@ -123,6 +124,13 @@ _WEAK_JA = {
     "deferred": "具体的な内容が別途協議に委ねられている",
 }
 
+# a binding sentence that reaches only part of what is asked (``obligations.limitation``)
+_LIMIT_JA = {
+    "request": "市から求めがあった場合に限られている",
+    "part": "対象が一部に限られている",
+    "outline": "概要の提示にとどまる",
+}
+
 
 def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
     """Whether one sentence meets the element, only softly, or not at all (and why soft)."""
@@ -154,6 +162,9 @@ def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
         return "soft", "目標としての記載にとどまり、水準が約束されていない"
     if lacking:
         return "soft", "、".join(_NEED_JA[n] for n in lacking) + "が定められていない"
+    limit = limitation(text, element.holds)
+    if limit and not (limit == "request" and element.on_request):
+        return "soft", _LIMIT_JA[limit]
     return "met", ""
 
 

@@ -33,6 +33,7 @@ Only the wording decides, by general rules of Japanese contract language; no doc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,6 +50,7 @@ __all__ = [
     "defined_parties",
     "heading_lead",
     "introduces",
+    "limitation",
     "read_sentence",
 ]
 
@@ -455,3 +457,83 @@ def read_sentence(
         exception=bool(_EXCEPTION.search(text)),
         firm=firm,
     )
+
+
+# --- how far a binding sentence reaches -------------------------------------------------------
+
+# a duty that arises only when the city asks: 「甲から求めがあった場合に限り報告する」
+# 「発注者が求めたときは、…提出しなければならない」「求めに応じて概要を示す」
+# (not 「求められた場合を除き」)
+_ON_REQUEST = re.compile(
+    r"(?:求め|要求|請求|要請|申出|申し出)(?:に応じ|により|があった(?:場合|とき)|がある(?:場合|とき)|"
+    r"を受けた(?:場合|とき))|求めた(?:場合|とき)|求められた(?:場合|とき)|"
+    r"希望(?:する|した)?(?:場合|とき)|希望に応じ"
+)
+_NOT_ON_REQUEST = re.compile(r"^[^、。]{0,4}(?:を除|であっても|でも|にかかわらず)")
+# a part named with 一部 (not 「全部又は一部」: 「業務の全部又は一部を委託」 is all of it)
+_PART = re.compile(
+    r"(?<!全部又は)(?<!全部若しくは)(?<!全部もしくは)(?<!全部及び)(?<!全部・)"
+    r"(?:一部の(?:データ|情報|通信|ログ|記録|機能|項目|画面|サーバ|端末|システム)|"
+    r"(?:データ|情報|通信|ログ|記録|機能)の一部(?:を|に|について|のみ|に限))"
+)
+# an adverbial limit on what the duty covers: 「個人情報に限り暗号化する」「…のうち…のみ」
+# 「〇〇に係るものに限る」; what is limited is a kind of data, communication or a part
+_LIMITED = re.compile(
+    r"([^、。「」]{1,24}?)(?:に限り|に限って|に限定して|のみを|のみに|のみについて|のみ、)"
+)
+_LIMITED_KIND = re.compile(
+    r"(?:個人情報|情報|通信|データ|ファイル|ログ|記録|文書|部分|もの|項目|帳票|媒体)$"
+)
+# a limit of means or level is a requirement, not a gap: 「暗号化通信に限り」「TLS1.2以上に限り」
+_LIMIT_OF_MEANS = re.compile(r"暗号化|暗号|以上|以下|安全|承認|許可|正規|認証|国内|日本|本邦|所在")
+_SUBSET = re.compile(
+    r"(?:に係る|に関する|に該当する)ものに限る|のうち[、,]?[^。]{1,30}?(?:に限り|に限る|のみ)"
+)
+# only an outline where the thing itself is asked: 「概要を提示する」「概要のみを示す」
+_OUTLINE = re.compile(
+    r"概要(?:のみ)?(?:を|について)[^、。]{0,10}?(?:提示|示|開示|説明|公表|公開|閲覧)"
+)
+
+
+def _boundary(text: str, at: int) -> int:
+    """Where the conjunct holding position ``at`` begins (after the last 「…し、」 before it)."""
+    cut = _LAST_CONJUNCT.search(text[:at])
+    return cut.end() if cut else 0
+
+
+def limitation(text: str, holds: Callable[[str], bool] | None = None) -> str:
+    """What keeps a binding sentence from reaching all of what is asked, or "" for nothing.
+
+    - ``request``: the duty arises only when the city asks (「甲から求めがあった場合に限り報告
+      する」「発注者が求めたときは、…書面を提出しなければならない」);
+    - ``part``: it covers only some data, communication or a part named with 一部
+      (「個人情報に限り暗号化する」「保守用の通信に限り」「…のうち…のみ」「〇〇に係るものに限る」);
+    - ``outline``: only an outline is shown (「概要を提示する」).
+
+    Harmless limits are left alone: an exception (「ただし…この限りでない」), a limit of place,
+    means or level, which is itself the requirement (「国内においてのみ保管」「暗号化通信に
+    限る」「TLS1.2以上に限り」), a condition on a permission (「承認を得た場合に限り」) and
+    「業務の全部又は一部」. ``holds`` tells whether a text states the element: where the element
+    is stated before the conjunct the request governs (the erasure in 「消去するものとし、
+    求めたときは、証明書を提出する」), the request does not limit it.
+    """
+    text = nfkc(text).strip()
+    for m in _ON_REQUEST.finditer(text):
+        if _NOT_ON_REQUEST.match(text[m.end() :]):
+            continue
+        head = text[: _boundary(text, m.start())]
+        if holds is None or not holds(head):
+            return "request"
+    if _PART.search(text) or _SUBSET.search(text):
+        return "part"
+    for m in _LIMITED.finditer(text):
+        what = m.group(1)
+        if _LIMITED_KIND.search(what) and not _LIMIT_OF_MEANS.search(what):
+            return "part"
+    if m := _OUTLINE.search(text):
+        # 「再委託先の概要を提示し、甲の承認を得なければ…」: the outline is a step of another duty
+        end = re.search(r"[しりきけせえて]、", text[m.end() :])
+        rest = text[: _boundary(text, m.start())] + (text[m.end() + end.end() :] if end else "")
+        if holds is None or not holds(rest):
+            return "outline"
+    return ""

@@ -17,7 +17,9 @@ the *elements* an item of the external-service checklist needs, and for each ele
   where a duty is asked is a *soft* match;
 - the texts a city can send, each a whole sentence written for the purpose: ``proposal`` (記載例),
   ``alternative`` (代替措置), ``risk`` (想定されるリスク) and ``soft_advice`` (how to strengthen a
-  soft match). The element's ``label`` is a noun phrase used in rationales 「準拠法: …」;
+  soft match). ``on_request = true`` marks an element met by a duty that arises when the city
+  asks (an audit, a return of data): elsewhere 「求めがあった場合に限り」 makes a match soft.
+  The element's ``label`` is a noun phrase used in rationales 「準拠法: …」;
 - ``accepts`` and ``rejects``: sentences written for the tests, that meet the element and
   look-alikes that must not (``tests/test_profiles.py`` reads every profile's).
 
@@ -68,6 +70,9 @@ class Element(BaseModel):
     exclude: list[str] = Field(default_factory=list)
     accept: list[Accept] = Field(default_factory=lambda: ["provider"])
     needs: list[Need] = Field(default_factory=list)
+    # the element is, by its nature, met on the city's request (an audit, the logs handed over when
+    # asked): 「市の求めに応じて」 does not soften it as it does a standing duty
+    on_request: bool = False
     proposal: str = Field(min_length=10)
     alternative: str = Field(min_length=10)
     risk: str = Field(min_length=10)
