@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.drafting.elements import assess
-from copilot.drafting.obligations import defined_parties, limitation, read_sentence
+from copilot.drafting.elements import assess, contract_sentences, judge_elements
+from copilot.drafting.obligations import defined_parties, limitation, read_sentence, waived
 from copilot.drafting.profiles import Element, load_profiles
+from ingest.index import ClauseRecord
 
 PROFILES = load_profiles()
 PARTIES = defined_parties(
@@ -179,3 +180,109 @@ def test_only_elements_met_on_request_by_their_nature_say_so_in_their_profile() 
     assert ("audit_rights", "audit_or_report") in flagged
     assert ("data_erasure", "erasure_certificate") not in flagged
     assert ("operation_reports", "periodic_security_report") not in flagged
+
+
+# --- provisions that conflict across a contract's documents -------------------------------------
+
+PREAMBLE = (
+    "〇〇市（以下「甲」という。）と株式会社〇〇（以下「乙」という。）は、次のとおり契約を締結する。"
+)
+KEEP_HOME = "乙は、甲のデータを日本国内のデータセンターにおいて保管しなければならない。"
+GO_ABROAD = "当社は、お客様のデータを国外のリージョンに保管することがあります。"
+NO_SUB = "乙は、あらかじめ甲の書面による承認を得なければ、本業務の全部又は一部を第三者に再委託してはならない。"
+FREE_SUB = "当社は、お客様の承認を得ることなく、本サービスの提供に必要な業務の一部を第三者に委託することができます。"
+TOS = "本規約は、当社が提供する本サービスの利用について定めるものです。"
+
+
+def _document(title: str, texts: tuple[str, ...]) -> list[ClauseRecord]:
+    return [
+        ClauseRecord(
+            clause_id=f"{title}#{n}",
+            doc_id=f"contracts/C-T/{title}.docx",
+            ordinal=n,
+            path=f"第{n + 1}条",
+            heading="",
+            page=1,
+            text=text,
+            char_start=0,
+            char_end=len(text),
+            kind="contract",
+            contract="C-T",
+            title=title,
+        )
+        for n, text in enumerate(texts)
+    ]
+
+
+def _standing(profile: str, element: str, contract: tuple[str, ...], terms: tuple[str, ...],
+              terms_title: str = "利用規約") -> tuple[str, str]:  # fmt: skip
+    clauses = _document("契約書", (PREAMBLE, *contract)) + _document(terms_title, (TOS, *terms))
+    results = judge_elements(PROFILES[profile], contract_sentences(clauses))
+    result = next(r for r in results if r.element.id == element)
+    return result.status, result.why
+
+
+NO_ORDER = "文書間で定めが相反しており、優先関係が定められていない"
+GIVES_WAY = "優先する文書に相反する定めがある"
+
+CONFLICTS = [
+    # the contract binds, the terms permit the opposite, and nothing says which prevails
+    ("data_location", "storage_in_japan", (KEEP_HOME,), (GO_ABROAD,), ("soft", NO_ORDER)),
+    ("subcontracting", "prior_approval", (NO_SUB,), (FREE_SUB,), ("soft", NO_ORDER)),
+    # the contract says it prevails, in either usual form
+    ("data_location", "storage_in_japan",
+     (KEEP_HOME, "本契約書と利用規約の定めが異なる場合は、本契約書の定めが優先する。"),
+     (GO_ABROAD,), ("met", "")),
+    ("data_location", "storage_in_japan",
+     (KEEP_HOME, "本契約に定めのない事項は、利用規約の定めによる。"), (GO_ABROAD,), ("met", "")),
+    ("subcontracting", "prior_approval",
+     (NO_SUB, "本契約書、利用規約及び仕様書の定めが矛盾するときは、この順に優先する。"),
+     (FREE_SUB,), ("met", "")),
+    # the binding sentence sets the terms aside in its own words
+    ("data_location", "storage_in_japan",
+     ("乙は、利用規約第5条の定めにかかわらず、甲のデータを日本国内のデータセンターにおいて保管しなければならない。",),
+     (GO_ABROAD,), ("met", "")),
+    # the terms say they prevail: the binding contract gives way
+    ("data_location", "storage_in_japan", (KEEP_HOME,),
+     (GO_ABROAD, "本規約と契約書の定めが異なる場合は、本規約の定めが優先します。"),
+     ("soft", GIVES_WAY)),
+    # a disclaimer of the same safeguard conflicts too; one of damages by force majeure does not
+    ("data_location", "storage_in_japan", (KEEP_HOME,),
+     ("当社は、お客様のデータを保管するデータセンターの所在国について保証しません。",),
+     ("soft", NO_ORDER)),
+    ("data_location", "storage_in_japan", (KEEP_HOME,),
+     ("当社は、天災地変その他当社の責めに帰すことができない事由によるデータセンターの停止について責任を負いません。",),
+     ("met", "")),
+    # nothing contrary anywhere
+    ("data_location", "storage_in_japan", (KEEP_HOME,), ("お客様は、本サービスを善良な管理者の注意をもって利用するものとします。",),
+     ("met", "")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("profile", "element", "contract", "terms", "expected"), CONFLICTS)
+def test_a_duty_contradicted_by_another_document_is_met_only_where_its_document_governs(
+    profile: str,
+    element: str,
+    contract: tuple[str, ...],
+    terms: tuple[str, ...],
+    expected: tuple[str, str],
+) -> None:
+    assert _standing(profile, element, contract, terms) == expected
+
+
+def test_terms_of_service_filed_under_another_title_are_known_by_how_they_name_themselves() -> None:
+    """A 利用規約 filed as 「別添.docx」 and called 「本規約」 is the one a precedence clause names."""
+    spec = (KEEP_HOME, "利用規約と本仕様書の内容が異なる場合は、本仕様書の定めを優先する。")
+    clauses = _document("仕様書", (PREAMBLE, *spec)) + _document("別添", (TOS, GO_ABROAD))
+    results = judge_elements(PROFILES["data_location"], contract_sentences(clauses))
+    assert next(r for r in results if r.element.id == "storage_in_japan").status == "met"
+
+
+def test_a_permission_that_waives_the_approval_does_not_meet_the_element() -> None:
+    """「承認を得ることなく…できる」 frees the provider; 「承認を得ないで…してはならない」 binds it."""
+    assert waived(FREE_SUB) == {"approval"}
+    assert _assess("subcontracting", "prior_approval", FREE_SUB)[0] == "missing"
+    bound = "乙は、甲の承認を得ないで、本業務を第三者に再委託してはならない。"
+    assert _assess("subcontracting", "prior_approval", bound) == ("met", "")
+    granted = "乙は、甲の承認を得た場合は、本業務の一部を第三者に再委託することができる。"
+    assert not waived(granted)

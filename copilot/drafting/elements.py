@@ -9,7 +9,11 @@ contract is read (``copilot.drafting.obligations``) and the element is
 - **soft** by such a sentence that is hedged (努める・原則として・目標とする), a bare statement,
   binding without a needed condition (a notice where an approval is asked), a level set as a
   target even inside a duty (「…を目標として本業務を行うものとする」), or a target whose
-  guarantee is disclaimed (「…を目標としますが、保証するものではありません」);
+  guarantee is disclaimed (「…を目標としますが、保証するものではありません」), a duty that reaches
+  only part of the element (some data: 「個人情報に限り暗号化する」; only on the city's request
+  where a standing duty is asked: 「求めがあった場合に限り報告する」; only an outline:
+  ``obligations.limitation``), or a duty another document of the contract permits or disclaims
+  when that document is not subordinate to the binding one (``copilot.drafting.precedence``);
 - **missing** otherwise. The provider's permission (「当社は…できる」) and other disclaimers never
   meet an element; neither do duties of the city or the user where the provider's are asked.
 
@@ -34,7 +38,9 @@ from copilot.drafting.obligations import (
     introduces,
     limitation,
     read_sentence,
+    waived,
 )
+from copilot.drafting.precedence import conflict_note, governing
 from copilot.drafting.profiles import Element, Profile
 from copilot.drafting.registry import sentences
 from ingest.index import ClauseRecord
@@ -152,7 +158,9 @@ def assess(element: Element, text: str, reading: Reading) -> tuple[Status, str]:
     if modality == "permission":
         # 「乙は、甲の承認を得た場合は、再委託することができる」: allowed only on the condition
         if element.needs and not lacking and "provider" in element.accept:
-            return "met", ""
+            # 「当社は、承認を得ることなく委託することができます」 waives what it names
+            if not waived(text) & set(element.needs):
+                return "met", ""
         return "missing", ""  # the provider's discretion is the opposite of a safeguard
     if "provider" not in element.accept and modality not in _HEDGED:
         return "missing", ""
@@ -234,6 +242,24 @@ def _said(element: Element, text: str) -> frozenset[str]:
     return frozenset(w for group in element.terms for w in group if w in text)
 
 
+# a disclaimer of damages from causes outside the provider's control speaks of no safeguard
+_MISHAP = re.compile(r"天災|不可抗力|責めに帰す|責に帰す|起因|損害")
+
+
+def _contrary(sentence: Sentence) -> bool:
+    """A sentence of the provider that permits or disclaims what an element asks.
+
+    「当社は、データを国外のリージョンに保管することがあります」 or 「当社は、データの保存場所に
+    ついて保証しません」; not a disclaimer of damages from causes outside its control.
+    """
+    reading = sentence.reading
+    if reading.party == "city":
+        return False
+    if reading.modality == "disclaimer":
+        return not _MISHAP.search(sentence.text)
+    return reading.modality == "permission"
+
+
 def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult]:
     """Each element's best standing over all sentences.
 
@@ -244,16 +270,20 @@ def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult
     first on a tie.
     """
     results = []
+    rules = None  # the documents' order, read once where an element needs it
     for element in profile.elements:
         best = ElementResult(element, "missing", None, "")
         best_key = (0, 0, 0)
         standing: list[tuple[Sentence, str]] = []
         against, against_key = None, (0, 0)
+        contrary: list[Sentence] = []  # the provider's permission or disclaimer on it
         for sentence in pool:
             if not element.holds(sentence.scope):
                 continue
             status, why = assess(element, sentence.scope, sentence.reading)
             if status == "missing":
+                if _contrary(sentence):
+                    contrary.append(sentence)
                 if sentence.reading.modality != "definition":
                     key2 = _specificity(element, sentence)
                     if key2 > against_key:
@@ -273,6 +303,11 @@ def judge_elements(profile: Profile, pool: list[Sentence]) -> list[ElementResult
                 if new > most:
                     also, most = sentence, new
             best = ElementResult(element, best.status, best.sentence, best.why, also)
+            if best.status == "met" and contrary:
+                met = [s for s, status in standing if status == "met"]
+                rules = rules or governing(pool)
+                if note := conflict_note(met, contrary, rules):
+                    best = ElementResult(element, "soft", best.sentence, note, also)
         else:
             best = ElementResult(element, "missing", None, "", None, against)
         results.append(best)

@@ -52,6 +52,7 @@ __all__ = [
     "introduces",
     "limitation",
     "read_sentence",
+    "waived",
 ]
 
 Side = Literal["provider", "city", "both", "none"]
@@ -178,6 +179,16 @@ _DUTY_END = re.compile(
 )
 _STATEMENT_END = re.compile(r"(?:である|です|であった|でした|だ|ではない|ではありません|等|など)$")
 
+# a condition named only to be waived where nothing is forbidden: 「当社は、承認を得ることなく
+# 委託することができます」 (but 「承認を得ないで再委託してはならない」 names the condition)
+_WITHOUT = (
+    r"(?!(?:を得る|を得|を受ける|を受け|をする|を行う|する)?(?:ことなく|ことなしに|ずに|ないで|なく|"
+    r"なしに|なしで|を要せず|を要しない|は要しない|を必要とせず|不要))"
+)
+_WAIVED: dict[str, re.Pattern[str]] = {
+    "approval": re.compile(r"(?:承認|承諾|許可|同意|許諾|了承)" + _WITHOUT),
+    "notice": re.compile(r"(?:通知|連絡|通告|知らせ|申し出|申出|届出|届け出)" + _WITHOUT),
+}
 _CONDITIONS: tuple[tuple[Condition, re.Pattern[str]], ...] = (
     (
         "prior",
@@ -537,3 +548,14 @@ def limitation(text: str, holds: Callable[[str], bool] | None = None) -> str:
         if holds is None or not holds(rest):
             return "outline"
     return ""
+
+
+def waived(text: str) -> frozenset[str]:
+    """The conditions a sentence names only to waive them (「承認を得ることなく」「通知なしに」).
+
+    Read this only for a permission: in a prohibition the same words name the condition
+    (「承認を得ないで再委託してはならない」).
+    """
+    text = nfkc(text)
+    named = {c for c, pattern in _CONDITIONS if c in _WAIVED and pattern.search(text)}
+    return frozenset(c for c in named if not _WAIVED[c].search(text))
