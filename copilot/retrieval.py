@@ -25,6 +25,7 @@ item's rankings cost the golden checklist accuracy (0.72 → 0.68).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -32,8 +33,8 @@ from typing import Any, TypeVar
 from copilot.drafting.thesaurus import Thesaurus
 from copilot.errors import IndexMissingError, UserError
 from copilot.schemas import Hit
-from ingest.index import ClauseIndex, ClauseRecord, Where
-from ingest.normalise import squash
+from ingest.index import ClauseIndex, ClauseRecord, Where, window_starts
+from ingest.normalise import squash, tokens
 from ingest.pipeline import KINDS
 from ingest.readers import CELL, COMMENTARY
 
@@ -219,8 +220,19 @@ def candidates(
     )
 
 
-def rank(index: ClauseIndex, found: Candidates, fusion: Fusion, top_k: int) -> list[Hit]:
-    """Fuse the rankings per item and return each item's best clause of its own words."""
+def rank(
+    index: ClauseIndex,
+    found: Candidates,
+    fusion: Fusion,
+    top_k: int,
+    excerpt_over: int | None = None,
+) -> list[Hit]:
+    """Fuse the rankings per item and return each item's best clause of its own words.
+
+    A clause longer than ``excerpt_over`` characters (by default a passage's length) is shown
+    by the sentences of it that matched (``_excerpt``), with its own path and id.
+    """
+    over = index.window_chars if excerpt_over is None else excerpt_over
     records = found.records
     # a passage stands for the clauses it overlaps, the most overlapped first
     in_windows = [c for w in found.windows for c in found.window_clauses.get(w, [])]
@@ -269,7 +281,8 @@ def rank(index: ClauseIndex, found: Candidates, fusion: Fusion, top_k: int) -> l
             if words in seen_text:  # the same words in another file (a .docx and its .pdf)
                 continue
             seen_text.add(words)
-            hits.append(_hit(rec, len(hits) + 1, scores[key]))
+            span = _excerpt(index, found, rec, over) if len(rec.text) > over else None
+            hits.append(_hit(rec, len(hits) + 1, scores[key], span))
             if len(hits) == top_k:
                 return hits
     return hits
@@ -286,7 +299,62 @@ def _named_label(query: str, text: str) -> int:
     return len(label) if len(label) >= 2 and label in squash(query) else 0
 
 
-def _hit(rec: ClauseRecord, rank: int, score: float) -> Hit:
+def _excerpt(
+    index: ClauseIndex, found: Candidates, rec: ClauseRecord, over: int
+) -> tuple[int, int] | None:
+    """Where the sentences of a long clause that matched begin and end in its text, or None.
+
+    The passage that matched is the best-ranked one overlapping the clause; when none did (the
+    clause was found by its own rankings), the clause's stretch of a passage's length that
+    holds the most of the query's words. The stretch is widened to the sentences it cuts, as
+    long as that adds at most half a passage on a side, and narrowed to them otherwise.
+    """
+    size = index.window_chars
+    lo = next(
+        (
+            index.window_span(w)[1] - rec.char_start
+            for w in found.windows
+            if rec.clause_id in found.window_clauses.get(w, ())
+        ),
+        None,
+    )
+    if lo is None:
+        lo = _densest(rec.text, found.query, size, index.window_stride)
+    a, b = max(lo, 0), min(lo + size, len(rec.text))
+    a, b = _to_sentences(rec.text, a, b, size // 2)
+    return None if b - a >= len(rec.text.strip()) else (a, b)
+
+
+def _densest(text: str, query: str, size: int, stride: int) -> int:
+    """Where the ``size`` characters of ``text`` holding most of the query's words begin."""
+    wanted = set(tokens(query))
+    starts = window_starts(len(text), size, stride)
+    counts = [len(wanted & set(tokens(text[s : s + size]))) for s in starts]
+    return starts[counts.index(max(counts))] if starts else 0
+
+
+_SENTENCE_END = re.compile(r"。|\n")
+
+
+def _to_sentences(text: str, a: int, b: int, reach: int) -> tuple[int, int]:
+    """``text[a:b]`` cut at sentence ends (。 or a line end), then stripped."""
+    ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    before = max(e for e in ends if e <= a)
+    if a - before > reach:  # a long sentence: begin at the next one inside
+        before = min((e for e in ends if a <= e < b), default=a)
+    after = min(e for e in ends if e >= b)
+    if after - b > reach:
+        after = max((e for e in ends if a < e <= b), default=b)
+    if after <= before:
+        before, after = a, b
+    seg = text[before:after]
+    lead = len(seg) - len(seg.lstrip())
+    return before + lead, before + len(seg.rstrip())
+
+
+def _hit(rec: ClauseRecord, rank: int, score: float, span: tuple[int, int] | None = None) -> Hit:
+    """A hit showing the clause, or the part ``span`` of its text (an excerpt)."""
+    a, b = span or (0, len(rec.text))
     return Hit(
         rank=rank,
         score=round(score, 6),
@@ -297,10 +365,11 @@ def _hit(rec: ClauseRecord, rank: int, score: float) -> Hit:
         contract=rec.contract,
         clause_path=rec.path,
         page=rec.page,
-        text=rec.text,
-        char_start=rec.char_start,
-        char_end=rec.char_end,
+        text=rec.text[a:b],
+        char_start=rec.char_start + a,
+        char_end=rec.char_start + b,
         body=rec.body,
+        excerpt=span is not None,
     )
 
 

@@ -69,6 +69,7 @@ def _hit_lines(hits: list[Hit]) -> str:
         page = f" p.{h.page}" if h.page else ""
         contract = f" [{h.contract}]" if h.contract else ""
         contract += f" 〔{h.body}〕" if h.body else ""
+        page += "（抜粋）" if h.excerpt else ""  # the sentences of a long clause that matched
         lines.append(
             f"{h.rank}. {h.document_title}{contract} {h.clause_path}{page} ({h.score:.4f})"
         )

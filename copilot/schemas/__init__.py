@@ -56,10 +56,12 @@ class Hit(BaseModel):
     contract: str
     clause_path: str
     page: int | None
-    text: str
-    char_start: int
+    text: str  # the clause's text, or the sentences of it shown when ``excerpt``
+    char_start: int  # where ``text`` begins and ends in the document's text
     char_end: int
     body: str = ""  # another public body's document (a sample kept for comparison); "" = audited
+    # the clause was too long to show whole: ``text`` is the sentences of it that matched
+    excerpt: bool = False
 
 
 class SearchResult(BaseModel):
