@@ -24,6 +24,7 @@ HIT_KEYS = {
     "char_start",
     "char_end",
     "body",
+    "excerpt",
 }
 
 
