@@ -11,7 +11,8 @@ formal terms of its thesaurus groups (予備 → バックアップ), and that q
 clauses and items join the item fusion at half the weight of the query's own. All are fused
 per item by weighted reciprocal-rank fusion, and each item found returns its best clause of its
 own words: an explanation (【解説】) helps find its item but is never a hit, and the top k hold
-k different items.
+k different items. A clause longer than a passage (clauses kept long, or a structure read
+wrongly) is shown by its sentences that hold the words asked for, marked as an excerpt.
 
 An item's best clause is the one the clause rankings (the passages' too) fuse highest, except that
 a table row whose first cell (its label, two characters or more) the query names comes first,
@@ -230,7 +231,7 @@ def rank(
     """Fuse the rankings per item and return each item's best clause of its own words.
 
     A clause longer than ``excerpt_over`` characters (by default a passage's length) is shown
-    by the sentences of it that matched (``_excerpt``), with its own path and id.
+    by the sentences of it that answer the query (``_excerpt``), with its own id and path.
     """
     over = index.window_chars if excerpt_over is None else excerpt_over
     records = found.records
@@ -281,7 +282,7 @@ def rank(
             if words in seen_text:  # the same words in another file (a .docx and its .pdf)
                 continue
             seen_text.add(words)
-            span = _excerpt(index, found, rec, over) if len(rec.text) > over else None
+            span = _excerpt(index, found.query, rec) if len(rec.text) > over else None
             hits.append(_hit(rec, len(hits) + 1, scores[key], span))
             if len(hits) == top_k:
                 return hits
@@ -299,38 +300,23 @@ def _named_label(query: str, text: str) -> int:
     return len(label) if len(label) >= 2 and label in squash(query) else 0
 
 
-def _excerpt(
-    index: ClauseIndex, found: Candidates, rec: ClauseRecord, over: int
-) -> tuple[int, int] | None:
-    """Where the sentences of a long clause that matched begin and end in its text, or None.
+def _excerpt(index: ClauseIndex, query: str, rec: ClauseRecord) -> tuple[int, int] | None:
+    """Where the sentences of a long clause that answer the query begin and end, or None.
 
-    The passage that matched is the best-ranked one overlapping the clause; when none did (the
-    clause was found by its own rankings), the clause's stretch of a passage's length that
-    holds the most of the query's words. The stretch is widened to the sentences it cuts, as
-    long as that adds at most half a passage on a side, and narrowed to them otherwise.
+    The stretch of a passage's length (``ClauseIndex.window_chars``, on the passages' stride)
+    that holds the most of the query's two-character words, widened to the sentences it cuts as
+    long as that adds at most half a passage on a side, and narrowed to them otherwise. Choosing
+    the stretch by the best-ranked passage overlapping the clause instead lost the sought
+    sentence more often (eval/RETRIEVAL_CHOICES.md, 2026-12-07, excerpts).
     """
-    size = index.window_chars
-    lo = next(
-        (
-            index.window_span(w)[1] - rec.char_start
-            for w in found.windows
-            if rec.clause_id in found.window_clauses.get(w, ())
-        ),
-        None,
-    )
-    if lo is None:
-        lo = _densest(rec.text, found.query, size, index.window_stride)
-    a, b = max(lo, 0), min(lo + size, len(rec.text))
-    a, b = _to_sentences(rec.text, a, b, size // 2)
-    return None if b - a >= len(rec.text.strip()) else (a, b)
-
-
-def _densest(text: str, query: str, size: int, stride: int) -> int:
-    """Where the ``size`` characters of ``text`` holding most of the query's words begin."""
-    wanted = set(tokens(query))
-    starts = window_starts(len(text), size, stride)
-    counts = [len(wanted & set(tokens(text[s : s + size]))) for s in starts]
-    return starts[counts.index(max(counts))] if starts else 0
+    size, text = index.window_chars, rec.text
+    asked = tokens(query)
+    wanted = {t for t in asked if len(t) > 1} or set(asked)
+    starts = window_starts(len(text), size, index.window_stride)
+    found = [len(wanted & set(tokens(text[s : s + size]))) for s in starts]
+    lo = starts[found.index(max(found))]
+    a, b = _to_sentences(text, lo, min(lo + size, len(text)), size // 2)
+    return None if b - a >= len(text.strip()) else (a, b)
 
 
 _SENTENCE_END = re.compile(r"。|\n")

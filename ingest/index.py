@@ -805,11 +805,6 @@ class ClauseIndex:
                 rows.append((window_id(doc_id, start), "", chunk, kind, contract, doc_id, body))
         return sorted(rows)
 
-    def window_span(self, wid: str) -> tuple[str, int, int]:
-        """A passage's document and where it begins and ends in that document's text."""
-        doc_id, _, start_s = wid.rpartition("#")
-        return doc_id, int(start_s), int(start_s) + self.window_chars
-
     def window_clauses(self, ids: list[str]) -> dict[str, list[str]]:
         """The clauses each passage overlaps, the most overlapped first (then document order)."""
         gen = self.generation()

@@ -2,9 +2,10 @@
 
 A city that keeps clauses long (``COPILOT_CLAUSE_MAX_CHARS``), or a document whose structure was
 read wrongly, can hold thousands of characters in one clause. A hit on such a clause shows the
-sentences of the passage that matched, with the clause's id and path and a mark that it is an
-excerpt, so the auditor reads a few hundred characters; what they quote from it is still a
-valid citation of the clause. A clause of ordinary length is shown whole.
+sentences of a passage's length that hold the words asked for, with the clause's id and path
+and a mark that it is an excerpt, so the auditor reads a few hundred characters; what they
+quote from it is still a valid citation of the clause. A clause of ordinary length is shown
+whole.
 """
 
 from __future__ import annotations
