@@ -21,6 +21,7 @@ import json
 import shutil
 import sqlite3
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -782,6 +783,46 @@ class ClauseIndex:
         # the highest first; among equal scores the smaller id (ids are in order): stable
         order = picked[np.argsort(-scores[picked], kind="stable")][:n]
         return [(ids[i], float(scores[i])) for i in order]
+
+    def item_texts(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """The id and scored text (see ``ingest.units``) of each item, by (doc_id, path)."""
+        out: dict[tuple[str, str], tuple[str, str]] = {}
+        for doc_id, path in dict.fromkeys(keys):
+            row = self.db.execute(
+                "SELECT item_id, text FROM items WHERE doc_id=? AND path=? "
+                "ORDER BY item_id LIMIT 1",
+                (doc_id, path),
+            ).fetchone()
+            if row is not None:
+                out[(doc_id, path)] = (row[0], row[1])
+        return out
+
+    def similarity(self, query: str, ids: list[str], unit: str = COLLECTION) -> dict[str, float]:
+        """Cosine similarity of the query to the stored vectors of these clauses (or items).
+
+        Nothing is embedded but the query; an id without a vector is left out.
+        """
+        self.check_fingerprint()
+        if not ids:
+            return {}
+        query_vec = np.asarray(self.query_vector(query), dtype=np.float32)
+        query_vec = query_vec / (np.linalg.norm(query_vec) or 1.0)
+        table = "items" if unit == self.ITEMS else "clauses"
+        vectors: dict[str, np.ndarray] = {}
+        # the manifest's rows are the collection's (counting them in Chroma takes longer)
+        if self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] <= EXACT_SEARCH_MAX:
+            stored, matrix, _ = self._vector_state(unit)  # rows normalised, ids in order
+            for uid in dict.fromkeys(ids):
+                at = bisect_left(stored, uid)
+                if at < len(stored) and stored[at] == uid:
+                    vectors[uid] = matrix[at]
+        else:
+            target = self.items_collection() if unit == self.ITEMS else self.collection()
+            got = target.get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+            for uid, raw in zip(got["ids"], got["embeddings"], strict=True):
+                vec = np.asarray(raw, dtype=np.float32)
+                vectors[uid] = vec / (np.linalg.norm(vec) or 1.0)
+        return {uid: float(vec @ query_vec) for uid, vec in vectors.items()}
 
     _UNIT_SQL = {
         COLLECTION: (

@@ -4,6 +4,11 @@ The auditor asks about 「予備のデータ」; the rules say バックアッ�
 are one thing, and the query it expands is embedded a second time with the rule's term, so the
 backup rule comes first although other rules share more of the question's everyday words
 (予備の鍵, データの取り方, 置き場所).
+
+Where the thesaurus knows no such pair (「無料Wi-Fi」 for 公衆無線LAN), the rule nearest in
+meaning still comes near the top: the first hits are reordered by how near their items are to
+the question in meaning, so rules that only share its everyday words (無料, 仕事, よい) do not
+all stand above it.
 """
 
 from __future__ import annotations
@@ -72,3 +77,50 @@ def test_a_question_in_everyday_words_finds_the_rule_in_its_own_term(tmp_path: P
     hits = services.search(QUESTION, top_k=5)
 
     assert squash(BACKUP) in squash(hits[0].text), [h.text for h in hits]
+
+
+PUBLIC_WIFI = "公衆無線LANは、業務に用いない。"
+
+SHARING_WORDS = [  # rules that share the question's everyday words, not its meaning
+    "カフェでの打合せの費用は、職員が自ら負担する。",
+    "無料の研修は、仕事の合間に受講してよい。",
+    "仕事で使う文具は、総務課から受け取ってよい。",
+    "庁舎の食堂は、職員以外も使ってよい。",
+    "無料で配布する冊子は、広報課が作成する。",
+    "仕事の引継ぎは、異動の前に済ませる。",
+    "来客用の駐車場は、無料で使ってよい。",
+    "カフェの出店は、庁舎管理課が許可する。",
+    PUBLIC_WIFI,
+    "会議室は、予約すれば誰でも使ってよい。",
+    "無料の相談窓口は、平日に開設する。",
+    "仕事中の私語は、控える。",
+    "廃棄する記録媒体は、復元できないよう物理的に破壊する。",
+    "庁舎に入るときは、職員証を提示する。",
+    "パソコンの画面は、離席時にロックする。",
+    "ネットワークの構成図は、情報政策課が管理する。",
+    "多要素認証は、インターネットから接続する全ての利用者に求める。",
+    "持出しの記録は、台帳に残し、返却時に確認する。",
+]
+
+WIFI_QUESTION = "出先の無料Wi-Fiで仕事をしてもよいか"
+
+
+def test_the_rule_nearest_in_meaning_is_not_outvoted_by_shared_everyday_words(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "docs" / "policy"
+    root.mkdir(parents=True)
+    text = "第1　規程\n" + "".join(f"{n}　{rule}\n" for n, rule in enumerate(SHARING_WORDS, 1))
+    (root / "規程.txt").write_text(text, encoding="utf-8")
+    services = build_services(load_settings(data_dir=tmp_path / "data"))
+    report = services.ingest([tmp_path / "docs"])
+    assert not report.failed, report.failed
+    # no thesaurus group leads from the question to the rule's words
+    assert services.thesaurus.expand(WIFI_QUESTION) == WIFI_QUESTION
+
+    hits = services.search(WIFI_QUESTION, top_k=5)
+
+    texts = [squash(h.text) for h in hits]
+    assert any(squash(PUBLIC_WIFI) in t for t in texts[:3]), [h.text for h in hits]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
