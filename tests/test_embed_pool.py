@@ -172,6 +172,21 @@ def test_identical_texts_are_embedded_once(tmp_path: Path):
     np.testing.assert_array_equal(again[:29], vectors)
 
 
+def test_a_job_is_embedded_longest_first_and_each_text_keeps_its_vector(tmp_path: Path):
+    # the longest texts go first, so the workers' last batches are short and end together
+    embedder = hash_embedder(tmp_path)
+    texts = [text[: 20 + (7 * i) % 50] for i, text in enumerate(clause_texts(12))]
+    index = ClauseIndex(tmp_path / "index", embedder, embed_workers=1)
+    try:
+        vectors = index.embed(texts, batch=4)
+    finally:
+        index.close()
+    embedded = [t for c in embedder.calls() for t in c["texts"]]
+    assert sorted(embedded) == sorted(texts)
+    assert [len(t) for t in embedded] == sorted((len(t) for t in texts), reverse=True)
+    np.testing.assert_array_equal(vectors, embedder.embed_documents(texts))
+
+
 def test_progress_counts_every_text_and_reaches_the_total(tmp_path: Path):
     embedder = hash_embedder(tmp_path)
     texts = clause_texts(30)
