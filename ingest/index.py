@@ -22,9 +22,11 @@ import shutil
 import sqlite3
 import time
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -961,9 +963,9 @@ def _token_ids(texts: Iterable[str]) -> tuple[list[list[int]], dict[str, int]]:
     bm25s, given tokens, makes two passes over them (a set, then a lookup per token); the ids a
     token gets do not change any score.
     """
-    vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(t, len(vocab)) for t in tokens(text)] for text in texts]
-    return ids, vocab
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)  # a new token: the next id
+    ids = [list(map(vocab.__getitem__, tokens(text))) for text in texts]
+    return ids, dict(vocab)
 
 
 def _clause(row: tuple[Any, ...]) -> ClauseRecord:
