@@ -386,7 +386,9 @@ class LLMDrafter:
         for attempts in range(1, self.settings.llm_retries + 2):
             content = self._chat(messages, schema)
             try:
-                draft = parse(json.loads(content))
+                # a raw line break or tab inside a string, which local models write, is the
+                # character itself (strict JSON refuses it); the schema and the gate still check
+                draft = parse(json.loads(content, strict=False))
             except (json.JSONDecodeError, ValidationError) as exc:
                 errors = [f"JSON が指定の形式ではありません: {str(exc)[:300]}"]
                 if self.cut_off:
